@@ -1,0 +1,186 @@
+# Pylon Makefile. Every tool it uses is built from the Go module proxy at a
+# pinned version into ./bin (git-ignored), so a clean Debian machine with Go
+# needs nothing else. `make help` lists the targets.
+
+# Image that `docker-build`, `build-installer` and `deploy` refer to.
+IMG ?= ghcr.io/pylon-dev/pylon:latest
+
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+# Never let `go` fetch another toolchain: the pinned Go on the machine builds everything.
+export GOTOOLCHAIN = local
+GO ?= go
+
+## Tool versions (see ../shared/TOOLING.md for why these pins; kustomize v5.8.3
+## needs Go 1.27, so v5.8.2).
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+KUSTOMIZE_VERSION ?= v5.8.2
+GOLANGCI_LINT_VERSION ?= v2.15.0
+# kube-apiserver for envtest is built from k8s.io/kubernetes at this release by
+# the nested module hack/tools/kube (keep its go.mod in step).
+KUBERNETES_VERSION ?= v1.36.3
+
+## Locations.
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# Control-plane binaries for envtest. When KUBEBUILDER_ASSETS is set it is
+# used as it is and nothing is built.
+ENVTEST_DIR ?= $(LOCALBIN)/k8s/$(KUBERNETES_VERSION)
+ENVTEST_ASSETS ?= $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_DIR))
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC from the Go markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=false paths="./api/..." paths="./internal/controller/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: test
+test: manifests generate fmt vet envtest ## Run every test against a real kube-apiserver (envtest).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
+
+.PHONY: update-golden
+update-golden: ## Regenerate golden files (testdata/*.out.yaml) from the builders.
+	$(GO) test ./internal/... -run Golden -update
+
+.PHONY: lint
+lint: golangci-lint verify-generated ## Run golangci-lint and check generated files are current.
+	$(GOLANGCI_LINT) run
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
+	$(GOLANGCI_LINT) run --fix
+
+.PHONY: verify-generated
+verify-generated: manifests generate ## Fail if `make manifests generate` changes tracked files.
+	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make manifests generate' and commit" >&2; exit 1; }
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary.
+	$(GO) build -o bin/manager ./cmd/manager
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager against the cluster in ~/.kube/config.
+	$(GO) run ./cmd/manager
+
+.PHONY: docker-build
+docker-build: ## Build the image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: build-installer
+build-installer: manifests generate kustomize ## Write dist/install.yaml: CRDs and everything to deploy Pylon.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+	cd config/manager && $(KUSTOMIZE) edit set image controller=controller:latest
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests kustomize ## Install CRDs into the cluster in ~/.kube/config.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests kustomize ## Remove CRDs (and every WebApp) from the cluster.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests kustomize ## Deploy the manager to the cluster in ~/.kube/config.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+	cd config/manager && $(KUSTOMIZE) edit set image controller=controller:latest
+
+.PHONY: undeploy
+undeploy: kustomize ## Remove the manager from the cluster.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Tools
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN)
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE)
+$(KUSTOMIZE): | $(LOCALBIN)
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT)
+$(GOLANGCI_LINT): | $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+# envtest needs etcd and kube-apiserver. No binaries can be downloaded here, so
+# kube-apiserver is compiled from k8s.io/kubernetes (about 10 minutes cold, then
+# cached) and etcd is Debian's etcd-server when installed, else compiled from
+# go.etcd.io/etcd/server/v3 (hack/tools/etcd).
+.PHONY: envtest
+envtest: ## Build (once) the control-plane binaries envtest runs, unless KUBEBUILDER_ASSETS is set.
+ifeq ($(KUBEBUILDER_ASSETS),)
+envtest: $(ENVTEST_DIR)/kube-apiserver $(ENVTEST_DIR)/etcd
+endif
+
+$(ENVTEST_DIR)/kube-apiserver: hack/tools/kube/go.mod hack/tools/kube/go.sum
+	@mkdir -p $(ENVTEST_DIR)
+	@echo "building kube-apiserver $(KUBERNETES_VERSION) (first time only; about 10 minutes on 2 cores)"
+	cd hack/tools/kube && $(GO) build -trimpath -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(ENVTEST_DIR)/kube-controller-manager: hack/tools/kube/go.mod hack/tools/kube/go.sum
+	@mkdir -p $(ENVTEST_DIR)
+	cd hack/tools/kube && $(GO) build -trimpath -o $@ k8s.io/kubernetes/cmd/kube-controller-manager
+
+$(ENVTEST_DIR)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
+	@mkdir -p $(ENVTEST_DIR)
+	@if command -v etcd >/dev/null 2>&1; then \
+		echo "using $$(command -v etcd) ($$(etcd --version | head -1))"; \
+		ln -sf "$$(command -v etcd)" $@; \
+	else \
+		echo "no etcd on PATH: building go.etcd.io/etcd/server/v3"; \
+		cd hack/tools/etcd && $(GO) build -trimpath -o $@ .; \
+	fi
+
+# go-install-tool installs package $(2) at version $(3) as $(1), a versioned
+# file name so that changing a pin rebuilds the tool.
+define go-install-tool
+@[ -f "$(1)" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Downloading $${package}" ;\
+rm -f $(1) ;\
+GOBIN=$(LOCALBIN) $(GO) install $${package} ;\
+mv $(LOCALBIN)/$$(basename "$$(echo "$(2)" | sed "s:/v[0-9]*$$::")") $(1) ;\
+}
+endef
