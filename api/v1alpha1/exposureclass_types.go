@@ -1,0 +1,188 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// AnnotationIsDefaultClass marks the ExposureClass that WebApps without
+// spec.exposure.class use. Exactly one class should carry it with value "true".
+const AnnotationIsDefaultClass = "pylon.dev/is-default-class"
+
+// ExposureType is how an ExposureClass exposes WebApps.
+// +kubebuilder:validation:Enum=Gateway;Ingress;ClusterLocal
+type ExposureType string
+
+const (
+	// ExposureGateway attaches an HTTPRoute to a Gateway API Gateway.
+	ExposureGateway ExposureType = "Gateway"
+	// ExposureIngress creates a networking.k8s.io/v1 Ingress.
+	ExposureIngress ExposureType = "Ingress"
+	// ExposureClusterLocal exposes nothing outside the cluster.
+	ExposureClusterLocal ExposureType = "ClusterLocal"
+)
+
+// DNSMode is how DNS records for WebApp hostnames are published.
+// +kubebuilder:validation:Enum=None;ExternalDNS;DNSEndpoint
+type DNSMode string
+
+const (
+	// DNSNone publishes no records.
+	DNSNone DNSMode = "None"
+	// DNSExternalDNS annotates the route object for external-dns.
+	DNSExternalDNS DNSMode = "ExternalDNS"
+	// DNSEndpoint creates an external-dns DNSEndpoint object.
+	DNSEndpoint DNSMode = "DNSEndpoint"
+)
+
+// ExposureClassSpec is a platform team's contract for exposing WebApps.
+//
+// +kubebuilder:validation:XValidation:rule="self.type != 'Gateway' || has(self.gateway)",message="type Gateway needs spec.gateway: the name and namespace of the Gateway to attach routes to",fieldPath=".gateway",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type != 'Ingress' || (has(self.ingressClassName) && size(self.ingressClassName) > 0)",message="type Ingress needs spec.ingressClassName",fieldPath=".ingressClassName",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type == 'Gateway' || !has(self.gateway)",message="spec.gateway applies only to type Gateway",fieldPath=".gateway"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Ingress' || !has(self.ingressClassName)",message="spec.ingressClassName applies only to type Ingress",fieldPath=".ingressClassName"
+type ExposureClassSpec struct {
+	// Type is Gateway (an HTTPRoute on a Gateway API Gateway), Ingress (a
+	// networking.k8s.io/v1 Ingress) or ClusterLocal (inside the cluster only).
+	Type ExposureType `json:"type"`
+
+	// Gateway is the Gateway that routes of this class attach to (type Gateway).
+	// +optional
+	Gateway *GatewayReference `json:"gateway,omitempty"`
+
+	// IngressClassName is the IngressClass of Ingresses of this class (type Ingress).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	IngressClassName string `json:"ingressClassName,omitempty"`
+
+	// AllowedDomains limits the hostnames WebApps of this class may use: an
+	// exact name, or "*.example.com" for any name under example.com.
+	// Omitted: any hostname.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(d, d.matches('^([*][.])?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))",message="allowedDomains entries must be lower-case DNS names, optionally starting with '*.', e.g. *.apps.example.com"
+	// +listType=set
+	// +optional
+	AllowedDomains []string `json:"allowedDomains,omitempty"`
+
+	// AllowedNamespaces limits the namespaces whose WebApps may use this
+	// class. Omitted: every namespace.
+	// +optional
+	AllowedNamespaces *AllowedNamespaces `json:"allowedNamespaces,omitempty"`
+
+	// TLS sets the certificate defaults for WebApps of this class.
+	// +optional
+	TLS *ExposureClassTLS `json:"tls,omitempty"`
+
+	// DNS sets how DNS records are published for WebApps of this class.
+	// +optional
+	DNS *ExposureClassDNS `json:"dns,omitempty"`
+}
+
+// GatewayReference names a Gateway API Gateway.
+type GatewayReference struct {
+	// Name of the Gateway.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Namespace of the Gateway.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+
+	// HTTPListener is the sectionName of the Gateway's plain-HTTP listener
+	// routes attach to. Omitted: every listener that accepts the route.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	HTTPListener string `json:"httpListener,omitempty"`
+}
+
+// AllowedNamespaces selects namespaces.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.selector) || (has(self.names) && size(self.names) > 0)",message="allowedNamespaces needs a selector or names"
+type AllowedNamespaces struct {
+	// Selector matches namespace labels.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+
+	// Names lists namespaces by name. A namespace matches when it is named
+	// here or matches the selector.
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=63
+	// +listType=set
+	// +optional
+	Names []string `json:"names,omitempty"`
+}
+
+// ExposureClassTLS holds certificate defaults.
+type ExposureClassTLS struct {
+	// IssuerRef is the cert-manager issuer for WebApps in tls.mode Auto.
+	// +optional
+	IssuerRef *IssuerReference `json:"issuerRef,omitempty"`
+
+	// DefaultMode is the TLS mode of WebApps that do not set tls.mode.
+	// +kubebuilder:default=Disabled
+	// +optional
+	DefaultMode TLSMode `json:"defaultMode,omitempty"`
+}
+
+// ExposureClassDNS holds DNS publishing settings.
+type ExposureClassDNS struct {
+	// Mode is None, ExternalDNS (annotations external-dns reads from the
+	// route object) or DNSEndpoint (an external-dns DNSEndpoint object).
+	// +kubebuilder:default=None
+	// +optional
+	Mode DNSMode `json:"mode,omitempty"`
+
+	// TTL of the records in seconds.
+	// +kubebuilder:default=300
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 604800",message="dns.ttl must be between 1 second and 604800 (one week)"
+	// +optional
+	TTL int64 `json:"ttl,omitempty"`
+}
+
+// ExposureClassStatus reports whether the class can be used.
+type ExposureClassStatus struct {
+	// ObservedGeneration is the generation the conditions describe.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Accepted says whether the class's Gateway or IngressClass
+	// exists and its settings are usable.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ExposureClass is a platform team's contract for how WebApps are exposed:
+// which Gateway or IngressClass, which domains and namespaces may use it, the
+// certificate issuer and DNS publishing.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=ec,categories=pylon
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.metadata.annotations.pylon\.dev/is-default-class`
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ExposureClass struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ExposureClassSpec   `json:"spec"`
+	Status ExposureClassStatus `json:"status,omitempty"`
+}
+
+// ExposureClassList is a list of ExposureClasses.
+//
+// +kubebuilder:object:root=true
+type ExposureClassList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ExposureClass `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ExposureClass{}, &ExposureClassList{})
+}

@@ -1,0 +1,201 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pylon-dev/pylon/test/testenv"
+)
+
+// These tests send objects to a real kube-apiserver with Pylon's CRDs and
+// check that the CRD's schema and CEL rules accept the valid ones and reject
+// the invalid ones with a message that names the field and says what is wrong.
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	env, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s, err = client.New(env.Config, client.Options{Scheme: env.Scheme})
+	code := 1
+	if err == nil {
+		code = m.Run()
+	} else {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+const webAppHead = `
+apiVersion: pylon.dev/v1alpha1
+kind: WebApp
+metadata: {name: shop, namespace: default}
+`
+
+// webApp returns a WebApp manifest with spec.
+func webApp(spec string) string { return webAppHead + "spec:\n" + indent(spec) }
+
+func exposureClass(name, spec string) string {
+	return "apiVersion: pylon.dev/v1alpha1\nkind: ExposureClass\nmetadata: {name: " + name + "}\nspec:\n" + indent(spec)
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func TestValidObjectsAreAccepted(t *testing.T) {
+	for name, manifest := range map[string]string{
+		"minimal WebApp": webApp(`image: registry.example.com/shop:1.4.2`),
+		"full WebApp": webApp(`
+image: registry.example.com/shop:1.4.2
+port: 8080
+autoscaling: {minReplicas: 2, maxReplicas: 10, targetCPUUtilizationPercentage: 70}
+hostname: shop.apps.example.com
+path: /shop/v1
+exposure: {class: public}
+tls: {mode: Auto, secretName: shop-tls, redirectHTTP: true, issuerRef: {name: letsencrypt}}
+canary: {image: registry.example.com/shop:1.5.0, weight: 10, headerMatch: {name: x-release-track, value: canary}}
+availability: {minAvailable: 1}
+readinessProbe: {path: /ready}
+`),
+		"TLS Secret mode": webApp(`
+image: shop:1
+hostname: shop.example.com
+tls: {mode: Secret, secretName: my-cert}
+`),
+		"Gateway class": exposureClass("public", `
+type: Gateway
+gateway: {name: public-web, namespace: platform-ingress}
+allowedDomains: ["*.apps.example.com", "example.com"]
+allowedNamespaces: {selector: {matchLabels: {pylon.dev/public: "true"}}}
+tls: {issuerRef: {kind: ClusterIssuer, name: letsencrypt}, defaultMode: Auto}
+dns: {mode: ExternalDNS, ttl: 300}
+`),
+		"Ingress class":       exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
+		"ClusterLocal class": exposureClass("internal", "type: ClusterLocal"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			obj := decode(t, manifest)
+			if err := k8s.Create(context.Background(), obj, client.DryRunAll); err != nil {
+				t.Fatalf("a valid object was rejected: %v", err)
+			}
+		})
+	}
+}
+
+func TestDefaultsAreApplied(t *testing.T) {
+	obj := decode(t, webApp(`
+image: shop:1
+autoscaling: {maxReplicas: 3}
+canary: {image: shop:2}
+tls: {mode: Auto, issuerRef: {name: le}}
+`))
+	if err := k8s.Create(context.Background(), obj, client.DryRunAll); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]any{
+		"spec.port":                    int64(8080),
+		"spec.path":                    "/",
+		"spec.autoscaling.minReplicas": int64(1),
+		"spec.canary.weight":           int64(0),
+		"spec.tls.issuerRef.kind":      "ClusterIssuer",
+		"spec.tls.issuerRef.group":     "cert-manager.io",
+	} {
+		got, found, err := unstructured.NestedFieldNoCopy(obj.Object, strings.Split(path, ".")...)
+		if err != nil || !found || got != want {
+			t.Errorf("%s = %v (found %v, %v), want default %v", path, got, found, err, want)
+		}
+	}
+}
+
+func TestInvalidObjectsAreRejected(t *testing.T) {
+	long := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".example.com"
+	cases := []struct {
+		name, manifest string
+		// want are substrings the API server's error must contain: the
+		// field's path and the explanation.
+		want []string
+	}{
+		{"image missing", webApp(`port: 8080`), []string{"spec.image", "Required value"}},
+		{"image empty", webApp(`image: ""`), []string{"spec.image", "image is required"}},
+		{"image with a space", webApp(`image: "shop 1"`), []string{"spec.image", "must not contain spaces"}},
+		{"upper-case hostname", webApp("image: shop:1\nhostname: Shop.Example.com"), []string{"spec.hostname", "hostname must be lower case"}},
+		{"wildcard hostname", webApp("image: shop:1\nhostname: '*.example.com'"), []string{"spec.hostname", "must not be a wildcard"}},
+		{"hostname with a trailing dot", webApp("image: shop:1\nhostname: shop.example.com."), []string{"spec.hostname", "no trailing dot"}},
+		{"hostname with an empty label", webApp("image: shop:1\nhostname: shop..example.com"), []string{"spec.hostname", "must be a DNS name"}},
+		{"hostname longer than 253", webApp("image: shop:1\nhostname: " + long), []string{"spec.hostname", "253"}},
+		{"hostname label longer than 63", webApp("image: shop:1\nhostname: " + strings.Repeat("x", 64) + ".example.com"), []string{"spec.hostname", "at most 63 characters each"}},
+		{"port 0", webApp("image: shop:1\nport: 0"), []string{"spec.port", "port must be between 1 and 65535"}},
+		{"port 70000", webApp("image: shop:1\nport: 70000"), []string{"spec.port", "port must be between 1 and 65535"}},
+		{"path without a leading slash", webApp("image: shop:1\npath: shop"), []string{"spec.path", "path must start with '/'"}},
+		{"path with a query", webApp("image: shop:1\npath: /shop?x=1"), []string{"spec.path", "no spaces, '?' or '#'"}},
+		{"path with a dot segment", webApp("image: shop:1\npath: /a/../b"), []string{"spec.path", "must not contain"}},
+		{"negative replicas", webApp("image: shop:1\nreplicas: -1"), []string{"spec.replicas", "replicas must not be negative"}},
+		{"replicas and autoscaling", webApp("image: shop:1\nreplicas: 2\nautoscaling: {maxReplicas: 3}"), []string{"spec.replicas", "set either replicas (a fixed size) or autoscaling (a range), not both"}},
+		{"autoscaling minimum 0", webApp("image: shop:1\nautoscaling: {minReplicas: 0, maxReplicas: 3}"), []string{"spec.autoscaling.minReplicas", "must be at least 1"}},
+		{"autoscaling minimum above maximum", webApp("image: shop:1\nautoscaling: {minReplicas: 5, maxReplicas: 2}"), []string{"spec.autoscaling.minReplicas", "must not be greater than autoscaling.maxReplicas"}},
+		{"autoscaling without maximum", webApp("image: shop:1\nautoscaling: {minReplicas: 2}"), []string{"spec.autoscaling.maxReplicas", "Required value"}},
+		{"TLS Secret mode without a Secret", webApp("image: shop:1\ntls: {mode: Secret}"), []string{"spec.tls.secretName", "tls.secretName is required when tls.mode is Secret"}},
+		{"unknown TLS mode", webApp("image: shop:1\ntls: {mode: Manual}"), []string{"spec.tls.mode", `supported values: "Disabled", "Auto", "Secret"`}},
+		{"issuer with a Secret", webApp("image: shop:1\ntls: {mode: Secret, secretName: s, issuerRef: {name: le}}"), []string{"spec.tls.issuerRef", "applies only to tls.mode Auto"}},
+		{"canary weight above 100", webApp("image: shop:1\ncanary: {image: shop:2, weight: 101}"), []string{"spec.canary.weight", "canary.weight is a percentage: 0 to 100"}},
+		{"canary weight below 0", webApp("image: shop:1\ncanary: {image: shop:2, weight: -5}"), []string{"spec.canary.weight", "0 to 100"}},
+		{"canary without an image", webApp("image: shop:1\ncanary: {weight: 10}"), []string{"spec.canary.image", "canary.image is required"}},
+		{"canary header with a space", webApp("image: shop:1\ncanary: {image: shop:2, headerMatch: {name: 'x release', value: a}}"), []string{"spec.canary.headerMatch.name", "must be an HTTP header name"}},
+		{"two disruption budgets", webApp("image: shop:1\navailability: {minAvailable: 1, maxUnavailable: 1}"), []string{"spec.availability.maxUnavailable", "not both"}},
+		{"probe path without a slash", webApp("image: shop:1\nreadinessProbe: {path: ready}"), []string{"spec.readinessProbe.path", "probe path must start with '/'"}},
+		{"WebApp name too long", strings.Replace(webApp("image: shop:1"), "name: shop", "name: "+strings.Repeat("s", 57), 1), []string{"at most 56 characters"}},
+		{"WebApp name starting with a digit", strings.Replace(webApp("image: shop:1"), "name: shop", "name: 1shop", 1), []string{"must start with a letter"}},
+		{"Gateway class without a Gateway", exposureClass("c1", "type: Gateway"), []string{"spec.gateway", "type Gateway needs spec.gateway"}},
+		{"Ingress class without an IngressClass", exposureClass("c2", "type: Ingress"), []string{"spec.ingressClassName", "type Ingress needs spec.ingressClassName"}},
+		{"ClusterLocal class with a Gateway", exposureClass("c3", "type: ClusterLocal\ngateway: {name: g, namespace: ns1}"), []string{"spec.gateway", "applies only to type Gateway"}},
+		{"Gateway class with an IngressClass", exposureClass("c4", "type: Gateway\ngateway: {name: g, namespace: ns1}\ningressClassName: nginx"), []string{"spec.ingressClassName", "applies only to type Ingress"}},
+		{"unknown class type", exposureClass("c5", "type: LoadBalancer"), []string{"spec.type", `supported values: "Gateway", "Ingress", "ClusterLocal"`}},
+		{"upper-case allowed domain", exposureClass("c6", "type: ClusterLocal\nallowedDomains: [Apps.Example.com]"), []string{"spec.allowedDomains", "lower-case DNS names, optionally starting with '*.'"}},
+		{"DNS TTL of 0", exposureClass("c7", "type: ClusterLocal\ndns: {mode: ExternalDNS, ttl: 0}"), []string{"spec.dns.ttl", "between 1 second and 604800"}},
+		{"empty namespace restriction", exposureClass("c8", "type: ClusterLocal\nallowedNamespaces: {}"), []string{"spec.allowedNamespaces", "needs a selector or names"}},
+		{"unknown DNS mode", exposureClass("c9", "type: ClusterLocal\ndns: {mode: Route53}"), []string{"spec.dns.mode", "supported values"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			obj := decode(t, c.manifest)
+			err := k8s.Create(context.Background(), obj, client.DryRunAll)
+			if err == nil {
+				t.Fatalf("the API server accepted an invalid %s", obj.GetKind())
+			}
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want an Invalid error, got %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func decode(t *testing.T, manifest string) *unstructured.Unstructured {
+	t.Helper()
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(manifest), &obj.Object); err != nil {
+		t.Fatalf("bad test manifest: %v\n%s", err, manifest)
+	}
+	return obj
+}

@@ -1,0 +1,365 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// WebAppSpec is what an application team declares: one container image served
+// over HTTP, how many copies, and how it is exposed.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.replicas) && has(self.autoscaling))",message="set either replicas (a fixed size) or autoscaling (a range), not both",fieldPath=".replicas"
+type WebAppSpec struct {
+	// Image is the container image to run, e.g. registry.example.com/shop:1.4.2.
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="image is required: the container image to run, e.g. registry.example.com/shop:1.4.2"
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ')",message="image must not contain spaces"
+	Image string `json:"image"`
+
+	// Port is the container port the application listens on.
+	// +kubebuilder:default=8080
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 65535",message="port must be between 1 and 65535"
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// Replicas is the fixed number of Pods when autoscaling is not set. Default 1.
+	// +kubebuilder:validation:XValidation:rule="self >= 0",message="replicas must not be negative"
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Autoscaling lets a HorizontalPodAutoscaler choose the number of Pods.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// Hostname is the fully qualified DNS name the app is served on, e.g.
+	// shop.apps.example.com. Omitted: the app is reachable inside the cluster only.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('*')",message="hostname must not be a wildcard: name one host, e.g. shop.apps.example.com"
+	// +kubebuilder:validation:XValidation:rule="self.lowerAscii() == self",message="hostname must be lower case"
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('*') || self.lowerAscii() != self || self.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$')",message="hostname must be a DNS name such as shop.apps.example.com: labels of a-z, 0-9 and '-' (at most 63 characters each, not starting or ending with '-'), separated by single dots, with no trailing dot"
+	// +optional
+	Hostname string `json:"hostname,omitempty"`
+
+	// Path is the URL path prefix under the hostname that reaches the app.
+	// +kubebuilder:default="/"
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="path must start with '/'"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') || self.matches('^/[-A-Za-z0-9/._~!$&()*+,;=:@%]*$')",message="path may contain only URL path characters (no spaces, '?' or '#')"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('//') && !self.contains('/./') && !self.contains('/../') && !self.endsWith('/.') && !self.endsWith('/..')",message="path must not contain '//', '/./' or '/../'"
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// Exposure selects how the app is exposed.
+	// +optional
+	Exposure *ExposureSpec `json:"exposure,omitempty"`
+
+	// TLS configures HTTPS for the hostname.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+
+	// Canary runs a second image beside the stable one and sends it a share of the traffic.
+	// +optional
+	Canary *CanarySpec `json:"canary,omitempty"`
+
+	// Availability sets the PodDisruptionBudget. Omitted: maxUnavailable 1 when
+	// the app runs 2 or more Pods, no budget for a single Pod.
+	// +optional
+	Availability *AvailabilitySpec `json:"availability,omitempty"`
+
+	// Command overrides the image's entrypoint.
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
+
+	// Args overrides the image's arguments.
+	// +optional
+	// +listType=atomic
+	Args []string `json:"args,omitempty"`
+
+	// Env sets environment variables in the container.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// EnvFrom sets environment variables from ConfigMaps and Secrets.
+	// +optional
+	// +listType=atomic
+	EnvFrom []corev1.EnvFromSource `json:"envFrom,omitempty"`
+
+	// Resources are the container's compute requests and limits.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// ReadinessProbe is an HTTP GET the Pod must answer with 2xx/3xx before it
+	// receives traffic. Omitted: a TCP connection to the port.
+	// +optional
+	ReadinessProbe *ProbeSpec `json:"readinessProbe,omitempty"`
+
+	// LivenessProbe is an HTTP GET whose repeated failure restarts the
+	// container. Omitted: no liveness probe.
+	// +optional
+	LivenessProbe *ProbeSpec `json:"livenessProbe,omitempty"`
+
+	// ServiceAccountName is the ServiceAccount the Pods run as.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// ImagePullSecrets are Secrets used to pull the image.
+	// +optional
+	// +listType=atomic
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// PodAnnotations are added to every Pod.
+	// +optional
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+}
+
+// AutoscalingSpec bounds a HorizontalPodAutoscaler.
+//
+// +kubebuilder:validation:XValidation:rule="self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not be greater than autoscaling.maxReplicas",fieldPath=".minReplicas"
+type AutoscalingSpec struct {
+	// MinReplicas is the fewest Pods the autoscaler keeps.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:XValidation:rule="self >= 1",message="autoscaling.minReplicas must be at least 1"
+	// +optional
+	MinReplicas int32 `json:"minReplicas,omitempty"`
+
+	// MaxReplicas is the most Pods the autoscaler may run.
+	// +kubebuilder:validation:XValidation:rule="self >= 1",message="autoscaling.maxReplicas must be at least 1"
+	MaxReplicas int32 `json:"maxReplicas"`
+
+	// TargetCPUUtilizationPercentage is the average CPU use, as a percentage of
+	// the CPU request, the autoscaler aims for. Default 80 when no target is set.
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 1000",message="autoscaling.targetCPUUtilizationPercentage must be between 1 and 1000"
+	// +optional
+	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty"`
+
+	// TargetMemoryUtilizationPercentage is the average memory use, as a
+	// percentage of the memory request, the autoscaler aims for.
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 1000",message="autoscaling.targetMemoryUtilizationPercentage must be between 1 and 1000"
+	// +optional
+	TargetMemoryUtilizationPercentage *int32 `json:"targetMemoryUtilizationPercentage,omitempty"`
+}
+
+// ExposureSpec selects an ExposureClass.
+type ExposureSpec struct {
+	// Class is the name of an ExposureClass. Omitted: the cluster's default class.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Class string `json:"class,omitempty"`
+}
+
+// TLSMode says where the certificate for the hostname comes from.
+// +kubebuilder:validation:Enum=Disabled;Auto;Secret
+type TLSMode string
+
+const (
+	// TLSDisabled serves plain HTTP.
+	TLSDisabled TLSMode = "Disabled"
+	// TLSAuto asks cert-manager for a certificate.
+	TLSAuto TLSMode = "Auto"
+	// TLSSecret uses a kubernetes.io/tls Secret the team provides.
+	TLSSecret TLSMode = "Secret"
+)
+
+// TLSSpec configures HTTPS.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || self.mode != 'Secret' || (has(self.secretName) && size(self.secretName) > 0)",message="tls.secretName is required when tls.mode is Secret: name the kubernetes.io/tls Secret that holds the certificate",fieldPath=".secretName",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!has(self.issuerRef) || !has(self.mode) || self.mode == 'Auto'",message="tls.issuerRef applies only to tls.mode Auto",fieldPath=".issuerRef"
+type TLSSpec struct {
+	// Mode is Disabled, Auto (cert-manager issues the certificate) or Secret
+	// (bring your own). Omitted: the ExposureClass's default, else Disabled.
+	// +optional
+	Mode TLSMode `json:"mode,omitempty"`
+
+	// SecretName is the kubernetes.io/tls Secret to use (Secret mode) or the one
+	// cert-manager writes (Auto mode; default "<name>-tls").
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
+
+	// RedirectHTTP answers plain HTTP requests with a redirect to HTTPS. Default true.
+	// +optional
+	RedirectHTTP *bool `json:"redirectHTTP,omitempty"`
+
+	// IssuerRef overrides the ExposureClass's certificate issuer (Auto mode).
+	// +optional
+	IssuerRef *IssuerReference `json:"issuerRef,omitempty"`
+}
+
+// IssuerReference names a cert-manager Issuer or ClusterIssuer.
+type IssuerReference struct {
+	// Name of the issuer.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Kind of the issuer.
+	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
+	// +kubebuilder:default=ClusterIssuer
+	// +optional
+	Kind string `json:"kind,omitempty"`
+
+	// Group of the issuer; cert-manager.io unless an external issuer is used.
+	// +kubebuilder:default="cert-manager.io"
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Group string `json:"group,omitempty"`
+}
+
+// CanarySpec runs a second image and sends it part of the traffic.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.image) && size(self.image) > 0",message="canary.image is required: the image the canary runs",fieldPath=".image",reason=FieldValueRequired
+type CanarySpec struct {
+	// Image is the canary's container image.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Weight is the percentage of requests (0 to 100) the canary receives.
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 100",message="canary.weight is a percentage: 0 to 100"
+	// +optional
+	Weight int32 `json:"weight"`
+
+	// HeaderMatch sends every request carrying this header and value to the
+	// canary, whatever the weight.
+	// +optional
+	HeaderMatch *HeaderMatch `json:"headerMatch,omitempty"`
+}
+
+// HeaderMatch matches one HTTP request header exactly.
+type HeaderMatch struct {
+	// Name is the header's name, e.g. x-release-track.
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9!#$%&*+.^_|~-]+$')",message="canary.headerMatch.name must be an HTTP header name (letters, digits and !#$%&*+.^_|~-)"
+	Name string `json:"name"`
+
+	// Value is the header's exact value.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	Value string `json:"value"`
+}
+
+// AvailabilitySpec sets the PodDisruptionBudget of the stable Pods.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.minAvailable) && has(self.maxUnavailable))",message="set either availability.minAvailable or availability.maxUnavailable, not both",fieldPath=".maxUnavailable"
+type AvailabilitySpec struct {
+	// MinAvailable is how many Pods (or what percentage) must stay up during
+	// voluntary disruptions such as node drains.
+	// +optional
+	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
+
+	// MaxUnavailable is how many Pods (or what percentage) may be down at once
+	// during voluntary disruptions.
+	// +optional
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// ProbeSpec is an HTTP GET probe on the app's port.
+type ProbeSpec struct {
+	// Path is the URL path to request.
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="probe path must start with '/'"
+	Path string `json:"path"`
+
+	// InitialDelaySeconds before the first probe.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	InitialDelaySeconds int32 `json:"initialDelaySeconds,omitempty"`
+
+	// PeriodSeconds between probes. Default 10.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	PeriodSeconds int32 `json:"periodSeconds,omitempty"`
+
+	// TimeoutSeconds for one probe. Default 1.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
+
+	// FailureThreshold is how many failures in a row count as failed. Default 3.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	FailureThreshold int32 `json:"failureThreshold,omitempty"`
+}
+
+// WebAppStatus is what Pylon observed of the WebApp's children.
+type WebAppStatus struct {
+	// ObservedGeneration is the generation Pylon last applied in full.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// URL is where the app is served.
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// Replicas is the number of stable Pods.
+	// +optional
+	Replicas int32 `json:"replicas"`
+
+	// ReadyReplicas is the number of stable Pods that are ready.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas"`
+
+	// Canary reports the canary while one is declared.
+	// +optional
+	Canary *CanaryStatus `json:"canary,omitempty"`
+
+	// Conditions: Ready summarises Available, CanaryAvailable,
+	// HostnameClaimed, Routed, CertificateReady and DNSReady (those that
+	// apply). Reconciling and Stalled are present only while True.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CanaryStatus reports the canary.
+type CanaryStatus struct {
+	// Weight is the share of traffic, in percent, routed to the canary.
+	Weight int32 `json:"weight"`
+	// Replicas is the number of canary Pods.
+	Replicas int32 `json:"replicas"`
+	// ReadyReplicas is the number of canary Pods that are ready.
+	ReadyReplicas int32 `json:"readyReplicas"`
+}
+
+// WebApp is a web application: Pylon runs its image and exposes it under its
+// hostname, and reports in its status whether traffic really flows.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=wa,categories=pylon
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 56",message="WebApp names are at most 56 characters: Pylon names the canary's Service <name>-canary, and a Service name has at most 63"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="WebApp names must start with a letter and contain only a-z, 0-9 and '-', because they name Services (DNS-1035 labels)"
+// +kubebuilder:printcolumn:name="Hostname",type=string,JSONPath=`.spec.hostname`
+// +kubebuilder:printcolumn:name="Class",type=string,JSONPath=`.spec.exposure.class`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.status.readyReplicas`
+// +kubebuilder:printcolumn:name="Canary",type=integer,JSONPath=`.spec.canary.weight`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type WebApp struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   WebAppSpec   `json:"spec"`
+	Status WebAppStatus `json:"status,omitempty"`
+}
+
+// WebAppList is a list of WebApps.
+//
+// +kubebuilder:object:root=true
+type WebAppList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []WebApp `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&WebApp{}, &WebAppList{})
+}
