@@ -182,7 +182,3 @@ type ExposureClassList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ExposureClass `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ExposureClass{}, &ExposureClassList{})
-}

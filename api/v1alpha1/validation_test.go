@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,7 +88,7 @@ allowedNamespaces: {selector: {matchLabels: {pylon.dev/public: "true"}}}
 tls: {issuerRef: {kind: ClusterIssuer, name: letsencrypt}, defaultMode: Auto}
 dns: {mode: ExternalDNS, ttl: 300}
 `),
-		"Ingress class":       exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
+		"Ingress class":      exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
 		"ClusterLocal class": exposureClass("internal", "type: ClusterLocal"),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -198,4 +199,34 @@ func decode(t *testing.T, manifest string) *unstructured.Unstructured {
 		t.Fatalf("bad test manifest: %v\n%s", err, manifest)
 	}
 	return obj
+}
+
+// TestSamplesAreValid sends every manifest in config/samples to the API server.
+func TestSamplesAreValid(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "pylon_*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples found: %v", err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, doc := range strings.Split(string(raw), "\n---\n") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			obj := decode(t, doc)
+			if obj.GetNamespace() == "" && obj.GetKind() == "WebApp" {
+				obj.SetNamespace("default")
+			}
+			if err := k8s.Create(context.Background(), obj, client.DryRunAll); err != nil {
+				t.Errorf("%s document %d: %v", filepath.Base(f), i, err)
+			}
+		}
+	}
 }

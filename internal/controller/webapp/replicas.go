@@ -47,7 +47,7 @@ func appliedReplicas(fields []metav1.ManagedFieldsEntry) bool {
 			continue
 		}
 		var set map[string]map[string]any
-		if err := json.Unmarshal(f.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(f.FieldsV1.GetRawBytes(), &set); err != nil {
 			continue
 		}
 		if _, ok := set["f:spec"]["f:replicas"]; ok {

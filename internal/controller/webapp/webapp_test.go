@@ -492,7 +492,7 @@ func fieldsOwnedBy(t *testing.T, obj client.Object, manager string) map[string]a
 	for _, f := range obj.GetManagedFields() {
 		if f.Manager == manager && f.Operation == metav1.ManagedFieldsOperationApply {
 			var m map[string]map[string]any
-			if err := json.Unmarshal(f.FieldsV1.Raw, &m); err != nil {
+			if err := json.Unmarshal(f.FieldsV1.GetRawBytes(), &m); err != nil {
 				t.Fatal(err)
 			}
 			return m["f:spec"]
