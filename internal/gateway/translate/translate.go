@@ -1,0 +1,48 @@
+package translate
+
+import (
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
+)
+
+// translator carries the state of one Translate call.
+type translator struct {
+	ix       *index
+	snap     *Snapshot
+	classes  map[string]*classInfo
+	gateways []*gatewayInfo // precedence order
+	gwByKey  map[string]*gatewayInfo
+	sets     []*listenerSetInfo // precedence order
+	setByKey map[string]*listenerSetInfo
+	ports    map[int32]portClaim
+	table    *tableBuilder
+	status   StatusUpdates
+}
+
+// Translate computes the routing table and all status for a snapshot. The
+// returned table is finalized; callers should still Validate it before
+// publishing. The same snapshot always yields an equal table and status.
+func Translate(snap *Snapshot) (*ir.Table, StatusUpdates) {
+	if snap == nil {
+		snap = &Snapshot{}
+	}
+	t := &translator{
+		ix:       newIndex(snap),
+		snap:     snap,
+		classes:  map[string]*classInfo{},
+		gwByKey:  map[string]*gatewayInfo{},
+		setByKey: map[string]*listenerSetInfo{},
+		ports:    map[int32]portClaim{},
+		table:    newTableBuilder(),
+	}
+	t.processGatewayClasses()
+	t.processGateways()
+	t.processListenerSets()
+	t.validateListeners()
+	t.settleListenerSets()
+	t.programListeners()
+	t.processHTTPRoutes()
+	t.processIngresses()
+	t.finishGatewayStatus()
+	t.finishListenerSetStatus()
+	return t.table.build(), t.status
+}
