@@ -50,3 +50,58 @@ const (
 	// ReasonProgressDeadlineExceeded: the rollout stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 )
+
+// Reasons of the exposure conditions (HostnameClaimed, Routed,
+// CertificateReady, DNSReady, CanaryAvailable).
+const (
+	// ReasonHostnameConflict: another WebApp holds the hostname.
+	ReasonHostnameConflict = "HostnameConflict"
+	// ReasonHostnameClaimed: this WebApp holds its hostname.
+	ReasonHostnameClaimed = "HostnameClaimed"
+	// ReasonDomainNotAllowed: the hostname is outside the class's allowedDomains.
+	ReasonDomainNotAllowed = "DomainNotAllowed"
+	// ReasonNamespaceNotAllowed: the namespace may not use the class.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonExposureClassNotFound: the named class does not exist.
+	ReasonExposureClassNotFound = "ExposureClassNotFound"
+	// ReasonNoDefaultExposureClass: no class is named and none is the default.
+	ReasonNoDefaultExposureClass = "NoDefaultExposureClass"
+	// ReasonMultipleDefaultClasses: more than one class claims to be the default.
+	ReasonMultipleDefaultClasses = "MultipleDefaultClasses"
+	// ReasonHostnameRequired: the class routes by hostname and the WebApp has none.
+	ReasonHostnameRequired = "HostnameRequired"
+	// ReasonAPINotInstalled: an API the WebApp needs (Gateway API,
+	// cert-manager, external-dns) is not installed in the cluster.
+	ReasonAPINotInstalled = "APINotInstalled"
+	// ReasonRouted: every parent accepted the route (or the Ingress has an address).
+	ReasonRouted = "Routed"
+	// ReasonPending: waiting for another controller to act on a child.
+	ReasonPending = "Pending"
+	// ReasonCanaryUnsupported: the Ingress controller cannot split traffic,
+	// so the canary gets none.
+	ReasonCanaryUnsupported = "CanaryUnsupported"
+	// ReasonNoIssuer: TLS mode Auto and neither the WebApp nor its class names an issuer.
+	ReasonNoIssuer = "NoIssuer"
+	// ReasonSecretNotFound, ReasonSecretInvalid, ReasonCertificateExpired,
+	// ReasonHostnameNotCovered: why a bring-your-own certificate is refused.
+	ReasonSecretNotFound       = "SecretNotFound"
+	ReasonSecretInvalid        = "SecretInvalid"
+	ReasonCertificateExpired   = "CertificateExpired"
+	ReasonHostnameNotCovered   = "HostnameNotCovered"
+	ReasonCertificateReady     = "CertificateReady"
+	ReasonAddressPending       = "AddressPending"
+	ReasonDNSPublished         = "Published"
+	ReasonExposureClassInvalid = "ExposureClassInvalid"
+)
+
+// Condition types and reasons of an ExposureClass.
+const (
+	// ConditionAccepted says whether the class can be used.
+	ConditionAccepted = "Accepted"
+	// ReasonAccepted: the class's Gateway or IngressClass exists.
+	ReasonAccepted = "Accepted"
+	// ReasonGatewayNotFound: the class's Gateway does not exist.
+	ReasonGatewayNotFound = "GatewayNotFound"
+	// ReasonIngressClassNotFound: the class's IngressClass does not exist.
+	ReasonIngressClassNotFound = "IngressClassNotFound"
+)

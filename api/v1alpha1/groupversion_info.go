@@ -24,7 +24,11 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &WebApp{}, &WebAppList{}, &ExposureClass{}, &ExposureClassList{})
+	s.AddKnownTypes(GroupVersion,
+		&WebApp{}, &WebAppList{},
+		&ExposureClass{}, &ExposureClassList{},
+		&HostnameClaim{}, &HostnameClaimList{},
+	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }
