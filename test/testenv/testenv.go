@@ -7,6 +7,7 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,13 +15,17 @@ import (
 	"path/filepath"
 	"strings"
 
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
 // KubernetesVersion is the release whose kube-apiserver `make envtest` builds.
@@ -30,7 +35,16 @@ const KubernetesVersion = "v1.36.3"
 type Options struct {
 	// GatewayAPI installs the standard-channel Gateway API CRDs.
 	GatewayAPI bool
+	// CertManager installs cert-manager's CRDs.
+	CertManager bool
+	// ExternalDNS installs external-dns' DNSEndpoint CRD.
+	ExternalDNS bool
 }
+
+// ExternalDNSModule is the external-dns release whose CRD tests install. It
+// is not a dependency of Pylon (see internal/externaldns): the module is only
+// downloaded into the module cache for its CRD file.
+const ExternalDNSModule = "sigs.k8s.io/external-dns@v0.22.0"
 
 // Env is a running control plane.
 type Env struct {
@@ -49,18 +63,11 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	crdPaths := []string{filepath.Join(root, "config", "crd", "bases")}
-	if opts.GatewayAPI {
-		dir, err := moduleDir(root, "sigs.k8s.io/gateway-api")
-		if err != nil {
-			return nil, err
-		}
-		files, err := filepath.Glob(filepath.Join(dir, "config", "crd", "standard", "gateway.networking.k8s.io_*.yaml"))
-		if err != nil {
-			return nil, err
-		}
-		crdPaths = append(crdPaths, files...)
+	extra, err := optionalCRDs(root, opts)
+	if err != nil {
+		return nil, err
 	}
+	crdPaths := append([]string{filepath.Join(root, "config", "crd", "bases")}, extra...)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     crdPaths,
@@ -73,7 +80,61 @@ func Start(opts Options) (*Env, error) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(pylonv1alpha1.AddToScheme(scheme))
+	utilruntime.Must(gwv1.Install(scheme))
+	utilruntime.Must(gwv1beta1.Install(scheme))
+	utilruntime.Must(certmanagerv1.AddToScheme(scheme))
+	utilruntime.Must(externaldnsv1alpha1.AddToScheme(scheme))
 	return &Env{Config: cfg, Scheme: scheme, env: env}, nil
+}
+
+// optionalCRDs lists the CRD files of the optional APIs opts asks for.
+func optionalCRDs(root string, opts Options) ([]string, error) {
+	var crdPaths []string
+	if opts.GatewayAPI {
+		dir, err := moduleDir(root, "sigs.k8s.io/gateway-api")
+		if err != nil {
+			return nil, err
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "config", "crd", "standard", "gateway.networking.k8s.io_*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		crdPaths = append(crdPaths, files...)
+	}
+	if opts.CertManager {
+		dir, err := moduleDir(root, "github.com/cert-manager/cert-manager")
+		if err != nil {
+			return nil, err
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "deploy", "crds", "cert-manager.io_*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		crdPaths = append(crdPaths, files...)
+	}
+	if opts.ExternalDNS {
+		dir, err := downloadedModuleDir(root, ExternalDNSModule)
+		if err != nil {
+			return nil, err
+		}
+		crdPaths = append(crdPaths, filepath.Join(dir, "config", "crd", "standard", "dnsendpoints.externaldns.k8s.io.yaml"))
+	}
+	return crdPaths, nil
+}
+
+// InstallCRDs installs the optional APIs of opts into the running API
+// server, as a cluster administrator would after Pylon started.
+func (e *Env) InstallCRDs(opts Options) error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	paths, err := optionalCRDs(root, opts)
+	if err != nil {
+		return err
+	}
+	_, err = envtest.InstallCRDs(e.Config, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true})
+	return err
 }
 
 // Stop stops the control plane.
@@ -124,4 +185,23 @@ func moduleDir(root, module string) (string, error) {
 		return "", fmt.Errorf("go list -m %s: %w", module, err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// downloadedModuleDir downloads module@version into the module cache (it
+// need not be in go.mod) and returns its directory.
+func downloadedModuleDir(root, moduleAtVersion string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", moduleAtVersion)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", moduleAtVersion, err)
+	}
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", moduleAtVersion, err)
+	}
+	if info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s: %s", moduleAtVersion, info.Error)
+	}
+	return info.Dir, nil
 }

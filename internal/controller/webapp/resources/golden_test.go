@@ -34,11 +34,8 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			app := &pylonv1alpha1.WebApp{}
-			if err := yaml.UnmarshalStrict(raw, app); err != nil {
-				t.Fatalf("decode %s: %v", in, err)
-			}
-			got := render(t, app)
+			app, exp := decodeCase(t, raw)
+			got := render(t, app, exp)
 			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
 			if *update {
 				if err := os.WriteFile(out, got, 0o644); err != nil {
@@ -59,7 +56,7 @@ func TestGolden(t *testing.T) {
 
 // render builds every child and writes them as one multi-document YAML, a
 // comment naming each builder whose result is nil (must not exist).
-func render(t *testing.T, app *pylonv1alpha1.WebApp) []byte {
+func render(t *testing.T, app *pylonv1alpha1.WebApp, e Exposure) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, c := range []struct {
@@ -70,6 +67,17 @@ func render(t *testing.T, app *pylonv1alpha1.WebApp) []byte {
 		{"Service", MakeService(app)},
 		{"HorizontalPodAutoscaler", MakeHorizontalPodAutoscaler(app)},
 		{"PodDisruptionBudget", MakePodDisruptionBudget(app)},
+		{"canary Deployment", MakeCanaryDeployment(app)},
+		{"canary Service", MakeCanaryService(app)},
+		{"canary HorizontalPodAutoscaler", MakeCanaryHorizontalPodAutoscaler(app)},
+		{"canary PodDisruptionBudget", MakeCanaryPodDisruptionBudget(app)},
+		{"HTTPRoute", MakeHTTPRoute(app, e)},
+		{"redirect HTTPRoute", MakeRedirectHTTPRoute(app, e)},
+		{"ListenerSet", MakeListenerSet(app, e)},
+		{"Ingress", MakeIngress(app, e)},
+		{"canary Ingress", MakeCanaryIngress(app, e)},
+		{"Certificate", MakeCertificate(app, e)},
+		{"DNSEndpoint", MakeDNSEndpoint(app, e)},
 	} {
 		buf.WriteString("---\n")
 		if reflect.ValueOf(c.obj).IsNil() {
@@ -83,6 +91,58 @@ func render(t *testing.T, app *pylonv1alpha1.WebApp) []byte {
 		buf.Write(b)
 	}
 	return buf.Bytes()
+}
+
+// testFacts is the "kind: TestFacts" document of a case: what the reconciler
+// would have observed besides the WebApp and its ExposureClass.
+type testFacts struct {
+	Kind          string   `json:"kind"`
+	Hostname      string   `json:"hostname"`
+	IngressCanary bool     `json:"ingressCanary"`
+	DNSTargets    []string `json:"dnsTargets"`
+	APIs          APIs     `json:"apis"`
+}
+
+// decodeCase reads a case: a WebApp, optionally an ExposureClass and a
+// TestFacts document, separated by "---".
+func decodeCase(t *testing.T, raw []byte) (*pylonv1alpha1.WebApp, Exposure) {
+	t.Helper()
+	var (
+		app *pylonv1alpha1.WebApp
+		e   Exposure
+	)
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		var head struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatal(err)
+		}
+		switch head.Kind {
+		case "WebApp":
+			app = &pylonv1alpha1.WebApp{}
+			if err := yaml.UnmarshalStrict([]byte(doc), app); err != nil {
+				t.Fatal(err)
+			}
+		case "ExposureClass":
+			e.Class = &pylonv1alpha1.ExposureClass{}
+			if err := yaml.UnmarshalStrict([]byte(doc), e.Class); err != nil {
+				t.Fatal(err)
+			}
+		case "TestFacts":
+			var f testFacts
+			if err := yaml.UnmarshalStrict([]byte(doc), &f); err != nil {
+				t.Fatal(err)
+			}
+			e.Hostname, e.IngressCanary, e.DNSTargets, e.APIs = f.Hostname, f.IngressCanary, f.DNSTargets, f.APIs
+		case "":
+		default:
+			t.Fatalf("unknown kind %q in case", head.Kind)
+		}
+	}
+	if app == nil {
+		t.Fatal("case has no WebApp")
+	}
+	e.TLS = EffectiveTLS(app, e.Class)
+	return app, e
 }
 
 // lineDiff lists the lines that differ, enough to see what changed.

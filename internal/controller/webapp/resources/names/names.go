@@ -22,3 +22,13 @@ func PodDisruptionBudget(app *pylonv1alpha1.WebApp) string { return app.Name }
 
 // Canary is the name of the canary's Deployment, Service and HPA.
 func Canary(app *pylonv1alpha1.WebApp) string { return app.Name + CanarySuffix }
+
+// Route is the name of the HTTPRoute, ListenerSet, Ingress, Certificate and
+// DNSEndpoint of app.
+func Route(app *pylonv1alpha1.WebApp) string { return app.Name }
+
+// RedirectRoute is the HTTPRoute that redirects plain HTTP to HTTPS.
+func RedirectRoute(app *pylonv1alpha1.WebApp) string { return app.Name + "-redirect" }
+
+// TLSSecret is the Secret cert-manager writes when the WebApp names none.
+func TLSSecret(app *pylonv1alpha1.WebApp) string { return app.Name + "-tls" }
