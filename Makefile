@@ -78,11 +78,16 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 verify-generated: manifests generate ## Fail if `make manifests generate` changes tracked files.
 	@git diff --exit-code -- api config internal/externaldns || { echo "generated files are stale: run 'make manifests generate' and commit" >&2; exit 1; }
 
+.PHONY: bench-gateway
+bench-gateway: ## Benchmark the bundled gateway against the bare backend, nginx and Caddy; writes bench/gateway/REPORT.md (needs wrk, nginx, caddy from apt).
+	./hack/bench-gateway.sh
+
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary.
+build: manifests generate fmt vet ## Build the manager and gateway binaries.
 	$(GO) build -o bin/manager ./cmd/manager
+	$(GO) build -o bin/gateway ./cmd/gateway
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in ~/.kube/config.

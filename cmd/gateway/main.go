@@ -1,0 +1,184 @@
+// Command gateway is Pylon's bundled data plane: it serves Gateway API
+// routes of GatewayClasses with controllerName pylon.dev/gateway and
+// Ingresses of IngressClasses with controller pylon.dev/ingress. Flags and
+// wiring only; the logic lives in internal/gateway.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
+	"github.com/pylon-dev/pylon/internal/gateway/proxy"
+	"github.com/pylon-dev/pylon/internal/gateway/server"
+	"github.com/pylon-dev/pylon/internal/gateway/status"
+	"github.com/pylon-dev/pylon/internal/gateway/watch"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	var (
+		adminAddr, bindAddr, gatewayAddrs, selfService string
+		leaderElect, accessLog                         bool
+		portOffset                                     int
+		readHeaderTimeout, idleTimeout                 time.Duration
+	)
+	flag.StringVar(&adminAddr, "admin-bind-address", ":9090", "Address of /healthz, /readyz and /metrics.")
+	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
+	flag.IntVar(&portOffset, "listener-port-offset", 0, "Added to every listener port when binding (routing still uses the Gateway's port).")
+	flag.StringVar(&gatewayAddrs, "gateway-address", "", "Comma-separated IPs or hostnames reported in Gateway and Ingress status; empty: taken from --gateway-service.")
+	flag.StringVar(&selfService, "gateway-service", "pylon-system/pylon-gateway", "namespace/name of the gateway's own Service, whose addresses are reported when --gateway-address is empty.")
+	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader to write status; every replica serves traffic.")
+	flag.BoolVar(&accessLog, "access-log", true, "Write a JSON access log line per request to stdout.")
+	flag.DurationVar(&readHeaderTimeout, "read-header-timeout", 10*time.Second, "Time a client has to send request headers (and finish the TLS handshake).")
+	flag.DurationVar(&idleTimeout, "idle-timeout", 120*time.Second, "Keep-alive connections idle this long are closed.")
+	opts := zap.Options{}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(logger)
+	if err := run(runConfig{
+		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
+		gatewayAddrs: gatewayAddrs, selfService: selfService, leaderElect: leaderElect, accessLog: accessLog,
+		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, logger: logger,
+	}); err != nil {
+		logger.Error("gateway stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+type runConfig struct {
+	adminAddr, bindAddr, gatewayAddrs, selfService string
+	portOffset                                     int32
+	leaderElect, accessLog                         bool
+	readHeaderTimeout, idleTimeout                 time.Duration
+	logger                                         *slog.Logger
+}
+
+func run(c runConfig) error {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(gwv1.Install(scheme))
+	utilruntime.Must(gwv1beta1.Install(scheme))
+
+	cfg := ctrl.GetConfigOrDie()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: "0"}, // served on the admin port
+		HealthProbeBindAddress:        "0",
+		LeaderElection:                c.leaderElect,
+		LeaderElectionID:              "pylon-gateway.pylon.dev",
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			// Only TLS Secrets are cached: the data plane never needs
+			// others, and caching every Secret costs memory.
+			&corev1.Secret{}: {Field: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))},
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	gatewayAPI := hasGatewayAPI(mgr)
+	if !gatewayAPI {
+		c.logger.Warn("Gateway API CRDs are not installed; serving Ingresses only (restart after installing them)")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := proxy.NewMetrics(reg)
+	var access *slog.Logger
+	if c.accessLog {
+		access = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics})
+	srv := server.New(p, server.Options{
+		BindAddress: c.bindAddr, PortOffset: c.portOffset,
+		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
+	})
+	writer := &status.Writer{Client: mgr.GetClient(), GatewayAPI: gatewayAPI, Logger: c.logger}
+	builder := &watch.Builder{
+		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI,
+		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService)},
+		Publish: func(t *ir.Table) {
+			p.Publish(t)
+			if err := srv.Reconcile(t); err != nil {
+				c.logger.Error("some listeners could not be opened", "error", err)
+			}
+		},
+		Status:  writer.Update,
+		Applied: func(d time.Duration) { metrics.ObserveApply(d.Seconds()) },
+		Logger:  c.logger,
+	}
+	if err := mgr.Add(builder); err != nil {
+		return err
+	}
+	if err := mgr.Add(writer); err != nil {
+		return err
+	}
+
+	admin := server.NewAdminServer(c.adminAddr, server.AdminHandler(p, reg))
+	go func() {
+		if err := admin.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.logger.Error("admin server stopped", "error", err)
+		}
+	}()
+
+	c.logger.Info("starting gateway", "version", version, "gatewayAPI", gatewayAPI)
+	ctx := ctrl.SetupSignalHandler()
+	err = mgr.Start(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	_ = admin.Shutdown(shutdown)
+	return err
+}
+
+// hasGatewayAPI reports whether the Gateway API CRDs are served.
+func hasGatewayAPI(mgr ctrl.Manager) bool {
+	_, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: "Gateway"}, gwv1.GroupVersion.Version)
+	return err == nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseNN(s string) types.NamespacedName {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok {
+		return types.NamespacedName{Name: s}
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}
+}

@@ -1,0 +1,134 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"syscall"
+)
+
+// errNoEndpoint is returned by the round tripper when every endpoint was
+// tried or none is usable any more.
+var errNoEndpoint = errors.New("no usable endpoint")
+
+// rewrite turns the inbound request into the outbound one. The URL host is
+// a placeholder: the round tripper picks the endpoint, so that a connect
+// failure can move on to another one.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	x := exchangeFrom(pr.In.Context())
+	pr.Out.URL.Scheme = "http"
+	pr.Out.URL.Host = x.backend.Name + "." + x.backend.Namespace
+	pr.Out.Host = pr.In.Host // preserved unless a filter changes it
+	pr.SetXForwarded()
+	a := x.route.Action
+	if rw := a.Rewrite; rw != nil {
+		if rw.Hostname != "" {
+			pr.Out.Host = rw.Hostname
+		}
+		if rw.Path != nil {
+			pr.Out.URL.Path = modifyPath(pr.In.URL.Path, rw.Path, x.route.Path.Value)
+			pr.Out.URL.RawPath = ""
+		}
+	}
+	applyHeaders(pr.Out.Header, a.RequestHeaders)
+}
+
+func (p *Proxy) modifyResponse(res *http.Response) error {
+	x := exchangeFrom(res.Request.Context())
+	res.Header.Set(headerRequestID, x.requestID)
+	applyHeaders(res.Header, x.route.Action.ResponseHeaders)
+	return nil
+}
+
+// errorHandler maps a failed backend exchange to 502, 503 or 504 with a
+// body naming the backend and what failed.
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	x := exchangeFrom(r.Context())
+	b := x.backend
+	name := fmt.Sprintf("%s/%s port %d", b.Namespace, b.Name, b.Port)
+	var code int
+	var msg string
+	switch {
+	case errors.Is(err, errNoEndpoint):
+		x.errKind, code = "connect", http.StatusServiceUnavailable
+		msg = "no reachable endpoint for backend " + name
+	case r.Context().Err() == context.DeadlineExceeded || isTimeout(err):
+		x.errKind, code = "timeout", http.StatusGatewayTimeout
+		msg = fmt.Sprintf("backend %s did not answer within %s", name, x.timeout)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this response.
+		x.errKind = "canceled"
+		return
+	case isConnectError(err):
+		x.errKind, code = "connect", http.StatusBadGateway
+		msg = "could not connect to backend " + name
+	default:
+		x.errKind, code = "protocol", http.StatusBadGateway
+		msg = "bad response from backend " + name
+	}
+	if x.errKind != "connect" { // connect failures are counted per attempt
+		p.metrics.upstreamErrs.WithLabelValues(x.errKind).Inc()
+	}
+	p.reply(w, x, code, msg)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// isConnectError reports whether no connection was established, so the
+// request was not sent and the endpoint deserves ejection.
+func isConnectError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// roundTripper picks an endpoint of the chosen backend and sends the
+// request with that backend's pooled transport. A connect failure ejects
+// the endpoint and, for requests without a body, tries another one.
+type roundTripper struct{ p *Proxy }
+
+func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := rt.p
+	x := exchangeFrom(req.Context())
+	retryable := req.Body == nil || req.Body == http.NoBody
+	var lastErr error
+	tried := ""
+	for range p.opts.ConnectAttempts {
+		ep, ok := p.pickEndpoint(x.backend, x.bstate, tried)
+		if !ok {
+			break
+		}
+		out := *req
+		u := *req.URL
+		u.Host = ep
+		out.URL = &u
+		x.endpoint = ep
+		res, err := x.bstate.transport.RoundTrip(&out)
+		if err == nil {
+			p.ejector.succeed(ep)
+			return res, nil
+		}
+		lastErr = err
+		if !isConnectError(err) || req.Context().Err() != nil {
+			return nil, err
+		}
+		p.ejector.fail(ep)
+		p.metrics.upstreamErrs.WithLabelValues("connect").Inc()
+		if !retryable {
+			return nil, err
+		}
+		tried = ep
+	}
+	if lastErr == nil {
+		return nil, errNoEndpoint
+	}
+	return nil, lastErr
+}

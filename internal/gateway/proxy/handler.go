@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
+)
+
+// listenerHandler serves one table listener port.
+type listenerHandler struct {
+	p      *Proxy
+	port   int32
+	scheme string
+}
+
+// exchange is the per-request state shared by the handler, Rewrite, the
+// round tripper and the error handler through the request context.
+type exchange struct {
+	requestID string
+	route     *ir.Route
+	backend   *ir.Backend
+	bstate    *backendState
+	endpoint  string
+	timeout   time.Duration
+	errKind   string
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return x
+}
+
+func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	x := &exchange{requestID: requestID(r)}
+	defer func() { h.p.finish(rec, r, x, start) }()
+
+	// One load: the whole request runs on this state.
+	st := h.p.state.Load()
+	if st == nil {
+		h.p.reply(rec, x, http.StatusServiceUnavailable, "gateway has no routing table yet")
+		return
+	}
+	res := ir.Match(st.Table, h.port, &ir.Request{
+		Host: r.Host, Path: r.URL.Path, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
+	})
+	if res.Route == nil {
+		h.p.reply(rec, x, http.StatusNotFound, fmt.Sprintf("no route for host %q path %q", hostOnly(r.Host), r.URL.Path))
+		return
+	}
+	x.route = res.Route
+	a := res.Route.Action
+	switch {
+	case a.Redirect != nil:
+		applyHeaders(rec.Header(), a.ResponseHeaders)
+		rec.Header().Set("Location", redirectLocation(a.Redirect, res.Route, r, h.scheme, h.port))
+		h.p.reply(rec, x, a.Redirect.StatusCode, "")
+		return
+	case a.DirectResponse != nil:
+		applyHeaders(rec.Header(), a.ResponseHeaders)
+		msg := a.DirectResponse.Reason
+		if msg == "" {
+			msg = "route has no usable backend"
+		}
+		h.p.reply(rec, x, a.DirectResponse.Status, msg)
+		return
+	}
+	b := st.actions[a].pick()
+	if b == nil {
+		h.p.reply(rec, x, http.StatusInternalServerError, "route has no backend with a positive weight")
+		return
+	}
+	x.backend = b
+	if b.Invalid {
+		h.p.reply(rec, x, http.StatusInternalServerError, fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason))
+		return
+	}
+	if !hasEndpoints(b) {
+		h.p.metrics.upstreamErrs.WithLabelValues("no_endpoints").Inc()
+		h.p.reply(rec, x, http.StatusServiceUnavailable, fmt.Sprintf("no ready endpoints for backend %s/%s port %d", b.Namespace, b.Name, b.Port))
+		return
+	}
+	x.bstate = st.backends[b]
+
+	ctx := context.WithValue(r.Context(), exchangeKey{}, x)
+	if d := routeTimeout(a.Timeouts); d > 0 {
+		x.timeout = d
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	sanitizeUpgrade(r.Header)
+	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
+	if rec.status == 0 && r.Header.Get("Upgrade") != "" {
+		rec.status = http.StatusSwitchingProtocols // hijacked by ReverseProxy
+	}
+}
+
+// routeTimeout is the tighter of the request and backend-request timeouts:
+// there is one backend attempt per request once connected.
+func routeTimeout(t ir.Timeouts) time.Duration {
+	d := t.Request
+	if t.BackendRequest > 0 && (d == 0 || t.BackendRequest < d) {
+		d = t.BackendRequest
+	}
+	return d
+}
+
+// reply writes a short plain-text response that says what happened.
+func (p *Proxy) reply(w http.ResponseWriter, x *exchange, code int, msg string) {
+	h := w.Header()
+	h.Set(headerRequestID, x.requestID)
+	if msg == "" {
+		w.WriteHeader(code)
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// Reject answers a request the server refused before routing (400, 421),
+// with the same logging and metrics as routed requests.
+func (p *Proxy) Reject(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	x := &exchange{requestID: requestID(r)}
+	p.reply(rec, x, code, msg)
+	p.finish(rec, r, x, start)
+}
+
+// finish records metrics and the access log line.
+func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.Time) {
+	d := time.Since(start)
+	status := rec.status
+	if status == 0 {
+		status = 499 // client went away before any response
+	}
+	route := "none"
+	if x.route != nil {
+		route = routeLabel(x.route)
+	}
+	class := codeClass(status)
+	p.metrics.requests.WithLabelValues(route, class).Inc()
+	p.metrics.latency.WithLabelValues(route, class).Observe(d.Seconds())
+	if p.opts.AccessLog == nil {
+		return
+	}
+	backend := ""
+	if x.backend != nil {
+		backend = x.backend.Namespace + "/" + x.backend.Name
+	}
+	p.opts.AccessLog.LogAttrs(r.Context(), 0, "request",
+		slogString("method", r.Method), slogString("host", r.Host), slogString("path", r.URL.Path),
+		slogInt("status", status), slogInt64("bytes", rec.bytes), slogDuration("duration", d),
+		slogString("route", route), slogString("backend", backend), slogString("endpoint", x.endpoint),
+		slogString("request_id", x.requestID), slogString("error", x.errKind))
+}
+
+func routeLabel(r *ir.Route) string {
+	return strings.ToLower(r.Source.Kind) + "/" + r.Source.Namespace + "/" + r.Source.Name
+}

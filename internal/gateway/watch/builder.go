@@ -1,0 +1,115 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
+	"github.com/pylon-dev/pylon/internal/gateway/translate"
+)
+
+// Builder rebuilds and publishes the routing table on every change.
+type Builder struct {
+	// Cache provides the informers; Reader reads the snapshot (normally
+	// the same cache).
+	Cache  cache.Cache
+	Reader client.Reader
+	// GatewayAPI says whether the Gateway API CRDs are installed.
+	GatewayAPI bool
+	Addresses  Addresses
+	// IngressHTTPPort and IngressHTTPSPort: zero means 80 and 443.
+	IngressHTTPPort, IngressHTTPSPort int32
+
+	// Publish receives each valid table (proxy swap, then listener
+	// reconcile); Status receives the matching status. Either may be nil.
+	Publish func(*ir.Table)
+	Status  func(translate.StatusUpdates)
+	// Applied observes the time from the first event to publication.
+	Applied func(time.Duration)
+
+	Debounce, MaxDelay time.Duration
+	Logger             *slog.Logger
+
+	generations atomic.Int64
+	failures    atomic.Int64
+	deb         *debouncer
+}
+
+// NeedLeaderElection is false: every replica serves traffic.
+func (b *Builder) NeedLeaderElection() bool { return false }
+
+// Generations is how many tables have been published.
+func (b *Builder) Generations() int64 { return b.generations.Load() }
+
+// Start registers event handlers, waits for the caches and rebuilds on
+// every change until ctx ends.
+func (b *Builder) Start(ctx context.Context) error {
+	if b.Debounce == 0 {
+		b.Debounce = 75 * time.Millisecond
+	}
+	if b.MaxDelay == 0 {
+		b.MaxDelay = time.Second
+	}
+	if b.Logger == nil {
+		b.Logger = slog.Default()
+	}
+	b.deb = newDebouncer(b.Debounce, b.MaxDelay)
+	handler := toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { b.deb.trigger() },
+		UpdateFunc: func(any, any) { b.deb.trigger() },
+		DeleteFunc: func(any) { b.deb.trigger() },
+	}
+	for _, obj := range watchedTypes(b.GatewayAPI) {
+		inf, err := b.Cache.GetInformer(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return fmt.Errorf("event handler for %T: %w", obj, err)
+		}
+	}
+	if !b.Cache.WaitForCacheSync(ctx) {
+		return fmt.Errorf("caches did not sync: %w", ctx.Err())
+	}
+	// The first table is built from synced caches, never from a partial
+	// view, so nothing is served or reported before the world is known.
+	b.rebuild(ctx, time.Now())
+	b.deb.loop(ctx, func(first time.Time) { b.rebuild(ctx, first) })
+	return nil
+}
+
+// rebuild publishes a new table, or keeps the previous one when the
+// snapshot cannot be read or the table is invalid (a translator bug).
+func (b *Builder) rebuild(ctx context.Context, first time.Time) {
+	snap, err := b.snapshot(ctx)
+	if err != nil {
+		b.failures.Add(1)
+		b.Logger.Error("reading the snapshot failed; keeping the previous table", "error", err)
+		b.deb.trigger() // retry after the debounce
+		return
+	}
+	table, status := translate.Translate(snap)
+	if err := table.Validate(); err != nil {
+		b.failures.Add(1)
+		b.Logger.Error("translator produced an invalid table; keeping the previous one", "error", err)
+		return
+	}
+	if b.Publish != nil {
+		b.Publish(table)
+	}
+	gen := b.generations.Add(1)
+	if b.Applied != nil {
+		b.Applied(time.Since(first))
+	}
+	if b.Status != nil {
+		b.Status(status)
+	}
+	b.Logger.Debug("routing table published", "generation", gen, "listeners", len(table.Listeners))
+}
