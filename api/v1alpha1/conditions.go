@@ -36,8 +36,12 @@ const (
 	// ReasonNotOwned: an object with the name Pylon needs exists and is not
 	// controlled by this WebApp; Pylon never adopts it.
 	ReasonNotOwned = "NotOwned"
-	// ReasonApplyFailed: the API server refused a child.
+	// ReasonApplyFailed: writing a child failed in a way a retry may cure.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonChildRejected: the API server refused a child as invalid (for
+	// example an environment variable name it does not accept): only a
+	// change to the WebApp can cure it.
+	ReasonChildRejected = "ChildRejected"
 	// ReasonAvailable: the Deployment is available and fully rolled out.
 	ReasonAvailable = "Available"
 	// ReasonDeploymentOutdated: the Deployment controller has not yet observed

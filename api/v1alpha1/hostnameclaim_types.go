@@ -26,8 +26,8 @@ type WebAppReference struct {
 	Namespace string `json:"namespace"`
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	Name string `json:"name"`
-	UID types.UID `json:"uid"`
+	Name string    `json:"name"`
+	UID  types.UID `json:"uid"`
 }
 
 // HostnameClaim records which WebApp holds a hostname in the whole cluster.

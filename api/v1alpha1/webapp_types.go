@@ -289,9 +289,12 @@ type ProbeSpec struct {
 
 // WebAppStatus is what Pylon observed of the WebApp's children.
 type WebAppStatus struct {
-	// ObservedGeneration is the generation Pylon last applied in full.
+	// ObservedGeneration is the generation Pylon last applied in full. It
+	// defaults to 0, so that a WebApp Pylon has not reconciled yet reads as
+	// in progress (kstatus), not as current.
+	// +kubebuilder:default=0
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration"`
 
 	// URL is where the app is served.
 	// +optional
@@ -347,7 +350,8 @@ type WebApp struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   WebAppSpec   `json:"spec"`
+	Spec WebAppSpec `json:"spec"`
+	// +kubebuilder:default={}
 	Status WebAppStatus `json:"status,omitempty"`
 }
 

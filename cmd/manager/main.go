@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -18,9 +19,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
-	"github.com/pylon-dev/pylon/internal/controller/webapp"
+	"github.com/pylon-dev/pylon/internal/controller"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -48,6 +51,9 @@ func main() {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(pylonv1alpha1.AddToScheme(scheme))
+	utilruntime.Must(gwv1.Install(scheme))
+	utilruntime.Must(certmanagerv1.AddToScheme(scheme))
+	utilruntime.Must(externaldnsv1alpha1.AddToScheme(scheme))
 
 	var tlsOpts []func(*tls.Config)
 	if !http2 {
@@ -74,14 +80,9 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := (&webapp.Reconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorder("pylon"),
-		ClusterDomain:           clusterDomain,
-		MaxConcurrentReconciles: concurrency,
-	}).SetupWithManager(mgr); err != nil {
-		log.Error(err, "unable to set up the controller", "controller", "webapp")
+	ctx := ctrl.SetupSignalHandler()
+	if err := controller.Setup(ctx, mgr, controller.Options{ClusterDomain: clusterDomain, Concurrency: concurrency}); err != nil {
+		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}
 
@@ -95,7 +96,7 @@ func main() {
 	}
 
 	log.Info("starting manager", "version", version)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}

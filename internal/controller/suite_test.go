@@ -1,9 +1,10 @@
-package webapp
+package controller_test
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/controller"
 	"github.com/pylon-dev/pylon/test/testenv"
 )
 
@@ -34,7 +36,7 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
 	var err error
-	env, err = testenv.Start(testenv.Options{})
+	env, err = testenv.Start(testenv.Options{GatewayAPI: true, CertManager: true, ExternalDNS: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -55,17 +57,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := (&Reconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorder("pylon"),
-		ClusterDomain:           "cluster.local",
-		MaxConcurrentReconciles: 2,
-	}).SetupWithManager(mgr); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		cancel()
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	code := m.Run()
@@ -122,3 +119,27 @@ const (
 	timeout = 20 * time.Second
 	poll    = 50 * time.Millisecond
 )
+
+// clock is a settable clock for the reconciler, so that certificate expiry
+// can be tested without waiting.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+var testClock = &clock{}

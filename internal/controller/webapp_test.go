@@ -1,4 +1,4 @@
-package webapp
+package controller_test
 
 import (
 	"context"
@@ -206,7 +206,7 @@ func TestAutoscalingHandOffAndBack(t *testing.T) {
 	get(g, dep)
 	g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(3)))
 	g.Expect(fieldsOwnedBy(t, dep, applier.FieldOwner)).NotTo(HaveKey("f:replicas"))
-	g.Expect(managers(dep)).To(ContainElement(handoffFieldOwner + "/Apply"))
+	g.Expect(managers(dep)).To(ContainElement("pylon-replicas-handoff/Apply"))
 
 	// The HPA scales the Deployment (as the HPA controller does, through the
 	// scale subresource).
@@ -338,21 +338,23 @@ func TestStatusFollowsDeploymentAtItsGeneration(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 }
 
-func TestRejectedChildIsReportedNotRetriedAsSuccess(t *testing.T) {
+func TestRejectedChildIsReportedAsStalled(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	// The CRD cannot know every rule of a Pod template: an environment
 	// variable name with '=' passes the WebApp's schema and is refused by
-	// the Deployment's validation.
+	// the Deployment's validation. Retrying cannot help: Stalled, with the
+	// generation observed, so Argo CD and kstatus report a failure.
 	app := newWebApp(t, ns, "shop", func(a *pylonv1alpha1.WebApp) {
 		a.Spec.Env = []corev1.EnvVar{{Name: "A=B", Value: "x"}}
 	})
 	g.Eventually(func(g Gomega) {
 		get(g, app)
-		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionFalse, pylonv1alpha1.ReasonApplyFailed)
+		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionFalse, pylonv1alpha1.ReasonChildRejected)
 		g.Expect(meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionReady).Message).To(ContainSubstring("env[0].name"))
-		expectCondition(g, app, pylonv1alpha1.ConditionReconciling, metav1.ConditionTrue, pylonv1alpha1.ReasonApplyFailed)
-		g.Expect(app.Status.ObservedGeneration).To(BeZero(), "a generation Pylon could not apply is not observed")
+		expectCondition(g, app, pylonv1alpha1.ConditionStalled, metav1.ConditionTrue, pylonv1alpha1.ReasonChildRejected)
+		g.Expect(meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionReconciling)).To(BeNil())
+		g.Expect(app.Status.ObservedGeneration).To(Equal(app.Generation))
 	}, timeout, poll).Should(Succeed())
 
 	// Fixing the spec recovers without a restart.
@@ -360,7 +362,8 @@ func TestRejectedChildIsReportedNotRetriedAsSuccess(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		get(g, app)
 		g.Expect(app.Status.ObservedGeneration).To(Equal(app.Generation))
-		g.Expect(meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionReady).Reason).NotTo(Equal(pylonv1alpha1.ReasonApplyFailed))
+		g.Expect(meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionReady).Reason).NotTo(Equal(pylonv1alpha1.ReasonChildRejected))
+		g.Expect(meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionStalled)).To(BeNil())
 	}, timeout, poll).Should(Succeed())
 }
 
@@ -424,7 +427,9 @@ func TestPrinterColumns(t *testing.T) {
 	g.Expect(cols).To(Equal([]string{"Name", "Hostname", "Class", "Ready", "Replicas", "Canary", "URL", "Age"}))
 	g.Expect(table.Rows).To(HaveLen(1))
 	cells := table.Rows[0].Cells
-	g.Expect(cells[0:4]).To(Equal([]any{"shop", "shop.apps.example.com", "public", "Unknown"}))
+	// Class "public" does not exist in this test: not ready, and the
+	// column says so.
+	g.Expect(cells[0:4]).To(Equal([]any{"shop", "shop.apps.example.com", "public", "False"}))
 	g.Expect(cells[4]).To(BeEquivalentTo(0))
 	g.Expect(cells[5]).To(BeEquivalentTo(10))
 	g.Expect(cells[6]).To(Equal(app.Status.URL))

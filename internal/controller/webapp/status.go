@@ -5,9 +5,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/conditions"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 )
 
@@ -22,31 +24,61 @@ var readySet = conditions.NewSet(pylonv1alpha1.ConditionReady,
 	pylonv1alpha1.ConditionDNSReady,
 )
 
+// stalledReasons are False reasons that need a person: Pylon cannot make
+// progress until someone changes the WebApp, its class or another object.
+var stalledReasons = map[string]bool{
+	pylonv1alpha1.ReasonNotOwned:                 true,
+	pylonv1alpha1.ReasonChildRejected:            true,
+	pylonv1alpha1.ReasonProgressDeadlineExceeded: true,
+	pylonv1alpha1.ReasonExposureClassNotFound:    true,
+	pylonv1alpha1.ReasonNoDefaultExposureClass:   true,
+	pylonv1alpha1.ReasonMultipleDefaultClasses:   true,
+	pylonv1alpha1.ReasonExposureClassInvalid:     true,
+	pylonv1alpha1.ReasonHostnameRequired:         true,
+	pylonv1alpha1.ReasonAPINotInstalled:          true,
+	pylonv1alpha1.ReasonDomainNotAllowed:         true,
+	pylonv1alpha1.ReasonNamespaceNotAllowed:      true,
+	pylonv1alpha1.ReasonHostnameConflict:         true,
+	pylonv1alpha1.ReasonNoIssuer:                 true,
+	pylonv1alpha1.ReasonSecretNotFound:           true,
+	pylonv1alpha1.ReasonSecretInvalid:            true,
+	pylonv1alpha1.ReasonHostnameNotCovered:       true,
+	pylonv1alpha1.ReasonCertificateExpired:       true,
+	pylonv1alpha1.ReasonCanaryUnsupported:        true,
+}
+
 // observation is what one reconcile learnt about the WebApp's children.
 type observation struct {
-	// deployment is the stable Deployment as last read or applied; nil when
-	// it does not exist or is not the WebApp's.
-	deployment *appsv1.Deployment
+	// live holds each child as last read or applied, by child id; absent
+	// when it does not exist or is not the WebApp's.
+	live map[string]client.Object
 	// failures are children Pylon could not make as declared, in child order.
 	failures []failure
+	// exposure is what was resolved about routing, TLS and DNS.
+	exposure exposureView
 }
 
 // failure is a child that could not be applied or deleted.
 type failure struct {
-	kind, name string
-	reason     string
-	message    string
+	id      string
+	reason  string
+	message string
 	// terminal failures need a person (Stalled); others are retried.
 	terminal bool
 }
 
-func (o observation) failureOf(kind string) *failure {
+func (o observation) failureOf(id string) *failure {
 	for i := range o.failures {
-		if o.failures[i].kind == kind {
+		if o.failures[i].id == id {
 			return &o.failures[i]
 		}
 	}
 	return nil
+}
+
+func (o observation) deployment(name string) *appsv1.Deployment {
+	d, _ := o.live[childID(deploymentGVK, name)].(*appsv1.Deployment)
+	return d
 }
 
 // computeStatus derives the WebApp's status from what was observed. It is
@@ -55,31 +87,38 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 	gen := app.Generation
 	st := pylonv1alpha1.WebAppStatus{
 		ObservedGeneration: app.Status.ObservedGeneration,
-		URL:                clusterURL(app, clusterDomain),
+		URL:                url(app, obs.exposure, clusterDomain),
 	}
-	if d := obs.deployment; d != nil {
+	if d := obs.deployment(names.Deployment(app)); d != nil {
 		st.Replicas, st.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
 	}
 
-	available := availableCondition(obs)
-	available.ObservedGeneration = gen
-	conds := []metav1.Condition{available}
+	conds := []metav1.Condition{availableCondition(pylonv1alpha1.ConditionAvailable, obs, names.Deployment(app))}
+	if resources.CanaryActive(app) {
+		conds = append(conds, availableCondition(pylonv1alpha1.ConditionCanaryAvailable, obs, names.Canary(app)))
+		cs := &pylonv1alpha1.CanaryStatus{Weight: resources.CanaryWeight(app)}
+		if obs.exposure.canaryUnsupported {
+			cs.Weight = 0 // the controller cannot route it any share
+		}
+		if d := obs.deployment(names.Canary(app)); d != nil {
+			cs.Replicas, cs.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
+		}
+		st.Canary = cs
+	}
+	conds = append(conds, exposureConditions(app, obs)...)
+	for i := range conds {
+		conds[i].ObservedGeneration = gen
+	}
 
 	ready := readySet.Summarize(conds, gen, pylonv1alpha1.ReasonReady, "all children are ready")
 	transient := false
-	var stalled *metav1.Condition
 	for i, f := range obs.failures {
 		if i == 0 { // a child Pylon could not write says more than any roll-up
 			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, f.reason, f.message
 		}
-		if f.terminal && stalled == nil {
-			stalled = &metav1.Condition{Type: pylonv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: f.reason, Message: f.message, ObservedGeneration: gen}
-		}
 		transient = transient || !f.terminal
 	}
-	if stalled == nil && available.Reason == pylonv1alpha1.ReasonProgressDeadlineExceeded {
-		stalled = &metav1.Condition{Type: pylonv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: available.Reason, Message: available.Message, ObservedGeneration: gen}
-	}
+	stalled := stalledCondition(append(conds, ready), gen)
 	conds = append(conds, ready)
 	switch {
 	case stalled != nil:
@@ -98,17 +137,28 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 	return st
 }
 
-// availableCondition reads the stable Deployment the way `kubectl rollout
-// status` does, trusting its status only at its latest generation.
-func availableCondition(obs observation) metav1.Condition {
-	c := metav1.Condition{Type: pylonv1alpha1.ConditionAvailable}
-	if f := obs.failureOf("Deployment"); f != nil {
+// stalledCondition is Stalled=True, from the first False condition whose
+// reason needs a person, or nil.
+func stalledCondition(conds []metav1.Condition, gen int64) *metav1.Condition {
+	for _, c := range conds {
+		if c.Status == metav1.ConditionFalse && stalledReasons[c.Reason] {
+			return &metav1.Condition{Type: pylonv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: c.Reason, Message: c.Message, ObservedGeneration: gen}
+		}
+	}
+	return nil
+}
+
+// availableCondition reads a Deployment the way `kubectl rollout status`
+// does, trusting its status only at its latest generation.
+func availableCondition(condType string, obs observation, name string) metav1.Condition {
+	c := metav1.Condition{Type: condType}
+	if f := obs.failureOf(childID(deploymentGVK, name)); f != nil {
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, f.reason, f.message
 		return c
 	}
-	d := obs.deployment
+	d := obs.deployment(name)
 	if d == nil {
-		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, pylonv1alpha1.ReasonReconciling, "the Deployment does not exist yet"
+		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, pylonv1alpha1.ReasonReconciling, fmt.Sprintf("Deployment %s does not exist yet", name)
 		return c
 	}
 	if d.Status.ObservedGeneration < d.Generation {
@@ -143,7 +193,7 @@ func availableCondition(obs observation) metav1.Condition {
 		c.Message = fmt.Sprintf("rolling out Deployment %s: %d of %d new Pods are available", d.Name, s.AvailableReplicas, s.UpdatedReplicas)
 	default:
 		c.Status, c.Reason = metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable
-		c.Message = fmt.Sprintf("%d of %d Pods are available", s.AvailableReplicas, want)
+		c.Message = fmt.Sprintf("%d of %d Pods of Deployment %s are available", s.AvailableReplicas, want, d.Name)
 	}
 	return c
 }
@@ -157,12 +207,19 @@ func deploymentCondition(d *appsv1.Deployment, t appsv1.DeploymentConditionType)
 	return nil
 }
 
-// clusterURL is the in-cluster address of the stable Service. It stays the
-// URL until the WebApp is routed under its hostname.
-func clusterURL(app *pylonv1alpha1.WebApp, clusterDomain string) string {
+// url is where the app is served: its hostname once it holds one, else the
+// in-cluster address of the stable Service.
+func url(app *pylonv1alpha1.WebApp, v exposureView, clusterDomain string) string {
 	path := app.Spec.Path
 	if path == "" {
 		path = "/"
+	}
+	if h := v.exp.Hostname; h != "" {
+		scheme := "http"
+		if v.exp.TLS.Enabled() {
+			scheme = "https"
+		}
+		return scheme + "://" + h + path
 	}
 	return fmt.Sprintf("http://%s.%s.svc.%s%s", names.Service(app), app.Namespace, clusterDomain, path)
 }

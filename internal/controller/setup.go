@@ -1,0 +1,67 @@
+// Package controller wires Pylon's controllers into a controller-runtime
+// manager. cmd/manager and the tests use the same wiring.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/exposureclass"
+	"github.com/pylon-dev/pylon/internal/controller/webapp"
+)
+
+// Options configure the controllers.
+type Options struct {
+	// ClusterDomain is the cluster's DNS domain, for in-cluster URLs.
+	ClusterDomain string
+	// Concurrency is how many WebApps are reconciled at once.
+	Concurrency int
+	// Clock returns the time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Setup registers Pylon's controllers with mgr. Optional APIs (Gateway API,
+// cert-manager, external-dns) served now are watched from the start; those
+// installed later are picked up by the capabilities watcher.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	caps := capabilities.NewSet(dc)
+	if _, err := caps.Refresh(ctx); err != nil {
+		return fmt.Errorf("discover optional APIs: %w", err)
+	}
+	hostnames := &claims.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+	apps := &webapp.Reconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("pylon"),
+		Caps:                    caps,
+		Claims:                  hostnames,
+		ClusterDomain:           opts.ClusterDomain,
+		MaxConcurrentReconciles: opts.Concurrency,
+		Clock:                   opts.Clock,
+	}
+	if err := apps.SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("webapp controller: %w", err)
+	}
+	classes := &exposureclass.Reconciler{Client: mgr.GetClient(), Caps: caps}
+	if err := classes.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("exposureclass controller: %w", err)
+	}
+	if err := (&claims.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("hostname claim controller: %w", err)
+	}
+	return (&capabilities.Watcher{Set: caps, OnAdded: func(ctx context.Context, api capabilities.API) error {
+		ctrl.LoggerFrom(ctx).Info("optional API installed", "api", api.Name)
+		return errors.Join(apps.APIAdded(ctx, api), classes.APIAdded(ctx, api))
+	}}).SetupWithManager(mgr)
+}

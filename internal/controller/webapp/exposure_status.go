@@ -1,0 +1,282 @@
+package webapp
+
+import (
+	"fmt"
+	"strings"
+
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
+)
+
+// exposureConditions are HostnameClaimed, Routed, CertificateReady and
+// DNSReady, each only when it applies to the WebApp.
+func exposureConditions(app *pylonv1alpha1.WebApp, obs observation) []metav1.Condition {
+	v := obs.exposure
+	if !v.routing {
+		return nil
+	}
+	var out []metav1.Condition
+	if p := v.classProblem; p != nil {
+		return append(out, cond(pylonv1alpha1.ConditionRouted, metav1.ConditionFalse, p.reason, p.message))
+	}
+	hostname := hostnameCondition(app, v)
+	out = append(out, hostname)
+	if hostname.Status != metav1.ConditionTrue {
+		// No route, certificate or DNS record without the hostname.
+		return append(out, cond(pylonv1alpha1.ConditionRouted, metav1.ConditionFalse, hostname.Reason, "not routed: "+hostname.Message))
+	}
+	out = append(out, routedCondition(app, obs))
+	if v.exp.TLS.Enabled() {
+		out = append(out, certificateCondition(app, obs))
+	}
+	if v.exp.Class.Spec.DNS != nil && v.exp.Class.Spec.DNS.Mode != "" && v.exp.Class.Spec.DNS.Mode != pylonv1alpha1.DNSNone {
+		out = append(out, dnsCondition(app, obs))
+	}
+	return out
+}
+
+func cond(t string, s metav1.ConditionStatus, reason, msg string) metav1.Condition {
+	return metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg}
+}
+
+func hostnameCondition(app *pylonv1alpha1.WebApp, v exposureView) metav1.Condition {
+	const t = pylonv1alpha1.ConditionHostnameClaimed
+	switch {
+	case v.policyProblem != nil:
+		return cond(t, metav1.ConditionFalse, v.policyProblem.reason, v.policyProblem.message)
+	case v.claim == nil:
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "hostname not yet claimed")
+	case v.claim.Held:
+		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonHostnameClaimed, fmt.Sprintf("this WebApp holds hostname %s", app.Spec.Hostname))
+	default:
+		return cond(t, metav1.ConditionFalse, v.claim.Reason, v.claim.Message)
+	}
+}
+
+// routedCondition says whether traffic for the hostname reaches the app:
+// every route object accepted by its controller at its latest generation.
+func routedCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
+	const t = pylonv1alpha1.ConditionRouted
+	v := obs.exposure
+	var checks []metav1.Condition
+	switch v.exp.Class.Spec.Type {
+	case pylonv1alpha1.ExposureGateway:
+		if v.exp.TLS.Enabled() {
+			ls, _ := obs.live[childID(listenerSetGVK, names.Route(app))].(*gwv1.ListenerSet)
+			checks = append(checks, listenerSetAccepted(ls, childID(listenerSetGVK, names.Route(app))))
+		}
+		for _, n := range []string{names.Route(app), names.RedirectRoute(app)} {
+			id := childID(httpRouteGVK, n)
+			if r, ok := obs.live[id].(*gwv1.HTTPRoute); ok {
+				checks = append(checks, routeAccepted(r))
+			} else if f := obs.failureOf(id); f != nil {
+				checks = append(checks, cond(t, metav1.ConditionFalse, f.reason, f.message))
+			}
+		}
+		if len(checks) == 0 {
+			checks = append(checks, cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "HTTPRoute "+names.Route(app)+" does not exist yet"))
+		}
+	case pylonv1alpha1.ExposureIngress:
+		ing, _ := obs.live[childID(ingressGVK, names.Route(app))].(*networkingv1.Ingress)
+		checks = append(checks, ingressAdmitted(ing, names.Route(app)))
+		if v.canaryUnsupported {
+			checks = append(checks, cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonCanaryUnsupported,
+				fmt.Sprintf("the controller of IngressClass %s cannot split traffic, so the canary receives none: use an ExposureClass of type Gateway, or an IngressClass of ingress-nginx or Pylon's gateway", v.exp.Class.Spec.IngressClassName)))
+		}
+	}
+	for _, s := range []metav1.ConditionStatus{metav1.ConditionFalse, metav1.ConditionUnknown} {
+		for _, c := range checks {
+			if c.Status == s {
+				c.Type = t
+				return c
+			}
+		}
+	}
+	return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonRouted, "traffic for "+v.exp.Hostname+" is routed to the app")
+}
+
+// routeAccepted is True when every parent of the route accepted it and
+// resolved its references at the route's latest generation.
+func routeAccepted(r *gwv1.HTTPRoute) metav1.Condition {
+	for _, p := range r.Spec.ParentRefs {
+		parent := describeParent(p, r.Namespace)
+		st := findParentStatus(r, p)
+		if st == nil {
+			return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for the controller of %s to accept HTTPRoute %s", parent, r.Name))
+		}
+		for _, ct := range []string{string(gwv1.RouteConditionAccepted), string(gwv1.RouteConditionResolvedRefs)} {
+			c := meta.FindStatusCondition(st.Conditions, ct)
+			switch {
+			case c == nil || c.ObservedGeneration != r.Generation:
+				return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for %s to process generation %d of HTTPRoute %s", st.ControllerName, r.Generation, r.Name))
+			case c.Status != metav1.ConditionTrue:
+				return cond("", metav1.ConditionFalse, c.Reason, fmt.Sprintf("HTTPRoute %s on %s: %s: %s", r.Name, parent, ct, c.Message))
+			}
+		}
+	}
+	return cond("", metav1.ConditionTrue, pylonv1alpha1.ReasonRouted, "")
+}
+
+func findParentStatus(r *gwv1.HTTPRoute, p gwv1.ParentReference) *gwv1.RouteParentStatus {
+	for i := range r.Status.Parents {
+		if sameParent(r.Status.Parents[i].ParentRef, p, r.Namespace) {
+			return &r.Status.Parents[i]
+		}
+	}
+	return nil
+}
+
+// sameParent compares parent references with the API's defaults applied.
+func sameParent(a, b gwv1.ParentReference, routeNamespace string) bool {
+	str := func(p *string, def string) string {
+		if p == nil {
+			return def
+		}
+		return *p
+	}
+	norm := func(p gwv1.ParentReference) string {
+		port := ""
+		if p.Port != nil {
+			port = fmt.Sprint(*p.Port)
+		}
+		return strings.Join([]string{
+			str((*string)(p.Group), gwv1.GroupName), str((*string)(p.Kind), "Gateway"),
+			str((*string)(p.Namespace), routeNamespace), string(p.Name),
+			str((*string)(p.SectionName), ""), port,
+		}, "/")
+	}
+	return norm(a) == norm(b)
+}
+
+func describeParent(p gwv1.ParentReference, ns string) string {
+	kind, pns := "Gateway", ns
+	if p.Kind != nil {
+		kind = string(*p.Kind)
+	}
+	if p.Namespace != nil {
+		pns = string(*p.Namespace)
+	}
+	s := fmt.Sprintf("%s %s/%s", kind, pns, p.Name)
+	if p.SectionName != nil {
+		s += " listener " + string(*p.SectionName)
+	}
+	return s
+}
+
+func listenerSetAccepted(ls *gwv1.ListenerSet, id string) metav1.Condition {
+	if ls == nil {
+		return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, id+" does not exist yet")
+	}
+	for _, ct := range []string{string(gwv1.ListenerSetConditionAccepted), string(gwv1.ListenerSetConditionProgrammed)} {
+		c := meta.FindStatusCondition(ls.Status.Conditions, ct)
+		switch {
+		case c == nil || c.ObservedGeneration != ls.Generation:
+			return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for the Gateway's controller to process generation %d of ListenerSet %s", ls.Generation, ls.Name))
+		case c.Status != metav1.ConditionTrue:
+			return cond("", metav1.ConditionFalse, c.Reason, fmt.Sprintf("ListenerSet %s: %s: %s", ls.Name, ct, c.Message))
+		}
+	}
+	return cond("", metav1.ConditionTrue, pylonv1alpha1.ReasonRouted, "")
+}
+
+// ingressAdmitted: an Ingress has no conditions; its controller admits it by
+// giving it a load-balancer address.
+func ingressAdmitted(ing *networkingv1.Ingress, name string) metav1.Condition {
+	if ing == nil {
+		return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "Ingress "+name+" does not exist yet")
+	}
+	if len(ing.Status.LoadBalancer.Ingress) == 0 {
+		return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonAddressPending, fmt.Sprintf("waiting for the controller of IngressClass %s to give Ingress %s an address", deref(ing.Spec.IngressClassName), name))
+	}
+	return cond("", metav1.ConditionTrue, pylonv1alpha1.ReasonRouted, "")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// certificateCondition reports the certificate: cert-manager's Certificate
+// in mode Auto, the team's Secret in mode Secret.
+func certificateCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
+	const t = pylonv1alpha1.ConditionCertificateReady
+	v := obs.exposure
+	if v.exp.TLS.Mode == pylonv1alpha1.TLSSecret {
+		s := v.secret
+		if s == nil {
+			return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "the Secret has not been checked yet")
+		}
+		if s.OK {
+			return cond(t, metav1.ConditionTrue, s.Reason, s.Message)
+		}
+		return cond(t, metav1.ConditionFalse, s.Reason, s.Message)
+	}
+	switch {
+	case !v.exp.APIs.CertManager:
+		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonAPINotInstalled, capabilities.NotInstalledMessage(capabilities.CertManager)+", or use tls.mode Secret")
+	case v.exp.TLS.Issuer == nil:
+		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonNoIssuer, fmt.Sprintf("tls.mode is Auto but neither the WebApp (spec.tls.issuerRef) nor ExposureClass %s (spec.tls.issuerRef) names a cert-manager issuer", v.exp.Class.Name))
+	}
+	id := childID(certificateGVK, names.Route(app))
+	if f := obs.failureOf(id); f != nil {
+		return cond(t, metav1.ConditionFalse, f.reason, f.message)
+	}
+	crt, _ := obs.live[id].(*certmanagerv1.Certificate)
+	if crt == nil {
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "Certificate "+names.Route(app)+" does not exist yet")
+	}
+	for _, c := range crt.Status.Conditions {
+		if c.Type != certmanagerv1.CertificateConditionReady {
+			continue
+		}
+		if c.ObservedGeneration != crt.Generation {
+			break
+		}
+		msg := fmt.Sprintf("Certificate %s: %s", crt.Name, c.Message)
+		switch c.Status {
+		case "True":
+			return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonCertificateReady, msg)
+		case "False":
+			return cond(t, metav1.ConditionFalse, c.Reason, msg)
+		}
+		return cond(t, metav1.ConditionUnknown, c.Reason, msg)
+	}
+	return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for cert-manager to issue Certificate %s (generation %d)", crt.Name, crt.Generation))
+}
+
+// dnsCondition says whether the hostname's record can be published (its
+// address is known) and, for DNSEndpoint objects, was taken up by external-dns.
+func dnsCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
+	const t = pylonv1alpha1.ConditionDNSReady
+	v := obs.exposure
+	mode := v.exp.Class.Spec.DNS.Mode
+	if mode == pylonv1alpha1.DNSEndpoint && !v.exp.APIs.ExternalDNS {
+		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonAPINotInstalled, capabilities.NotInstalledMessage(capabilities.ExternalDNS))
+	}
+	if len(v.exp.DNSTargets) == 0 {
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonAddressPending, "waiting for the Gateway or Ingress controller to publish an address for "+v.exp.Hostname)
+	}
+	targets := strings.Join(v.exp.DNSTargets, ", ")
+	if mode == pylonv1alpha1.DNSExternalDNS {
+		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf("external-dns can publish %s -> %s from the route's annotations", v.exp.Hostname, targets))
+	}
+	id := childID(dnsEndpointGVK, names.Route(app))
+	if f := obs.failureOf(id); f != nil {
+		return cond(t, metav1.ConditionFalse, f.reason, f.message)
+	}
+	d, _ := obs.live[id].(*externaldnsv1alpha1.DNSEndpoint)
+	if d == nil || d.Status.ObservedGeneration != d.Generation {
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for external-dns to publish DNSEndpoint %s (%s -> %s)", names.Route(app), v.exp.Hostname, targets))
+	}
+	return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf("external-dns published %s -> %s", v.exp.Hostname, targets))
+}

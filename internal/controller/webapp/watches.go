@@ -1,0 +1,194 @@
+package webapp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
+)
+
+// tlsSecretIndex indexes WebApps by the name of the TLS Secret they use.
+const tlsSecretIndex = "pylon.dev/tls-secret"
+
+// watches holds what is needed to start watches after the manager started.
+type watches struct {
+	ctrl  controller.Controller
+	cache cache.Cache
+	kick  chan event.GenericEvent
+	mu    sync.Mutex
+	on    map[string]bool
+}
+
+// SetupWithManager registers the reconciler, its indexes and its watches.
+// Children are watched by name, not only by owner reference, so that
+// removing an object Pylon refused to adopt brings the WebApp back to work
+// at once. Kinds of optional APIs are watched from when the API is served.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := claims.SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &pylonv1alpha1.WebApp{}, tlsSecretIndex, func(o client.Object) []string {
+		app := o.(*pylonv1alpha1.WebApp)
+		if app.Spec.TLS != nil && app.Spec.TLS.SecretName != "" {
+			return []string{app.Spec.TLS.SecretName}
+		}
+		return []string{names.TLSSecret(app)}
+	}); err != nil {
+		return err
+	}
+	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
+	all := handler.EnqueueRequestsFromMapFunc(r.allWebApps)
+	kick := make(chan event.GenericEvent)
+	c, err := ctrl.NewControllerManagedBy(mgr).
+		For(&pylonv1alpha1.WebApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&appsv1.Deployment{}, byName).
+		Watches(&corev1.Service{}, byName).
+		Watches(&autoscalingv2.HorizontalPodAutoscaler{}, byName).
+		Watches(&policyv1.PodDisruptionBudget{}, byName).
+		Watches(&networkingv1.Ingress{}, byName).
+		Watches(&pylonv1alpha1.ExposureClass{}, all).
+		Watches(&networkingv1.IngressClass{}, all).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.webAppsInNamespace)).
+		Watches(&pylonv1alpha1.HostnameClaim{}, handler.EnqueueRequestsFromMapFunc(r.Claims.WebAppsWanting)).
+		// A WebApp that was due to claim a hostname first may go away or
+		// change hostname before it ever claims: wake those waiting behind it.
+		Watches(&pylonv1alpha1.WebApp{}, handler.EnqueueRequestsFromMapFunc(r.Claims.WebAppsWanting), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.webAppsUsingSecret)).
+		WatchesRawSource(source.Channel(kick, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Named("webapp").
+		Build(r)
+	if err != nil {
+		return err
+	}
+	r.watches = &watches{ctrl: c, cache: mgr.GetCache(), kick: kick, on: map[string]bool{}}
+	for _, api := range capabilities.All {
+		if r.Caps.Has(api) {
+			if err := r.watchAPI(api); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// APIAdded starts watching the kinds of an API installed after start-up, and
+// reconciles every WebApp again: those waiting for it can now proceed.
+func (r *Reconciler) APIAdded(ctx context.Context, api capabilities.API) error {
+	if err := r.watchAPI(api); err != nil {
+		return err
+	}
+	list := &pylonv1alpha1.WebAppList{}
+	if err := r.List(ctx, list); err != nil {
+		return err
+	}
+	go func() {
+		for i := range list.Items {
+			select {
+			case r.watches.kick <- event.GenericEvent{Object: &list.Items[i]}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (r *Reconciler) watchAPI(api capabilities.API) error {
+	w := r.watches
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.on[api.Name] {
+		return nil
+	}
+	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
+	var srcs []source.Source
+	switch api.Name {
+	case capabilities.GatewayAPI.Name:
+		srcs = []source.Source{
+			source.Kind(w.cache, client.Object(&gwv1.HTTPRoute{}), byName),
+			source.Kind(w.cache, client.Object(&gwv1.ListenerSet{}), byName),
+			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
+		}
+	case capabilities.CertManager.Name:
+		srcs = []source.Source{source.Kind(w.cache, client.Object(&certmanagerv1.Certificate{}), byName)}
+	case capabilities.ExternalDNS.Name:
+		srcs = []source.Source{source.Kind(w.cache, client.Object(&externaldnsv1alpha1.DNSEndpoint{}), byName)}
+	}
+	for _, s := range srcs {
+		if err := w.ctrl.Watch(s); err != nil {
+			return fmt.Errorf("watch %s: %w", api.Name, err)
+		}
+	}
+	w.on[api.Name] = true
+	return nil
+}
+
+// webAppsNamedLike maps a child-kind object to the WebApp whose child it is
+// or would be, if such a WebApp exists.
+func (r *Reconciler) webAppsNamedLike(ctx context.Context, obj client.Object) []reconcile.Request {
+	candidates := []string{obj.GetName()}
+	for _, suffix := range []string{names.CanarySuffix, "-redirect"} {
+		if base, ok := strings.CutSuffix(obj.GetName(), suffix); ok {
+			candidates = append(candidates, base)
+		}
+	}
+	var out []reconcile.Request
+	for _, n := range candidates {
+		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: n}
+		if err := r.Get(ctx, key, &pylonv1alpha1.WebApp{}); err == nil {
+			out = append(out, reconcile.Request{NamespacedName: key})
+		}
+	}
+	return out
+}
+
+// allWebApps maps a cluster-wide object (a class, a Gateway) to every WebApp.
+func (r *Reconciler) allWebApps(ctx context.Context, _ client.Object) []reconcile.Request {
+	return r.requestsFor(ctx)
+}
+
+func (r *Reconciler) webAppsInNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(ns.GetName()))
+}
+
+func (r *Reconciler) webAppsUsingSecret(ctx context.Context, s client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(s.GetNamespace()), client.MatchingFields{tlsSecretIndex: s.GetName()})
+}
+
+func (r *Reconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	list := &pylonv1alpha1.WebAppList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}
