@@ -31,6 +31,13 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 ENVTEST_DIR ?= $(LOCALBIN)/k8s/$(KUBERNETES_VERSION)
 ENVTEST_ASSETS ?= $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_DIR))
 
+# Areas with their own tools and targets (packaging, end-to-end, benchmarks)
+# live in hack/make/*.mk. A fragment may add prerequisites of `make test` to
+# TEST_DEPS (tools the tests run, e.g. helm) and checks to LINT_DEPS.
+TEST_DEPS ?=
+LINT_DEPS ?=
+include $(sort $(wildcard hack/make/*.mk))
+
 .PHONY: all
 all: build
 
@@ -59,7 +66,7 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run every test against a real kube-apiserver (envtest).
+test: manifests generate fmt vet envtest $(TEST_DEPS) ## Run every test against a real kube-apiserver (envtest).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
 
 .PHONY: update-golden
@@ -67,7 +74,7 @@ update-golden: ## Regenerate golden files (testdata/*.out.yaml) from the builder
 	$(GO) test ./internal/... -run Golden -update
 
 .PHONY: lint
-lint: golangci-lint verify-generated ## Run golangci-lint and check generated files are current.
+lint: golangci-lint verify-generated $(LINT_DEPS) ## Run golangci-lint and check generated files are current.
 	$(GOLANGCI_LINT) run
 
 .PHONY: lint-fix
