@@ -1,14 +1,7 @@
 package controller_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"testing"
 	"time"
 
@@ -27,6 +20,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
+	"github.com/pylon-dev/pylon/test/testcerts"
 )
 
 // --- fixtures: what a platform team and the other controllers provide ---
@@ -97,28 +91,7 @@ func createClass(t *testing.T, c *pylonv1alpha1.ExposureClass) {
 // tlsSecret creates a kubernetes.io/tls Secret for hosts valid until notAfter.
 func tlsSecret(t *testing.T, ns, name string, hosts []string, notAfter time.Time) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: hosts[0]}, DNSNames: hosts, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Type:       corev1.SecretTypeTLS,
-		Data: map[string][]byte{
-			corev1.TLSCertKey:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}),
-		},
-	}
-	if err := k8s.Create(ctx, s); err != nil {
+	if err := k8s.Create(ctx, testcerts.TLSSecret(t, ns, name, hosts, time.Now().Add(-time.Hour), notAfter)); err != nil {
 		t.Fatal(err)
 	}
 }

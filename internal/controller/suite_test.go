@@ -10,13 +10,10 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
-	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller"
@@ -34,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	testenv.SetLogger()
 	var err error
 	env, err = testenv.Start(testenv.Options{GatewayAPI: true, CertManager: true, ExternalDNS: true})
 	if err != nil {
@@ -48,38 +45,19 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
+	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
+		return controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now})
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		cancel()
-		return 1
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := mgr.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}
 	return code
-}
-
-// zapLevel keeps the manager quiet unless PYLON_TEST_VERBOSE is set.
-func zapLevel() zapcore.Level {
-	if os.Getenv("PYLON_TEST_VERBOSE") != "" {
-		return zapcore.DebugLevel
-	}
-	return zapcore.ErrorLevel
 }
 
 var nsCounter atomic.Int32

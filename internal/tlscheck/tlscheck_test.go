@@ -1,13 +1,6 @@
 package tlscheck
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -15,40 +8,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/test/testcerts"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-// tlsSecret makes a kubernetes.io/tls Secret with a self-signed certificate
-// for names, valid from notBefore to notAfter.
+// tlsSecret is a Secret with a self-signed certificate for names.
 func tlsSecret(t *testing.T, names []string, notBefore, notAfter time.Time) *corev1.Secret {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &corev1.Secret{
-		Type: corev1.SecretTypeTLS,
-		Data: map[string][]byte{
-			corev1.TLSCertKey:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-		},
-	}
+	return testcerts.TLSSecret(t, "team-a", "shop-cert", names, notBefore, notAfter)
 }
 
 func TestCheck(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -18,8 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/pylon-dev/pylon/internal/controller"
 	"github.com/pylon-dev/pylon/test/testenv"
@@ -41,7 +38,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	testenv.SetLogger()
 	code := m.Run()
 	if env != nil {
 		if err := env.Stop(); err != nil {
@@ -50,14 +47,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-// zapLevel keeps the managers quiet unless PYLON_TEST_VERBOSE is set.
-func zapLevel() zapcore.Level {
-	if os.Getenv("PYLON_TEST_VERBOSE") != "" {
-		return zapcore.DebugLevel
-	}
-	return zapcore.ErrorLevel
 }
 
 // cluster starts envtest once and returns a direct client.
@@ -97,29 +86,20 @@ func newNamespace(t *testing.T) string {
 func startController(t *testing.T, ns string) (stop func()) {
 	t.Helper()
 	cluster(t)
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
+		return controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 1})
+	}, func(o *ctrl.Options) {
+		o.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}
 		// Controller names are unique per process; each test runs its own.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		o.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 1}); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
+			if err := mgr.Stop(); err != nil {
 				t.Errorf("manager: %v", err)
 			}
 		})

@@ -166,3 +166,22 @@ func notOwned(kind string, live client.Object) error {
 	}
 	return e
 }
+
+// ApplyStatus writes status as the whole status of obj (of kind gvk) with
+// server-side apply under FieldOwner. Every field is sent, zeros included: a
+// merge patch would leave out fields equal to their old value, and readers
+// would find them missing. A deleted object is not an error.
+func ApplyStatus(ctx context.Context, c client.Client, obj client.Object, gvk schema.GroupVersionKind, status any) error {
+	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
+	if err != nil {
+		return fmt.Errorf("convert %s status: %w", gvk.Kind, err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"status": st}}
+	u.SetGroupVersionKind(gvk)
+	u.SetNamespace(obj.GetNamespace())
+	u.SetName(obj.GetName())
+	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return nil
+}

@@ -9,13 +9,10 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
-	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/test/testenv"
@@ -35,7 +32,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	testenv.SetLogger()
 	env, err := testenv.Start(testenv.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,49 +44,24 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
+	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
+		if err := SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
+			return err
+		}
+		cached = mgr.GetClient()
+		cl = &Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+		return (&Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr)
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := (&Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	cached = mgr.GetClient()
-	cl = &Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
-
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		fmt.Fprintln(os.Stderr, "cache did not sync")
-		return 1
-	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := mgr.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}
 	return code
-}
-
-// zapLevel keeps the manager quiet unless PYLON_TEST_VERBOSE is set.
-func zapLevel() zapcore.Level {
-	if os.Getenv("PYLON_TEST_VERBOSE") != "" {
-		return zapcore.DebugLevel
-	}
-	return zapcore.ErrorLevel
 }
 
 const (

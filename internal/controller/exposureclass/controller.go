@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,14 +23,12 @@ import (
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/conditions"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
 )
 
 // ConditionDefault is present on classes annotated as the default: True when
 // the class is the only one, False (MultipleDefaultClasses) otherwise.
 const ConditionDefault = "Default"
-
-// FieldOwner is the field manager of the class status.
-const FieldOwner = "pylon"
 
 // Reconciler reconciles ExposureClasses.
 type Reconciler struct {
@@ -78,14 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if equality.Semantic.DeepEqual(class.Status, next) {
 		return ctrl.Result{}, nil
 	}
-	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&next)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{"status": st}}
-	u.SetGroupVersionKind(pylonv1alpha1.GroupVersion.WithKind("ExposureClass"))
-	u.SetName(class.Name)
-	return ctrl.Result{}, client.IgnoreNotFound(r.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership))
+	return ctrl.Result{}, applier.ApplyStatus(ctx, r.Client, class, pylonv1alpha1.GroupVersion.WithKind("ExposureClass"), &next)
 }
 
 func (r *Reconciler) accepted(ctx context.Context, class *pylonv1alpha1.ExposureClass) (metav1.Condition, error) {

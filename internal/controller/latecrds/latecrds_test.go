@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
@@ -29,18 +28,16 @@ func TestOptionalAPIsInstalledLater(t *testing.T) {
 	t.Cleanup(func() { _ = env.Stop() })
 	k8s, err := client.New(env.Config, client.Options{Scheme: env.Scheme})
 	g.Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
+		return controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2})
+	})
 	g.Expect(err).NotTo(HaveOccurred())
-	ctx, cancel := context.WithCancel(context.Background())
-	g.Expect(controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2})).To(Succeed())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := mgr.Stop(); err != nil {
 			t.Error(err)
 		}
 	})
+	ctx := context.Background()
 
 	// A Gateway class and an Ingress class with TLS Auto, before either API exists.
 	g.Expect(k8s.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "nginx"}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}})).To(Succeed())

@@ -11,8 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -166,18 +164,8 @@ func (r *Reconciler) writeStatus(ctx context.Context, app *pylonv1alpha1.WebApp,
 		return nil
 	}
 	prev := app.Status
-	// The whole status is applied, so every field is stored, zeros included
-	// (a merge patch would leave out fields equal to the old value).
-	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&next)
-	if err != nil {
-		return fmt.Errorf("convert status: %w", err)
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{"status": st}}
-	u.SetGroupVersionKind(pylonv1alpha1.GroupVersion.WithKind("WebApp"))
-	u.SetNamespace(app.Namespace)
-	u.SetName(app.Name)
-	if err := r.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(applier.FieldOwner), client.ForceOwnership); err != nil {
-		return client.IgnoreNotFound(err)
+	if err := applier.ApplyStatus(ctx, r.Client, app, pylonv1alpha1.GroupVersion.WithKind("WebApp"), &next); err != nil {
+		return err
 	}
 	app.Status = next
 	r.recordTransitions(app, prev.Conditions, next.Conditions)
