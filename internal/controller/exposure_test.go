@@ -308,6 +308,19 @@ func TestGatewayStatusRollUp(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	acceptRoute(g, ns, "shop-redirect", current)
 
+	// cert-manager says Ready, but about an older generation: no.
+	crt := &certmanagerv1.Certificate{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	g.Eventually(func() error {
+		get(g, crt)
+		now := metav1.Now()
+		crt.Status.Conditions = []certmanagerv1.CertificateCondition{{Type: certmanagerv1.CertificateConditionReady, Status: cmmeta.ConditionTrue, Reason: "Ready", ObservedGeneration: crt.Generation - 1, LastTransitionTime: &now}}
+		return k8s.Status().Update(ctx, crt)
+	}, timeout, poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		get(g, app)
+		g.Expect(condition(app, pylonv1alpha1.ConditionCertificateReady).Status).To(Equal(metav1.ConditionUnknown))
+	}, time.Second, poll).Should(Succeed())
+
 	// cert-manager issues the certificate.
 	issueCertificate(g, ns, "shop", cmmeta.ConditionTrue)
 	g.Eventually(func(g Gomega) {
