@@ -1,4 +1,9 @@
-# Build the manager binary.
+# One image, two binaries: /manager (the operator) and /gateway (the bundled
+# data plane). Deployments choose one with `command`.
+#
+# test/packaging runs the `go build` commands of this file (parsed from it)
+# and checks the binaries are static and carry the version, so a change here
+# is tested without Docker.
 FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
@@ -13,14 +18,17 @@ COPY api/ api/
 COPY cmd/ cmd/
 COPY internal/ internal/
 
-# CGO_ENABLED=0: a static binary for the distroless static base.
+# CGO_ENABLED=0: static binaries for the distroless static base.
+# -trimpath: no build-machine paths in the binaries (reproducible builds).
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o manager ./cmd/manager
+RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o gateway ./cmd/gateway
 
 # A minimal non-root image: no shell, no package manager.
 FROM gcr.io/distroless/static:nonroot
 WORKDIR /
-COPY --from=builder /workspace/manager .
+COPY --from=builder /workspace/manager /workspace/gateway /
 USER 65532:65532
 
 ENTRYPOINT ["/manager"]

@@ -1,0 +1,133 @@
+package packaging
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// The chart ships the CRDs of config/crd/bases unchanged.
+func TestChartCRDsMatchConfig(t *testing.T) {
+	root := repoRoot(t)
+	want, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
+	if err != nil || len(want) == 0 {
+		t.Fatalf("no CRDs in config/crd/bases: %v", err)
+	}
+	got, _ := filepath.Glob(filepath.Join(root, "charts", "pylon", "crds", "*.yaml"))
+	g := NewWithT(t)
+	g.Expect(got).To(HaveLen(len(want)), "charts/pylon/crds vs config/crd/bases: run make chart")
+	for _, w := range want {
+		a, _ := os.ReadFile(w)
+		b, err := os.ReadFile(filepath.Join(root, "charts", "pylon", "crds", filepath.Base(w)))
+		g.Expect(err).NotTo(HaveOccurred(), "run make chart")
+		g.Expect(bytes.Equal(a, b)).To(BeTrue(), "charts/pylon/crds/%s differs from config: run make chart", filepath.Base(w))
+	}
+}
+
+// Every Role and ClusterRole the chart renders (release "pylon", every
+// option on) grants exactly what the one of the same name from config/
+// grants, and the chart has no role config/ lacks or the reverse.
+func TestChartRBACMatchesConfig(t *testing.T) {
+	cfg := parse(t, kustomizeBuild(t, "hack/packaging/installer"))
+	chart := parse(t, helmTemplate(t, valueSets["custom"]...))
+	g := NewWithT(t)
+	for _, kind := range []string{"Role", "ClusterRole"} {
+		want, got := byName(cfg, kind), byName(chart, kind)
+		g.Expect(keys(got)).To(ConsistOf(keys(want)), "%ss of the chart vs config/", kind)
+		for name, w := range want {
+			c, ok := got[name]
+			if !ok {
+				continue
+			}
+			var wr, cr rbacv1.ClusterRole
+			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(w.Object, &wr)).To(Succeed())
+			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(c.Object, &cr)).To(Succeed())
+			g.Expect(equality.Semantic.DeepEqual(wr.Rules, cr.Rules)).To(BeTrue(), "%s %s: chart rules differ from config/: run make chart", kind, name)
+			for k, v := range wr.Labels {
+				if k != "app.kubernetes.io/managed-by" && k != "app.kubernetes.io/name" && k != "app.kubernetes.io/part-of" {
+					g.Expect(cr.Labels).To(HaveKeyWithValue(k, v), "%s %s: aggregation label", kind, name)
+				}
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// The generators, run now, write exactly the committed chart files,
+// bundle, catalog and rendered chart: `make packaging` would change nothing.
+func TestGeneratedPackagesAreCurrent(t *testing.T) {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	installer := filepath.Join(tmp, "installer.yaml")
+	def := filepath.Join(tmp, "default.yaml")
+	writeTemp(t, installer, kustomizeBuild(t, "hack/packaging/installer"))
+	writeTemp(t, def, kustomizeBuild(t, "config/default"))
+	out := filepath.Join(tmp, "out")
+	gen := func(args ...string) {
+		run(t, "go", append([]string{"run", "./hack/packaging"}, append(args, "--root", root, "--out", out)...)...)
+	}
+	// Defaults of hack/make/packaging.mk.
+	gen("chart", "--input", installer)
+	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0")
+	gen("catalog", "--bundle-image", "ghcr.io/pylon-dev/pylon-bundle:v0.1.0", "--channel", "candidate-v0")
+	compareTree(t, out, root, "bundle", "catalog", "charts/pylon/crds", "charts/pylon/files")
+	compareFile(t, filepath.Join(out, "bundle.Dockerfile"), filepath.Join(root, "bundle.Dockerfile"))
+	// The committed bundle has nothing the generator no longer writes.
+	compareTree(t, root, out, "bundle", "catalog", "charts/pylon/crds", "charts/pylon/files")
+
+	rendered, err := os.ReadFile(filepath.Join(root, "dist", "chart.yaml"))
+	if err != nil {
+		t.Fatalf("dist/chart.yaml: %v (run make helm-template)", err)
+	}
+	if !bytes.Equal(rendered, helmTemplate(t)) {
+		t.Errorf("dist/chart.yaml is stale: run `make helm-template` and commit it")
+	}
+}
+
+func writeTemp(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compareTree checks every file under each dir of from exists, equal, under to.
+func compareTree(t *testing.T, from, to string, dirs ...string) {
+	t.Helper()
+	for _, dir := range dirs {
+		err := filepath.WalkDir(filepath.Join(from, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(from, path)
+			compareFile(t, path, filepath.Join(to, rel))
+			return nil
+		})
+		if err != nil {
+			t.Errorf("walk %s: %v", dir, err)
+		}
+	}
+}
+
+func compareFile(t *testing.T, a, b string) {
+	t.Helper()
+	x, errA := os.ReadFile(a)
+	y, errB := os.ReadFile(b)
+	if errA != nil || errB != nil || !bytes.Equal(x, y) {
+		t.Errorf("%s and %s differ (or one is missing): run `make packaging` and commit", a, b)
+	}
+}
