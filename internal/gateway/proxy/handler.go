@@ -22,6 +22,7 @@ type listenerHandler struct {
 type exchange struct {
 	requestID string
 	route     *ir.Route
+	metrics   *routeMetrics // the route's cached series; nil: none
 	backend   *ir.Backend
 	bstate    *backendState
 	endpoint  string
@@ -56,6 +57,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.route = res.Route
+	x.metrics = st.metrics[res.Route]
 	a := res.Route.Action
 	switch {
 	case a.Redirect != nil:
@@ -144,16 +146,18 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 	if status == 0 {
 		status = 499 // client went away before any response
 	}
-	route := "none"
-	if x.route != nil {
-		route = routeLabel(x.route)
+	rm := x.metrics
+	switch {
+	case rm == nil && x.route != nil:
+		rm = newRouteMetrics(routeLabel(x.route)) // not in the state's index: uncached
+	case rm == nil:
+		rm = p.noRoute
 	}
-	class := codeClass(status)
-	p.metrics.requests.WithLabelValues(route, class).Inc()
-	p.metrics.latency.WithLabelValues(route, class).Observe(d.Seconds())
+	rm.observe(p.metrics, status, d.Seconds())
 	if p.opts.AccessLog == nil {
 		return
 	}
+	route := rm.label
 	backend := ""
 	if x.backend != nil {
 		backend = x.backend.Namespace + "/" + x.backend.Name

@@ -32,6 +32,8 @@ type Proxy struct {
 	pool    *transportPool
 	ejector *ejector
 	metrics *Metrics
+	// noRoute holds the series of requests no route answered.
+	noRoute *routeMetrics
 	rp      *httputil.ReverseProxy
 
 	publishMu sync.Mutex
@@ -57,12 +59,14 @@ func New(o Options) *Proxy {
 		pool:    newTransportPool(o.Transport),
 		ejector: newEjector(o.EjectBase, o.EjectMax),
 		metrics: o.Metrics,
+		noRoute: newRouteMetrics("none"),
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      roundTripper{p},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
+		BufferPool:     newBufferPool(),
 		// Zero still flushes text/event-stream and unknown-length bodies
 		// at once (FlushInterval -1 semantics); other bodies are buffered
 		// for throughput.

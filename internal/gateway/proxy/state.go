@@ -17,6 +17,7 @@ type State struct {
 
 	actions  map[*ir.Action]*wrr
 	backends map[*ir.Backend]*backendState
+	metrics  map[*ir.Route]*routeMetrics
 }
 
 // backendState is what a request needs to reach one backend of this table.
@@ -29,7 +30,7 @@ type backendState struct {
 // newState indexes every action and backend of t. Transports come from the
 // long-lived pool, so connections survive the swap.
 func newState(t *ir.Table, gen int64, pool *transportPool) *State {
-	s := &State{Table: t, Generation: gen, actions: map[*ir.Action]*wrr{}, backends: map[*ir.Backend]*backendState{}}
+	s := &State{Table: t, Generation: gen, actions: map[*ir.Action]*wrr{}, backends: map[*ir.Backend]*backendState{}, metrics: indexRouteMetrics(t)}
 	for _, l := range t.Listeners {
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {

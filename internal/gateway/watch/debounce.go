@@ -5,10 +5,14 @@ import (
 	"time"
 )
 
-// debouncer coalesces triggers: run fires quiet after the last trigger, or
-// maxDelay after the first pending one, whichever is earlier. The time of
-// the first pending trigger is passed to run so apply latency can be
-// measured.
+// debouncer coalesces triggers. A trigger after at least quiet without a
+// run starts a run at once (leading edge): a lone change, the common case,
+// is served without waiting out the quiet period. Triggers that follow
+// within quiet of a run are coalesced as before: run fires quiet after the
+// last of them, or maxDelay after the first, whichever is earlier. So a
+// burst costs at most one leading and one trailing rebuild per quiet
+// period, never one per event. The time of the first pending trigger is
+// passed to run so apply latency can be measured.
 type debouncer struct {
 	quiet, maxDelay time.Duration
 	kick            chan struct{}
@@ -26,13 +30,22 @@ func (d *debouncer) trigger() {
 	}
 }
 
+// loop runs until ctx ends. The caller has just run (the initial build),
+// so the first trigger is debounced.
 func (d *debouncer) loop(ctx context.Context, run func(first time.Time)) {
 	var (
 		timer    *time.Timer
 		timerC   <-chan time.Time
 		first    time.Time
 		deadline time.Time
+		lastRun  = time.Now()
 	)
+	fire := func() {
+		f := first
+		first = time.Time{}
+		run(f)
+		lastRun = time.Now()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -44,6 +57,10 @@ func (d *debouncer) loop(ctx context.Context, run func(first time.Time)) {
 			now := time.Now()
 			if first.IsZero() {
 				first, deadline = now, now.Add(d.maxDelay)
+				if now.Sub(lastRun) >= d.quiet {
+					fire()
+					continue
+				}
 			}
 			wait := min(d.quiet, max(time.Until(deadline), 0))
 			if timer == nil {
@@ -54,9 +71,7 @@ func (d *debouncer) loop(ctx context.Context, run func(first time.Time)) {
 			timerC = timer.C
 		case <-timerC:
 			timerC = nil
-			f := first
-			first = time.Time{}
-			run(f)
+			fire()
 		}
 	}
 }
