@@ -27,6 +27,12 @@ func (t *translator) finishListenerSetStatus() {
 		progMsg := "programmed"
 		if !s.accepted {
 			progReason, progMsg = gwv1.ListenerSetReasonInvalid, "ListenerSet is not accepted"
+			// A ListenerSet its Gateway does not allow is not programmed
+			// for that same reason (Gateway API conformance,
+			// ListenerSetAllowedNamespace*).
+			if s.reason == gwv1.ListenerSetReasonNotAllowed {
+				progReason = s.reason
+			}
 		}
 		st.Conditions = []metav1.Condition{
 			condition(gwv1.ListenerSetConditionAccepted, s.accepted, s.reason, s.message, gen),
