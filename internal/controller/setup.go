@@ -9,13 +9,23 @@ import (
 	"time"
 
 	"k8s.io/client-go/discovery"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/exposureclass"
 	"github.com/pylon-dev/pylon/internal/controller/webapp"
 )
+
+// ClientOptions are the options of the manager's client: reads from the
+// cache wait until it has seen Pylon's own earlier writes, so a reconcile
+// never acts on a child or status older than what it just wrote (and never
+// writes it again). cmd/manager and the tests use the same.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{EnableReadYourWritesConsistency: ptr.To(true)}}
+}
 
 // Options configure the controllers.
 type Options struct {
