@@ -1,0 +1,114 @@
+// Command demo starts a local cluster (test/localcluster) with Pylon, applies
+// a WebApp with TLS and a canary, prints commands to try from inside the
+// cluster's private network namespace, and shows the canary split live until
+// Ctrl-C, which stops and removes everything. `make demo` runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pylon-dev/pylon/test/localcluster"
+	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
+)
+
+func main() {
+	paths, err := localcluster.DefaultPaths()
+	if err != nil {
+		paths = localcluster.Paths{}
+	}
+	flag.StringVar(&paths.RepoRoot, "repo-root", paths.RepoRoot, "Pylon's repository (config/ and go.mod).")
+	flag.StringVar(&paths.BinDir, "bin-dir", paths.BinDir, "Directory holding etcd, kube-apiserver and kube-controller-manager.")
+	flag.StringVar(&paths.ManagerBin, "manager", paths.ManagerBin, "Pylon's manager binary.")
+	flag.StringVar(&paths.GatewayBin, "gateway", paths.GatewayBin, "Pylon's gateway binary.")
+	flag.Parse()
+	if missing := paths.Missing(); len(missing) > 0 {
+		fail(fmt.Errorf("not built (make e2e-deps): %s", strings.Join(missing, ", ")))
+	}
+	if err := localcluster.Isolate(); err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	if err := run(ctx, paths); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+	os.Exit(1)
+}
+
+func run(ctx context.Context, paths localcluster.Paths) error {
+	say("starting etcd, kube-apiserver, kube-controller-manager, the simulated node, and Pylon's manager and gateway ...")
+	start := time.Now()
+	env, err := localcluster.StartWithPylon(ctx, paths, "")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("stopping everything ...")
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "demo: stop: %v\n", err)
+		}
+		say("done: no process or network namespace is left.")
+	}()
+	if err := fakeissuer.Start(ctx, env.Admin, env.Scheme, env.CA); err != nil {
+		return err
+	}
+	say("cluster and Pylon ready in %s", time.Since(start).Round(100*time.Millisecond))
+
+	if err := applyDemo(ctx, env); err != nil {
+		return err
+	}
+	caFile := filepath.Join(env.Dir, "pki", "ca.crt")
+	printTry(env, caFile)
+	return showSplit(ctx, env)
+}
+
+func say(format string, args ...any) {
+	fmt.Printf("==> "+format+"\n", args...)
+}
+
+// hostPID is this process's PID as the host sees it: the demo runs as PID 1
+// of its own PID namespace, but /proc is still the host's, so /proc/self
+// names the host PID that nsenter needs.
+func hostPID() string {
+	if p, err := os.Readlink("/proc/self"); err == nil {
+		return p
+	}
+	return fmt.Sprint(os.Getpid())
+}
+
+func printTry(env *localcluster.Env, caFile string) {
+	pid := hostPID()
+	ns := "nsenter -t " + pid + " -n"
+	fmt.Printf(`
+Pylon is serving https://%[1]s/ with a %[2]d%% canary. Everything lives in a private
+network namespace; enter it (as root, from another terminal) to try it:
+
+  # a shell inside the cluster's network, with kubectl pointed at it
+  %[3]s env KUBECONFIG=%[4]s PS1='(pylon-demo) \w# ' bash --norc
+
+  kubectl get webapps -A
+  kubectl get deploy,pods,svc,httproutes,listenersets,certificates -n %[5]s
+  curl --cacert %[6]s --resolve %[1]s:443:%[7]s https://%[1]s/
+  curl -i --resolve %[1]s:80:%[7]s http://%[1]s/            # 301 to https
+  curl -s --cacert %[6]s --resolve %[1]s:443:%[7]s -H '%[8]s: canary' https://%[1]s/ | grep image
+  kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"weight":50}}}'   # watch the split below move
+
+  # or one command at a time
+  %[3]s kubectl --kubeconfig %[4]s get webapps -A
+
+The split of live HTTPS requests follows, every 2 seconds. Ctrl-C stops and removes everything.
+
+`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp)
+}

@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+)
+
+const canaryHeader = "x-release-track"
+
+// A canary gets its declared share of 1,000 requests (±5 points), the
+// header always reaches it, and removing it removes its objects.
+func TestCanarySplit(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t, "canary")
+	const host = "canary.e2e.test"
+	url := "http://" + host + "/"
+	app := newWebApp(ns, "shop", host)
+	app.Spec.Replicas = ptr.To[int32](3)
+	app.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 10, HeaderMatch: &pylonv1alpha1.HeaderMatch{Name: canaryHeader, Value: "canary"}}
+	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
+	waitCondition(t, app, "CanaryAvailable", metav1.ConditionTrue, "")
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	waitServing(t, url, ns)
+
+	expectShare(t, url, 10)
+
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Weight = 50 })
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	expectShare(t, url, 50)
+
+	counts := split(g, url, 100, map[string]string{canaryHeader: "canary"})
+	g.Expect(counts).To(Equal(map[string]int{canaryImage: 100}), "the header always selects the canary")
+
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary = nil })
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(split(g, url, 200, nil)).To(Equal(map[string]int{stableImage: 200}))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
+		NewWithT(t).Eventually(func() bool {
+			err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shop-canary"}, obj)
+			return apierrors.IsNotFound(err)
+		}).WithTimeout(30*time.Second).Should(BeTrue(), "%T shop-canary should be gone", obj)
+	}
+	g.Expect(getApp(g, app).Status.Canary).To(BeNil())
+}
+
+// expectShare waits for the route to carry the weight, then checks the
+// canary's share of 1,000 requests is within 5 points of weight.
+func expectShare(t *testing.T, url string, weight int) {
+	t.Helper()
+	// The gateway applies the new weights shortly after the route
+	// changes; a short probe first waits for the new split to be in place.
+	NewWithT(t).Eventually(func(g Gomega) {
+		c := split(g, url, 200, nil)
+		share := 100 * c[canaryImage] / 200
+		g.Expect(share).To(BeNumerically("~", weight, 10))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	g := NewWithT(t)
+	start := time.Now()
+	counts := split(g, url, 1000, nil)
+	share := float64(counts[canaryImage]) / 10
+	t.Logf("weight %d: canary %.1f%% of 1000 requests (%d stable) in %s", weight, share, counts[stableImage], time.Since(start).Round(time.Millisecond))
+	g.Expect(counts[stableImage] + counts[canaryImage]).To(Equal(1000))
+	g.Expect(share).To(BeNumerically("~", float64(weight), 5))
+}

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pylon-dev/pylon/test/localcluster"
+	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
+)
+
+// env is the cluster every test shares: starting one takes about half a
+// minute, so tests isolate themselves by namespace and hostname instead.
+var env *localcluster.Env
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	paths, err := localcluster.DefaultPaths()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Missing binaries fail the package: a run that tested nothing must not
+	// read as a pass. `make test` builds them first (TEST_DEPS).
+	if missing := paths.Missing(); len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: binaries not built, run `make e2e-deps` (or `make test`): %s\n", strings.Join(missing, ", "))
+		return 1
+	}
+	if err := localcluster.Isolate(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env, err = localcluster.StartWithPylon(ctx, paths, "")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start local cluster: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop local cluster: %v\n", err)
+		}
+	}()
+	if err := fakeissuer.Start(ctx, env.Admin, env.Scheme, env.CA); err != nil {
+		fmt.Fprintf(os.Stderr, "start fake issuer: %v\n", err)
+		return 1
+	}
+	code := m.Run()
+	if code != 0 {
+		for _, name := range []string{"manager", "gateway", "kube-controller-manager"} {
+			dumpTail(env.LogPath(name), 40)
+		}
+	}
+	return code
+}
+
+// dumpTail prints the end of a process log, so a failure in CI explains
+// itself.
+func dumpTail(path string, n int) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer func() { _ = f.Close() }()
+	var lines []string
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	fmt.Fprintf(os.Stderr, "==== last %d lines of %s\n%s\n", n, path, strings.Join(lines, "\n"))
+}

@@ -1,0 +1,121 @@
+package echo
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Identity is what the backend says about the Pod serving it.
+type Identity struct {
+	Namespace string
+	Pod       string
+	Image     string
+	// Service is the Pod's name without its ReplicaSet and Pod suffixes;
+	// informational only.
+	Service string
+}
+
+// Response is the JSON body of every answer.
+type Response struct {
+	Path      string              `json:"path"`
+	Host      string              `json:"host"`
+	Method    string              `json:"method"`
+	Proto     string              `json:"proto"`
+	Headers   map[string][]string `json:"headers"`
+	Namespace string              `json:"namespace"`
+	Ingress   string              `json:"ingress"`
+	Service   string              `json:"service"`
+	Pod       string              `json:"pod"`
+	Image     string              `json:"image"`
+	TLS       *TLSInfo            `json:"tls,omitempty"`
+}
+
+// TLSInfo describes the connection when the backend itself terminated TLS.
+type TLSInfo struct {
+	Version            string   `json:"version"`
+	PeerCertificates   []string `json:"peerCertificates,omitempty"`
+	ServerName         string   `json:"serverName"`
+	NegotiatedProtocol string   `json:"negotiatedProtocol,omitempty"`
+	CipherSuite        string   `json:"cipherSuite"`
+}
+
+// maxDelay bounds ?delay= so a request can never hold a backend for long.
+const maxDelay = 30 * time.Second
+
+// Handler answers with the request's description. It honours the contract's
+// knobs: `X-Echo-Set-Header: name:value[,name:value]` sets response headers,
+// a path `/status/N` answers with status N, and `?delay=<duration>` waits
+// before answering (timeouts tests).
+func Handler(id Identity) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := r.URL.Query().Get("delay"); d != "" {
+			if dur, err := time.ParseDuration(d); err == nil && dur > 0 {
+				select {
+				case <-time.After(min(dur, maxDelay)):
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		setHeaders(w.Header(), r.Header.Values("X-Echo-Set-Header"))
+		status := http.StatusOK
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/status/"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 100 && n <= 599 {
+				status = n
+			}
+		}
+		body, err := json.MarshalIndent(describe(r, id), "", " ")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+func describe(r *http.Request, id Identity) Response {
+	headers := make(map[string][]string, len(r.Header))
+	for k, v := range r.Header {
+		headers[k] = v
+	}
+	resp := Response{
+		Path: r.URL.RequestURI(), Host: r.Host, Method: r.Method, Proto: r.Proto, Headers: headers,
+		Namespace: id.Namespace, Pod: id.Pod, Service: id.Service, Image: id.Image,
+	}
+	if r.TLS != nil {
+		resp.TLS = tlsInfo(r.TLS)
+	}
+	return resp
+}
+
+// setHeaders applies X-Echo-Set-Header values ("name:value,name:value").
+func setHeaders(h http.Header, values []string) {
+	for _, v := range values {
+		for pair := range strings.SplitSeq(v, ",") {
+			name, value, ok := strings.Cut(pair, ":")
+			if name = strings.TrimSpace(name); ok && name != "" {
+				h.Set(name, strings.TrimSpace(value))
+			}
+		}
+	}
+}
+
+func tlsInfo(s *tls.ConnectionState) *TLSInfo {
+	info := &TLSInfo{
+		Version:            tls.VersionName(s.Version),
+		ServerName:         s.ServerName,
+		NegotiatedProtocol: s.NegotiatedProtocol,
+		CipherSuite:        tls.CipherSuiteName(s.CipherSuite),
+	}
+	for _, c := range s.PeerCertificates {
+		info.PeerCertificates = append(info.PeerCertificates, c.Subject.String())
+	}
+	return info
+}

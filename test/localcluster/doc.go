@@ -1,0 +1,10 @@
+// Package localcluster runs a real Kubernetes control plane on one machine
+// without a container runtime: etcd, kube-apiserver and
+// kube-controller-manager as child processes, and a simulated node that
+// binds Pods, gives each an address from 10.244.0.0/16 and serves Pylon's
+// echo backend on it. Everything runs inside a private network namespace
+// (see Isolate), so Pod and gateway addresses exist only there and no
+// traffic can leave the machine. Every child process is in its own process
+// group with a parent-death signal, and the namespace's PID 1 is the test
+// binary itself, so nothing outlives a failed or interrupted run.
+package localcluster

@@ -1,0 +1,99 @@
+package localcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/test/testenv"
+)
+
+// Paths are the binaries a local cluster with Pylon needs.
+type Paths struct {
+	RepoRoot, BinDir, ManagerBin, GatewayBin string
+}
+
+// DefaultPaths are where `make e2e-deps` puts the binaries:
+// bin/k8s/<version> (or KUBEBUILDER_ASSETS) and bin/e2e.
+func DefaultPaths() (Paths, error) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return Paths{}, err
+	}
+	bin := filepath.Join(root, "bin", "k8s", testenv.KubernetesVersion)
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "kube-controller-manager")); err == nil {
+			bin = dir
+		}
+	}
+	return Paths{
+		RepoRoot: root, BinDir: bin,
+		ManagerBin: filepath.Join(root, "bin", "e2e", "manager"),
+		GatewayBin: filepath.Join(root, "bin", "e2e", "gateway"),
+	}, nil
+}
+
+// Missing lists the binaries that are not built yet.
+func (p Paths) Missing() []string {
+	var out []string
+	for _, f := range []string{
+		filepath.Join(p.BinDir, "etcd"), filepath.Join(p.BinDir, "kube-apiserver"),
+		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin,
+	} {
+		if _, err := os.Stat(f); err != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Scheme has every type the harness and the tests use.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(pylonv1alpha1.AddToScheme(s))
+	utilruntime.Must(gwv1.Install(s))
+	utilruntime.Must(gwv1beta1.Install(s))
+	utilruntime.Must(certmanagerv1.AddToScheme(s))
+	return s
+}
+
+// Env is a local cluster with Pylon installed.
+type Env struct {
+	*Cluster
+	Pylon *Pylon
+}
+
+// StartWithPylon starts a cluster and installs Pylon with its default
+// Gateway and ExposureClass.
+func StartWithPylon(ctx context.Context, p Paths, dir string) (*Env, error) {
+	return StartWith(ctx, p, PylonOptions{RepoRoot: p.RepoRoot, ManagerBin: p.ManagerBin, GatewayBin: p.GatewayBin}, dir)
+}
+
+// StartWith starts a cluster and installs Pylon with o.
+func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, error) {
+	c, err := Start(ctx, Options{BinDir: p.BinDir, Scheme: Scheme(), Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	py, err := c.InstallPylon(ctx, o)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("install pylon: %w", err), c.Stop())
+	}
+	return &Env{Cluster: c, Pylon: py}, nil
+}
+
+// Stop stops Pylon and the cluster.
+func (e *Env) Stop() error {
+	return errors.Join(e.Pylon.Stop(), e.Cluster.Stop())
+}

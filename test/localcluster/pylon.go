@@ -1,0 +1,315 @@
+package localcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+)
+
+// Pylon's installation in the local cluster.
+const (
+	SystemNamespace = "pylon-system"
+	// GatewayAddress is the bundled gateway's address: its listeners bind
+	// it and Gateways and Ingresses report it.
+	GatewayAddress = "10.250.0.1"
+	// ManagerUser and GatewayUser are the ServiceAccounts of config/rbac
+	// (after config/default's namespace and name prefix) and
+	// config/gateway: the processes authenticate as them, so they have
+	// exactly the permissions the manifests grant.
+	ManagerUser = "system:serviceaccount:" + SystemNamespace + ":pylon-controller-manager"
+	GatewayUser = "system:serviceaccount:" + SystemNamespace + ":pylon-gateway"
+	// DefaultTLSSecret is the certificate of the default Gateway's HTTPS
+	// listener (config/gateway/gateway.yaml).
+	DefaultTLSSecret = "pylon-gateway-default-tls"
+)
+
+// PylonOptions say where Pylon's binaries and manifests are.
+type PylonOptions struct {
+	RepoRoot   string
+	ManagerBin string
+	GatewayBin string
+	// ExtraCRDs are more CRD files or directories to install.
+	ExtraCRDs []string
+	// NoDefaultGateway leaves out config/gateway's Gateway and
+	// ExposureClass. The conformance suite needs this: the gateway serves
+	// every Gateway on one address, so the default Gateway's listeners
+	// would share ports with the suite's.
+	NoDefaultGateway bool
+}
+
+// Pylon is Pylon running in the local cluster: its manager and gateway as
+// processes of their own.
+type Pylon struct {
+	Manager, Gateway *Process
+}
+
+// InstallPylon installs the CRDs (Pylon's, Gateway API's standard channel,
+// cert-manager's), the RBAC of config/rbac and config/gateway, the classes,
+// Gateway and ExposureClass of config/gateway, then starts the manager and
+// the gateway and waits for the default ExposureClass to be accepted.
+func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, error) {
+	crds, err := CRDPaths(o.RepoRoot)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := envtest.InstallCRDs(c.Admin, envtest.CRDInstallOptions{Paths: append(crds, o.ExtraCRDs...), ErrorIfPathMissing: true, Scheme: c.Scheme}); err != nil {
+		return nil, fmt.Errorf("install crds: %w", err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SystemNamespace}}
+	if err := c.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, err
+	}
+	objs, err := pylonManifests(o.RepoRoot, !o.NoDefaultGateway)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range objs {
+		if err := c.Apply(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.defaultGatewayCertificate(ctx); err != nil {
+		return nil, err
+	}
+	managerKC, err := c.WriteKubeconfig(ManagerUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + SystemNamespace})
+	if err != nil {
+		return nil, err
+	}
+	gatewayKC, err := c.WriteKubeconfig(GatewayUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + SystemNamespace})
+	if err != nil {
+		return nil, err
+	}
+	p := &Pylon{
+		Manager: &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
+			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=0", "--leader-elect=false",
+		}},
+		Gateway: &Process{Name: "gateway", Path: o.GatewayBin, LogPath: c.logPath("gateway"), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
+			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
+			"--gateway-address=" + GatewayAddress, "--leader-elect=false", "--access-log=false",
+		}},
+	}
+	if err := p.Gateway.Start(); err != nil {
+		return nil, err
+	}
+	if err := p.Manager.Start(); err != nil {
+		_ = p.Gateway.Stop(5 * time.Second)
+		return nil, err
+	}
+	if err := c.waitReady(ctx, !o.NoDefaultGateway); err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Stop stops the manager and the gateway.
+func (p *Pylon) Stop() error {
+	return errors.Join(p.Manager.Stop(10*time.Second), p.Gateway.Stop(30*time.Second))
+}
+
+// CRDPaths lists the CRDs Pylon runs with: its own and Gateway API's
+// standard channel and cert-manager's, read from their Go modules.
+func CRDPaths(root string) ([]string, error) {
+	paths := []string{filepath.Join(root, "config", "crd", "bases")}
+	for mod, glob := range map[string]string{
+		"sigs.k8s.io/gateway-api":              "config/crd/standard/gateway.networking.k8s.io_*.yaml",
+		"github.com/cert-manager/cert-manager": "deploy/crds/cert-manager.io_*.yaml",
+	} {
+		dir, err := ModuleDir(root, mod)
+		if err != nil {
+			return nil, err
+		}
+		files, err := filepath.Glob(filepath.Join(dir, glob))
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("no crds %s in %s: %w", glob, dir, err)
+		}
+		paths = append(paths, files...)
+	}
+	return paths, nil
+}
+
+// ModuleDir is the module-cache directory of a module in Pylon's go.mod.
+func ModuleDir(root, module string) (string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m %s: %s: %w", module, stderr.String(), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// pylonManifests reads the RBAC of config/rbac, transformed as
+// config/default's kustomization does (namespace pylon-system, name prefix
+// pylon-), and config/gateway's RBAC, classes, Gateway and ExposureClass.
+// The gateway's Deployment, Service and PDB are left out: the gateway runs
+// as a process of the harness instead.
+func pylonManifests(root string, defaultGateway bool) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "leader_election_role_binding.yaml"} {
+		objs, err := ReadManifests(filepath.Join(root, "config", "rbac", f))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range objs {
+			defaultKustomization(u)
+		}
+		out = append(out, objs...)
+	}
+	files := []string{"rbac.yaml", "classes.yaml"}
+	if defaultGateway {
+		files = append(files, "gateway.yaml", "exposureclass.yaml")
+	}
+	for _, f := range files {
+		objs, err := ReadManifests(filepath.Join(root, "config", "gateway", f))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range objs {
+			if namespaced(u.GetKind()) {
+				u.SetNamespace(SystemNamespace)
+			}
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// defaultKustomization applies config/default's namespace and namePrefix.
+func defaultKustomization(u *unstructured.Unstructured) {
+	const prefix = "pylon-"
+	u.SetName(prefix + u.GetName())
+	if namespaced(u.GetKind()) {
+		u.SetNamespace(SystemNamespace)
+	}
+	if ref, ok, _ := unstructured.NestedString(u.Object, "roleRef", "name"); ok {
+		_ = unstructured.SetNestedField(u.Object, prefix+ref, "roleRef", "name")
+	}
+	subjects, ok, _ := unstructured.NestedSlice(u.Object, "subjects")
+	if !ok {
+		return
+	}
+	for _, s := range subjects {
+		m := s.(map[string]any)
+		if m["kind"] == "ServiceAccount" {
+			m["name"] = prefix + m["name"].(string)
+			m["namespace"] = SystemNamespace
+		}
+	}
+	_ = unstructured.SetNestedSlice(u.Object, subjects, "subjects")
+}
+
+func namespaced(kind string) bool {
+	switch kind {
+	case "ServiceAccount", "Role", "RoleBinding", "Gateway", "Secret", "Service", "Deployment":
+		return true
+	}
+	return false
+}
+
+// ReadManifests decodes every object of a multi-document YAML file.
+func ReadManifests(path string) ([]*unstructured.Unstructured, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("decode %s: %w", path, err)
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}
+
+// Apply server-side applies an object as the administrator.
+func (c *Cluster) Apply(ctx context.Context, u *unstructured.Unstructured) error {
+	if err := c.Client.Patch(ctx, u, client.Apply, client.FieldOwner("localcluster"), client.ForceOwnership); err != nil { //nolint:staticcheck // client.Apply works with unstructured objects
+		return fmt.Errorf("apply %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	return nil
+}
+
+// defaultGatewayCertificate writes the default Gateway's HTTPS certificate,
+// as a platform team would, so that the Gateway is fully valid.
+func (c *Cluster) defaultGatewayCertificate(ctx context.Context) error {
+	crt, key, err := c.CA.Issue(CertRequest{CommonName: "pylon-gateway", DNSNames: []string{"*.pylon.local"}, Server: true})
+	if err != nil {
+		return err
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: DefaultTLSSecret, Namespace: SystemNamespace},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key},
+	}
+	if err := c.Client.Create(ctx, s); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+// waitReady waits until the GatewayClass is Accepted and, with the default
+// Gateway, the ExposureClass is Accepted and the Gateway Programmed.
+func (c *Cluster) waitReady(ctx context.Context, defaultGateway bool) error {
+	const name = "pylon"
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var why string
+	for {
+		class := &pylonv1alpha1.ExposureClass{}
+		gw := &gwv1.Gateway{}
+		gwc := &gwv1.GatewayClass{}
+		switch {
+		case c.Client.Get(ctx, client.ObjectKey{Name: name}, gwc) != nil:
+			why = "gatewayclass not readable"
+		case !meta.IsStatusConditionTrue(gwc.Status.Conditions, string(gwv1.GatewayClassConditionStatusAccepted)):
+			why = fmt.Sprintf("gatewayclass not accepted: %v", gwc.Status.Conditions)
+		case !defaultGateway:
+			return nil
+		case c.Client.Get(ctx, client.ObjectKey{Name: name}, class) != nil:
+			why = "class not readable"
+		case !meta.IsStatusConditionTrue(class.Status.Conditions, "Accepted"):
+			why = fmt.Sprintf("class not accepted: %v", class.Status.Conditions)
+		case c.Client.Get(ctx, client.ObjectKey{Namespace: SystemNamespace, Name: "pylon"}, gw) != nil:
+			why = "gateway not readable"
+		case !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)):
+			why = fmt.Sprintf("gateway not programmed: %v", gw.Status.Conditions)
+		default:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pylon not ready: %s (logs in %s)", why, filepath.Dir(c.logPath("x")))
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
