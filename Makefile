@@ -94,10 +94,6 @@ vulncheck: govulncheck ## Report known vulnerabilities in the code paths Pylon u
 verify-generated: manifests generate ## Fail if `make manifests generate` changes tracked files.
 	@git diff --exit-code -- api config internal/externaldns || { echo "generated files are stale: run 'make manifests generate' and commit" >&2; exit 1; }
 
-.PHONY: bench-gateway
-bench-gateway: ## Benchmark the bundled gateway against the bare backend, nginx and Caddy; writes bench/gateway/REPORT.md (needs wrk, nginx, caddy from apt).
-	./hack/bench-gateway.sh
-
 ##@ Build
 
 .PHONY: build

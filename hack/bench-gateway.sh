@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
 # Benchmarks Pylon's gateway against the backend alone, nginx and Caddy, all
-# on 127.0.0.1, with wrk at 1 and 50 connections. Writes
-# bench/gateway/REPORT.md: req/s, p50/p99 latency and CPU µs per request of
-# the proxy process (utime+stime from /proc/<pid>/stat).
-# Needs: go, wrk, nginx, caddy (apt-get install wrk nginx caddy).
+# on 127.0.0.1, with wrk at 1 and 50 connections, plain HTTP and TLS, in
+# ROUNDS alternating rounds (each target once per round, so CPU noise from
+# other work on the machine hits all of them alike). Then: the gateway's
+# memory with 1,000 and 10,000 routes, and route-change propagation with
+# 1,000 routes through the real watch → translate → swap path (envtest).
+# Writes bench/gateway/REPORT.md, bench/gateway/results.json and CPU/heap
+# profiles of the gateway under wrk in bench/profiles/.
+# Needs: go, wrk, nginx, caddy, openssl, jq (apt-get install wrk nginx caddy jq).
+# BENCH_QUICK=1: shorter runs, fewer route changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${DUR:-10s}
+if [[ -n "${BENCH_QUICK:-}" ]]; then DUR=${DUR:-3s} ROUNDS=${ROUNDS:-1} CHANGES=${CHANGES:-30}
+else DUR=${DUR:-5s} ROUNDS=${ROUNDS:-2} CHANGES=${CHANGES:-100}; fi
+OUT=bench/gateway PROF=bench/profiles
+mkdir -p "$OUT" "$PROF"
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
-for bin in wrk nginx caddy; do command -v "$bin" >/dev/null || { echo "missing $bin (apt-get install $bin)"; exit 1; }; done
+for bin in wrk nginx caddy openssl jq; do command -v "$bin" >/dev/null || { echo "missing $bin (apt-get install $bin)"; exit 1; }; done
 
 go build -o "$TMP/bench" ./bench/gateway
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 BACK=18081 PYLON=18082 NGINX=18083 CADDY=18084
+BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094
 "$TMP/bench" -mode backend -port $BACK & PIDS+=($!); BACKPID=$!
-"$TMP/bench" -mode gateway -port $PYLON -upstream $BACK & PIDS+=($!); PYLONPID=$!
+"$TMP/bench" -mode backend -port $BACKS -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); BACKSPID=$!
+# One gateway process serves both listeners' worth of tests in turn: the
+# HTTP one is profiled (CPU and heap, written when it is stopped).
+"$TMP/bench" -mode gateway -port $PYLON -upstream $BACK -cpuprofile "$PROF/gateway-cpu.pprof" -memprofile "$PROF/gateway-heap.pprof" >"$TMP/pylon.log" 2>&1 & PIDS+=($!); PYLONPID=$!
+"$TMP/bench" -mode gateway -port $PYLONS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" >"$TMP/pylons.log" 2>&1 & PIDS+=($!); PYLONSPID=$!
 
 cat >"$TMP/nginx.conf" <<NGX
 worker_processes 1;
@@ -30,6 +45,9 @@ http {
   upstream backend { server 127.0.0.1:$BACK; keepalive 128; }
   server {
     listen 127.0.0.1:$NGINX;
+    listen 127.0.0.1:$NGINXS ssl;
+    ssl_certificate $TMP/cert.pem;
+    ssl_certificate_key $TMP/key.pem;
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -48,13 +66,20 @@ cat >"$TMP/Caddyfile" <<CADDY
   admin off
   auto_https off
 }
-http://127.0.0.1:$CADDY {
+(proxy) {
   reverse_proxy 127.0.0.1:$BACK {
     transport http {
       keepalive 90s
       keepalive_idle_conns_per_host 128
     }
   }
+}
+http://127.0.0.1:$CADDY {
+  import proxy
+}
+https://127.0.0.1:$CADDYS {
+  tls $TMP/cert.pem $TMP/key.pem
+  import proxy
 }
 CADDY
 XDG_DATA_HOME=$TMP XDG_CONFIG_HOME=$TMP caddy run --config "$TMP/Caddyfile" --adapter caddyfile >"$TMP/caddy.log" 2>&1 & PIDS+=($!); CADDYPID=$!
@@ -64,35 +89,73 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks
 # Children: nginx's worker is a child of the master; sum the whole tree.
 treecpu() { local t=0 p; for p in $1 $(pgrep -P "$1" || true); do t=$((t + $(cpu "$p"))); done; echo $t; }
 HZ=$(getconf CLK_TCK)
+us() { awk '{v=$1; u=1; if (v ~ /us$/) u=1; else if (v ~ /ms$/) u=1000; else if (v ~ /s$/) u=1e6; sub(/[a-z]+$/, "", v); printf "%.0f", v*u}' <<<"$1"; }
 
-REPORT=bench/gateway/REPORT.md
-{
-  echo "# Gateway benchmark"
-  echo
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, wrk -t2 -d$DUR, 127.0.0.1, small (33 B) GET responses, upstream keep-alive everywhere."
-  echo "CPU µs/req is the proxy process tree's utime+stime (for 'backend direct': the backend's) divided by requests."
-  echo
-  echo "| target | conns | req/s | p50 | p99 | CPU µs/req |"
-  echo "|---|---|---|---|---|---|"
-} >"$REPORT"
-run() { # name port pid conns
-  local name=$1 port=$2 pid=$3 c=$4 before after out rps reqs p50 p99
-  wrk -t1 -c"$c" -d2s "http://127.0.0.1:$port/" >/dev/null  # warm up pools
+RAW=$TMP/raw.tsv   # round proto conns target rps p50us p99us cpuus
+: >"$RAW"
+run() { # round proto name url pid conns
+  local round=$1 proto=$2 name=$3 url=$4 pid=$5 c=$6 before after out rps reqs p50 p99 cpu
+  wrk -t1 -c"$c" -d1s "$url" >/dev/null  # warm up pools and TLS sessions
   before=$(treecpu "$pid")
-  out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DUR" --latency "http://127.0.0.1:$port/")
+  out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DUR" --latency "$url")
   after=$(treecpu "$pid")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  us=$(awk -v a="$after" -v b="$before" -v hz="$HZ" -v n="$reqs" 'BEGIN {printf "%.1f", (a-b)*1e6/hz/n}')
-  echo "| $name | $c | $rps | $p50 | $p99 | $us |" >>"$REPORT"
-  echo "$name c=$c: $rps req/s p50 $p50 p99 $p99 cpu ${us}µs/req"
+  p50=$(us "$(awk '$1=="50%" {print $2}' <<<"$out")")
+  p99=$(us "$(awk '$1=="99%" {print $2}' <<<"$out")")
+  cpu=$(awk -v a="$after" -v b="$before" -v hz="$HZ" -v n="$reqs" 'BEGIN {printf "%.1f", (a-b)*1e6/hz/n}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" >>"$RAW"
+  echo "round $round $proto $name c=$c: $rps req/s p50 ${p50}µs p99 ${p99}µs cpu ${cpu}µs/req"
 }
-for c in 1 50; do
-  run "backend direct" $BACK $BACKPID $c
-  run "pylon" $PYLON $PYLONPID $c
-  run "nginx" $NGINX $NGINXPID $c
-  run "caddy" $CADDY $CADDYPID $c
+for round in $(seq "$ROUNDS"); do
+  for c in 1 50; do
+    run "$round" http "backend direct" "http://127.0.0.1:$BACK/" $BACKPID $c
+    run "$round" http pylon "http://127.0.0.1:$PYLON/" $PYLONPID $c
+    run "$round" http nginx "http://127.0.0.1:$NGINX/" $NGINXPID $c
+    run "$round" http caddy "http://127.0.0.1:$CADDY/" $CADDYPID $c
+    run "$round" https "backend direct" "https://127.0.0.1:$BACKS/" $BACKSPID $c
+    run "$round" https pylon "https://127.0.0.1:$PYLONS/" $PYLONSPID $c
+    run "$round" https nginx "https://127.0.0.1:$NGINXS/" $NGINXPID $c
+    run "$round" https caddy "https://127.0.0.1:$CADDYS/" $CADDYPID $c
+  done
 done
-echo "wrote $REPORT"
+kill -TERM $PYLONPID && wait $PYLONPID 2>/dev/null || true   # writes the profiles
+
+# Memory: RSS once the table is published and a short load has warmed the
+# pools (traffic goes to route 0; the others are the table's weight).
+MEMJSON=$TMP/mem.json
+echo '[]' >"$MEMJSON"
+for n in 1000 10000; do
+  "$TMP/bench" -mode gateway -port 18099 -upstream $BACK -routes $n >"$TMP/mem-$n.log" 2>&1 & MEMPID=$!; PIDS+=($MEMPID)
+  for _ in $(seq 600); do grep -q '^ready' "$TMP/mem-$n.log" && break; sleep 0.1; done
+  wrk -t2 -c50 -d2s "http://127.0.0.1:18099/" >/dev/null
+  rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$MEMPID/status")
+  heap=$(sed -n 's/.*heap_inuse_mib=\([0-9.]*\).*/\1/p' "$TMP/mem-$n.log")
+  echo "routes=$n rss=${rss}MiB heap_after_publish=${heap}MiB"
+  jq --argjson n "$n" --argjson rss "$rss" --argjson heap "${heap:-0}" '. + [{routes: $n, rssMiB: $rss, heapInuseMiB: $heap}]' "$MEMJSON" >"$MEMJSON.new" && mv "$MEMJSON.new" "$MEMJSON"
+  kill -TERM $MEMPID; wait $MEMPID 2>/dev/null || true
+done
+
+# Propagation through envtest (kube-apiserver + etcd from bin/k8s or
+# KUBEBUILDER_ASSETS).
+PROP=$("$TMP/bench" -mode propagation -port 18098 -routes 1000 -changes "$CHANGES" | tail -1)
+echo "propagation: $PROP"
+
+# Aggregate rounds: mean of each figure per (proto, conns, target).
+jq -Rn --slurpfile mem "$MEMJSON" --argjson prop "$PROP" --arg dur "$DUR" --argjson rounds "$ROUNDS" '
+  [inputs | split("\t") | {round: .[0]|tonumber, proto: .[1], conns: .[2]|tonumber, target: .[3],
+    rps: .[4]|tonumber, p50us: .[5]|tonumber, p99us: .[6]|tonumber, cpuUsPerReq: .[7]|tonumber}] as $raw
+  | {duration: $dur, rounds: $rounds, raw: $raw,
+     throughput: ($raw | group_by([.proto, .conns, .target]) | map({proto: .[0].proto, conns: .[0].conns, target: .[0].target,
+        rps: (map(.rps) | add / length), p50us: (map(.p50us) | add / length), p99us: (map(.p99us) | add / length),
+        cpuUsPerReq: (map(.cpuUsPerReq) | add / length)})),
+     memory: $mem[0], propagation: $prop}' <"$RAW" >"$OUT/results.json"
+{
+  echo "# Gateway benchmark"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo 'The full report with the controller figures and versions is bench/REPORT.md (`make bench`).'
+  echo
+  ./hack/bench-report.sh --gateway "$OUT/results.json"
+} >"$OUT/REPORT.md"
+echo "wrote $OUT/REPORT.md and $OUT/results.json"

@@ -1,61 +1,106 @@
-// Command gateway-bench runs the two processes the benchmark needs without
-// a cluster: "backend" (a small fixed HTTP response) and "gateway" (Pylon's
-// proxy and server with a table that routes everything to the backend).
+// Command gateway-bench runs the processes the gateway benchmark needs
+// without a cluster: "backend" (a small fixed HTTP response), "gateway"
+// (Pylon's proxy and server with a table of n routes to the backend, built
+// by the real translator) and "propagation" (route-change latency through
+// the real watch → translate → swap path against envtest).
 // hack/bench-gateway.sh drives them together with nginx, Caddy and wrk.
 package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 
-	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 	"github.com/pylon-dev/pylon/internal/gateway/server"
+	"github.com/pylon-dev/pylon/internal/gateway/translate"
 )
 
 func main() {
-	mode := flag.String("mode", "backend", "backend or gateway")
+	mode := flag.String("mode", "backend", "backend, gateway or propagation")
 	listen := flag.Int("port", 18080, "port to serve on 127.0.0.1")
-	upstream := flag.Int("upstream", 18081, "backend port (gateway mode)")
+	upstream := flag.Int("upstream", 18081, "backend port (gateway, propagation)")
+	routes := flag.Int("routes", 1, "HTTPRoutes in the table (gateway, propagation)")
+	changes := flag.Int("changes", 100, "route changes to time (propagation)")
+	certFile := flag.String("cert", "", "PEM certificate: serve TLS (backend, gateway)")
+	keyFile := flag.String("key", "", "PEM key for -cert")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here (gateway: until SIGTERM; propagation: over the changes)")
+	heapProfile := flag.String("memprofile", "", "write a heap profile here at SIGTERM (gateway)")
 	flag.Parse()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*listen))
+	var err error
 	switch *mode {
 	case "backend":
-		body := []byte("hello from the benchmark backend\n")
-		log.Fatal(http.ListenAndServe(net.JoinHostPort("127.0.0.1", strconv.Itoa(*listen)), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/plain")
-			_, _ = w.Write(body)
-		})))
+		err = backend(addr, *certFile, *keyFile)
 	case "gateway":
-		pm, err := ir.NewPathMatch(ir.PathPrefix, "/")
-		if err != nil {
-			log.Fatal(err)
-		}
-		b := &ir.Backend{Namespace: "bench", Name: "backend", Port: 80, Weight: 1,
-			Endpoints: []ir.Endpoint{{Address: "127.0.0.1", Port: int32(*upstream), Ready: true, Serving: true}}}
-		t := &ir.Table{Listeners: []*ir.Listener{{Port: int32(*listen), Protocol: ir.ProtocolHTTP, VirtualHosts: []*ir.VirtualHost{{
-			Listeners: []string{"bench"},
-			Routes:    []*ir.Route{{Source: ir.Source{Kind: "HTTPRoute", Namespace: "bench", Name: "r"}, Listener: "bench", Path: pm, Action: &ir.Action{Backends: []*ir.Backend{b}, TotalWeight: 1}}},
-		}}}}}
-		t.Finalize()
-		if err := t.Validate(); err != nil {
-			log.Fatal(err)
-		}
-		p := proxy.New(proxy.Options{}) // access log off, as nginx and Caddy are configured
-		s := server.New(p, server.Options{BindAddress: "127.0.0.1"})
-		p.Publish(t)
-		if err := s.Reconcile(t); err != nil {
-			log.Fatal(err)
-		}
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-		<-sig
+		err = gateway(int32(*listen), int32(*upstream), *routes, *certFile, *keyFile, *cpuProfile, *heapProfile)
+	case "propagation":
+		err = propagation(int32(*listen), int32(*upstream), *routes, *changes, *cpuProfile)
 	default:
-		log.Fatalf("unknown mode %q", *mode)
+		err = fmt.Errorf("unknown mode %q", *mode)
 	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func backend(addr, cert, key string) error {
+	body := []byte("hello from the benchmark backend\n")
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write(body)
+	})
+	if cert != "" {
+		return http.ListenAndServeTLS(addr, cert, key, h)
+	}
+	return http.ListenAndServe(addr, h)
+}
+
+func gateway(port, upstream int32, routes int, certFile, keyFile, cpuPath, heapPath string) error {
+	var cert, key []byte
+	if certFile != "" {
+		var err error
+		if cert, err = os.ReadFile(certFile); err != nil {
+			return fmt.Errorf("read cert: %w", err)
+		}
+		if key, err = os.ReadFile(keyFile); err != nil {
+			return fmt.Errorf("read key: %w", err)
+		}
+	}
+	t, _ := translate.Translate(newWorld(routes, port, upstream, cert, key, true).snapshot())
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("invalid table: %w", err)
+	}
+	if len(t.Listeners) == 0 {
+		return fmt.Errorf("translator produced no listener")
+	}
+	stop, err := startProfiles(cpuPath, heapPath)
+	if err != nil {
+		return err
+	}
+	p := proxy.New(proxy.Options{}) // access log off, as nginx and Caddy are configured
+	s := server.New(p, server.Options{BindAddress: "127.0.0.1"})
+	p.Publish(t)
+	if err := s.Reconcile(t); err != nil {
+		return fmt.Errorf("open listeners: %w", err)
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	// The script waits for this line, then reads RSS from /proc.
+	fmt.Printf("ready routes=%d heap_inuse_mib=%.1f\n", routes, float64(ms.HeapInuse)/(1<<20))
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	err = stop()
+	time.Sleep(10 * time.Millisecond)
+	return err
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// writeCounter counts the manager's API write requests at the client, by
+// kind of write. It wraps the rest.Config transport, so every client the
+// manager builds from that config (cache, client, event recorder,
+// discovery) is counted.
+type writeCounter struct {
+	create, apply, status, del, events atomic.Int64
+}
+
+// writes is one reading of the counter.
+type writes struct {
+	Create int64 `json:"create"`
+	Apply  int64 `json:"updateOrApply"`
+	Status int64 `json:"status"`
+	Delete int64 `json:"delete"`
+	Events int64 `json:"events"`
+}
+
+// Total excludes events: they are the recorder's, not reconciliation's.
+func (w writes) Total() int64 { return w.Create + w.Apply + w.Status + w.Delete }
+
+func (w writes) minus(o writes) writes {
+	return writes{w.Create - o.Create, w.Apply - o.Apply, w.Status - o.Status, w.Delete - o.Delete, w.Events - o.Events}
+}
+
+func (c *writeCounter) read() writes {
+	return writes{c.create.Load(), c.apply.Load(), c.status.Load(), c.del.Load(), c.events.Load()}
+}
+
+func (c *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		c.count(r)
+		return rt.RoundTrip(r)
+	})
+}
+
+func (c *writeCounter) count(r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		return
+	case strings.Contains(p, "/events"):
+		c.events.Add(1)
+	case r.Method == http.MethodPost:
+		c.create.Add(1)
+	case r.Method == http.MethodDelete:
+		c.del.Add(1)
+	case strings.HasSuffix(p, "/status"):
+		c.status.Add(1)
+	default: // PUT, PATCH (server-side apply)
+		c.apply.Add(1)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,42 @@
+package main
+
+// results are the figures the report shows, in JSON for bench/results.json.
+type results struct {
+	Apps         int     `json:"apps"`
+	Large        int     `json:"large"`
+	Concurrency  int     `json:"concurrency"`
+	QuietSeconds float64 `json:"quietSeconds"`
+	MemoryKind   string  `json:"memoryKind"`
+
+	CreateSeconds   float64        `json:"createSeconds"`
+	ConvergeSeconds float64        `json:"convergeSeconds"`
+	ConvergeWrites  writes         `json:"convergeWrites"`
+	ConvergeCPU     cpuSplit       `json:"convergeCPU"`
+	Children        map[string]int `json:"children"`
+	ChildrenTotal   int            `json:"childrenTotal"`
+	// Per WebApp: writes (without events), children, and the target
+	// children + 2.
+	WritesPerApp   float64 `json:"writesPerApp"`
+	ChildrenPerApp float64 `json:"childrenPerApp"`
+	TargetPerApp   float64 `json:"targetWritesPerApp"`
+
+	Reconcile reconcileStats `json:"reconcile"`
+
+	QuietWrites   writes  `json:"quietWrites"`
+	ResyncSeconds float64 `json:"resyncSeconds"`
+	ResyncWrites  writes  `json:"resyncWrites"`
+
+	LargeConvergeSeconds float64  `json:"largeConvergeSeconds"`
+	LargeWrites          writes   `json:"largeWrites"`
+	LargeCPU             cpuSplit `json:"largeCPU"`
+	MemoryApps           memory   `json:"memoryApps"`
+	MemoryLarge          memory   `json:"memoryLarge"`
+}
+
+func (r *results) finish() {
+	n := float64(r.Apps)
+	r.WritesPerApp = float64(r.ConvergeWrites.Total()) / n
+	r.ChildrenPerApp = float64(r.ChildrenTotal) / n
+	r.TargetPerApp = r.ChildrenPerApp + 2
+	r.Reconcile.P50, r.Reconcile.P99 = finite(r.Reconcile.P50), finite(r.Reconcile.P99)
+}

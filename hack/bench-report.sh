@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Renders benchmark results as Markdown on stdout, each figure next to its
+# target. Usage: bench-report.sh [--gateway FILE] [--controller FILE]
+# [--env FILE]. Sections whose file is missing are left out. Targets are
+# printed, never enforced: benchmarks are reports.
+set -euo pipefail
+GW= CTRL= ENVF=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --gateway) GW=$2; shift 2 ;;
+    --controller) CTRL=$2; shift 2 ;;
+    --env) ENVF=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "met" : "**missed**" }'; }
+
+if [[ -n $ENVF && -f $ENVF ]]; then
+  echo "## Machine and versions"
+  echo
+  jq -r 'to_entries[] | "- \(.key): \(.value)"' "$ENVF"
+  echo
+fi
+
+if [[ -n $CTRL && -f $CTRL ]]; then
+  c() { jq -r "$1" "$CTRL"; }
+  n=$(c .apps) large=$(c .large)
+  conv=$(c '.convergeSeconds|.*10|round/10') wpa=$(c '.writesPerApp|.*100|round/100') tpa=$(c '.targetWritesPerApp|.*100|round/100')
+  quiet=$(c '.quietWrites.create+.quietWrites.updateOrApply+.quietWrites.status+.quietWrites.delete')
+  resync=$(c '.resyncWrites.create+.resyncWrites.updateOrApply+.resyncWrites.status+.resyncWrites.delete')
+  heapL=$(c '.memoryLarge.heapInuseMiB|.*10|round/10') rssL=$(c '.memoryLarge.rssMiB|.*10|round/10')
+  echo "## Controller scale"
+  echo
+  echo "In-process manager (\`controller.Setup\`, cmd/manager's options: read-your-writes cache, no client-side rate limit, $(c .concurrency) concurrent reconciles) against envtest (kube-apiserver + etcd) with Gateway API and cert-manager CRDs. WebApp mix: half TLS Auto on a Gateway class with a ClusterIssuer, a quarter public without TLS and with a 10% canary, a quarter ClusterLocal. Writes are counted at the manager's client (wrapped rest.Config transport); events are listed apart and not in the totals."
+  echo
+  echo "| figure | measured | target | |"
+  echo "|---|---|---|---|"
+  echo "| $n WebApps: create → all converged (children exist, status at generation) | ${conv} s | ≤ 60 s | $(verdict "$conv" "<=" 60) |"
+  echo "| writes per WebApp (create + apply + status + delete) | ${wpa} | ≤ children + 2 = ${tpa} | $(verdict "$wpa" "<=" "$tpa") |"
+  echo "| writes during $(c .quietSeconds) s of quiet | ${quiet} | 0 | $(verdict "$quiet" "<=" 0) |"
+  echo "| writes after a manager restart (resync of $n, $(c '.resyncSeconds|.*10|round/10') s) | ${resync} | 0 | $(verdict "$resync" "<=" 0) |"
+  echo "| memory at $n WebApps (heap in use / process RSS) | $(c '.memoryApps.heapInuseMiB|.*10|round/10') / $(c '.memoryApps.rssMiB|.*10|round/10') MiB | | |"
+  if [[ $large -gt $n ]]; then
+    echo "| memory at $large WebApps (heap in use / process RSS) | ${heapL} / ${rssL} MiB | ≤ 150 MiB | $(verdict "$rssL" "<=" 150) (RSS) |"
+    echo "| $n → $large WebApps converged | $(c '.largeConvergeSeconds|.*10|round/10') s | | |"
+  fi
+  echo "| reconcile latency p50 / p99 (controller_runtime_reconcile_time_seconds, webapp, during convergence) | $(c '.reconcile.p50Seconds*1000|round') / $(c '.reconcile.p99Seconds*1000|round') ms | | |"
+  echo
+  echo "CPU while converging $n WebApps (${conv} s wall, 2 shared CPUs): kube-apiserver $(c '.convergeCPU.apiserverSeconds|.*10|round/10') s, etcd $(c '.convergeCPU.etcdSeconds|.*10|round/10') s, manager process $(c '.convergeCPU.managerSeconds|.*10|round/10') s$([[ $large -gt $n ]] && echo "; for $n → $large: kube-apiserver $(c '.largeCPU.apiserverSeconds|.*10|round/10') s, etcd $(c '.largeCPU.etcdSeconds|.*10|round/10') s, manager $(c '.largeCPU.managerSeconds|.*10|round/10') s")."
+  echo
+  echo "Writes while converging $n WebApps: $(c '.convergeWrites|"create \(.create), update/apply \(.updateOrApply), status \(.status), delete \(.delete); events \(.events)"'). Children (objects a WebApp controls, plus HostnameClaims): $(c '.childrenTotal') = $(c '.childrenPerApp') per WebApp ($(c '.children|to_entries|map("\(.key) \(.value)")|join(", ")')). Memory is $(c .memoryKind)."
+  echo
+fi
+
+if [[ -n $GW && -f $GW ]]; then
+  g() { jq -r "$1" "$GW"; }
+  echo "## Gateway"
+  echo
+  echo "wrk -d$(g .duration), $(g .rounds) alternating round(s) (every target once per round; figures are the mean of the rounds), 127.0.0.1, 33-byte GET responses, upstream keep-alive everywhere, access logs off. TLS: ECDSA P-256 self-signed, TLS to the proxy and plain HTTP to the backend (the 'backend direct' TLS row is the backend serving TLS itself). CPU µs/req is the proxy process tree's utime+stime divided by requests."
+  echo
+  echo "| proto | conns | target | req/s | p50 µs | p99 µs | CPU µs/req |"
+  echo "|---|---|---|---|---|---|---|"
+  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="nginx" then 2 else 3 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
+  echo
+  for proto in http https; do
+    pr=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50)] | (map(select(.target==\"pylon\"))[0].rps / map(select(.target==\"caddy\"))[0].rps) * 100 | round / 100")
+    pc=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"pylon\")][0].cpuUsPerReq*10|round/10")
+    echo "- $proto, 50 connections: Pylon/Caddy req/s = **${pr}×** (target ≥ 1.0×: $(verdict "$pr" ">=" 1.0)); Pylon CPU **${pc} µs/req** (target ≤ 130: $(verdict "$pc" "<=" 130))."
+  done
+  for i in 0 1; do
+    r=$(g ".memory[$i].routes") rss=$(g ".memory[$i].rssMiB")
+    [[ $r == null ]] && continue
+    echo "- Memory with $r routes (real translator table, after a 2 s load): RSS **${rss} MiB**, Go heap after publish $(g ".memory[$i].heapInuseMiB") MiB$([[ $r == 10000 ]] && echo " (target ≤ 100 MiB RSS: $(verdict "$rss" "<=" 100))")."
+  done
+  pp=$(g .propagation.p99Ms)
+  echo "- Route-change propagation with $(g .propagation.routes) routes, $(g .propagation.changes) changes, through envtest → informer → debounced rebuild → translate → publish, timed from just before the HTTPRoute update call to the first request answered by the new route: p50 **$(g .propagation.p50Ms) ms**, p99 **${pp} ms** (target p99 ≤ 100 ms: $(verdict "$pp" "<=" 100)); max $(g .propagation.maxMs) ms. Changes are $(g .propagation.spacing) apart (lone edits). The builder's own first-event → published figure: p50 $(g .propagation.applyP50Ms) ms, p99 $(g .propagation.applyP99Ms) ms. Back-to-back changes (each sent as soon as the previous one was served, so inside the $(g .propagation.debounce) debounce window): p50 $(g .propagation.backToBack.p50Ms) ms, p99 $(g .propagation.backToBack.p99Ms) ms."
+  echo
+fi
