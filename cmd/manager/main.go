@@ -31,7 +31,8 @@ func main() {
 	var (
 		metricsAddr, probeAddr, clusterDomain string
 		leaderElect, secureMetrics, http2     bool
-		concurrency                           int
+		concurrency, apiBurst                 int
+		apiQPS                                float64
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint: :8443 for HTTPS, :8080 for HTTP, 0 to disable.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
@@ -40,6 +41,8 @@ func main() {
 	flag.BoolVar(&http2, "enable-http2", false, "Serve metrics over HTTP/2 too (off by default: HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
 	flag.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster, for in-cluster URLs.")
 	flag.IntVar(&concurrency, "concurrency", 4, "WebApps reconciled at once.")
+	flag.Float64Var(&apiQPS, "kube-api-qps", -1, "Client-side limit of API requests per second; -1 leaves flow control to the API server's Priority and Fairness.")
+	flag.IntVar(&apiBurst, "kube-api-burst", 0, "Client-side burst of API requests, with --kube-api-qps > 0.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -62,7 +65,9 @@ func main() {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(apiQPS), apiBurst
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,

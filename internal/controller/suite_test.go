@@ -47,7 +47,7 @@ func run(m *testing.M) int {
 	}
 	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
 		return controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now})
-	}, func(o *ctrl.Options) { o.Client = controller.ClientOptions() })
+	}, func(o *ctrl.Options) { o.Client, o.Cache = controller.ClientOptions(), controller.CacheOptions() })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
