@@ -43,12 +43,7 @@ func TestGatewaySurvivesAPIServerOutage(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "outage")
 	const host = "steady.e2e.test"
-	url := "http://" + host + "/"
-	app := newWebApp(ns, "steady", host)
-	app.Spec.Replicas = ptr.To[int32](2)
-	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
-	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
-	waitServing(t, url, ns)
+	app, url := servingApp(t, ns, "steady", host, func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
 
 	l := startLoad(url, 2)
 	g.Expect(env.StopAPIServer()).To(Succeed())

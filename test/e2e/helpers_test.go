@@ -44,6 +44,22 @@ func newNamespace(t *testing.T, prefix string) string {
 }
 
 // newWebApp returns a WebApp serving the stable image on port 8080.
+// servingApp creates WebApp name under host in ns (mutate may change its
+// spec first), waits until it is Ready and answers through the gateway, and
+// returns it with its plain-HTTP URL.
+func servingApp(t *testing.T, ns, name, host string, mutate func(*pylonv1alpha1.WebApp)) (*pylonv1alpha1.WebApp, string) {
+	t.Helper()
+	url := "http://" + host + "/"
+	app := newWebApp(ns, name, host)
+	if mutate != nil {
+		mutate(app)
+	}
+	NewWithT(t).Expect(env.Client.Create(context.Background(), app)).To(Succeed())
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	waitServing(t, url, ns)
+	return app, url
+}
+
 func newWebApp(ns, name, host string) *pylonv1alpha1.WebApp {
 	return &pylonv1alpha1.WebApp{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

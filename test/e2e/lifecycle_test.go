@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -21,11 +20,7 @@ func TestChildRecreatedAndGarbageCollected(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "lifecycle")
 	const host = "lifecycle.e2e.test"
-	url := "http://" + host + "/"
-	app := newWebApp(ns, "life", host)
-	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
-	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
-	waitServing(t, url, ns)
+	app, url := servingApp(t, ns, "life", host, nil)
 
 	key := client.ObjectKey{Namespace: ns, Name: "life"}
 	svc := &corev1.Service{}

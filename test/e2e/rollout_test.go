@@ -79,12 +79,7 @@ func TestRollingUpdateAndScaleUnderLoad(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "rollout")
 	const host = "rollout.e2e.test"
-	url := "http://" + host + "/"
-	app := newWebApp(ns, "web", host)
-	app.Spec.Replicas = ptr.To[int32](2)
-	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
-	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
-	waitServing(t, url, ns)
+	app, url := servingApp(t, ns, "web", host, func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
 
 	l := startLoad(url, 4)
 	start := time.Now()
