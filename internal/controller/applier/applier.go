@@ -79,7 +79,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 			return Result{Live: live}, nil
 		}
 	}
-	if err := a.Client.Apply(ctx, asApplyConfiguration(a.Client.Scheme(), declared), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	if err := a.Client.Apply(ctx, AsApplyConfiguration(a.Client.Scheme(), declared), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Result{}, fmt.Errorf("apply %s %s/%s: %w", gvk.Kind, desired.GetNamespace(), desired.GetName(), err)
 	}
 	typed, err := a.Client.Scheme().New(gvk)
@@ -180,7 +180,7 @@ func ApplyStatus(ctx context.Context, c client.Client, obj client.Object, gvk sc
 	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(obj.GetNamespace())
 	u.SetName(obj.GetName())
-	if err := c.Status().Apply(ctx, asApplyConfiguration(c.Scheme(), u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	if err := c.Status().Apply(ctx, AsApplyConfiguration(c.Scheme(), u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	return nil

@@ -22,10 +22,10 @@ type typedApply struct {
 	ResourceVersion *string
 }
 
-// asApplyConfiguration wraps u as a typed apply configuration when the
+// AsApplyConfiguration wraps u as a typed apply configuration when the
 // scheme knows its kind (then a typed informer confirms writes), else as
-// an unstructured one.
-func asApplyConfiguration(scheme *runtime.Scheme, u *unstructured.Unstructured) runtime.ApplyConfiguration {
+// an unstructured one. Every server-side apply Pylon sends goes through it.
+func AsApplyConfiguration(scheme *runtime.Scheme, u *unstructured.Unstructured) runtime.ApplyConfiguration {
 	if scheme == nil || !scheme.Recognizes(u.GroupVersionKind()) {
 		return client.ApplyConfigurationFromUnstructured(u)
 	}

@@ -34,7 +34,7 @@ func handOffReplicas(ctx context.Context, c client.Client, live *appsv1.Deployme
 		"metadata":   map[string]any{"name": live.Name, "namespace": live.Namespace},
 		"spec":       map[string]any{"replicas": int64(*live.Spec.Replicas)},
 	}}
-	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(handoffFieldOwner), client.ForceOwnership); err != nil {
+	if err := c.Apply(ctx, applier.AsApplyConfiguration(c.Scheme(), u), client.FieldOwner(handoffFieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("hand spec.replicas of Deployment %s/%s over to the autoscaler: %w", live.Namespace, live.Name, err)
 	}
 	return nil
