@@ -1,15 +1,12 @@
 package localcluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,7 +17,10 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/pylon-dev/pylon/test/testenv"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 )
@@ -67,7 +67,7 @@ type Pylon struct {
 // Gateway and ExposureClass of config/gateway, then starts the manager and
 // the gateway and waits for the default ExposureClass to be accepted.
 func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, error) {
-	crds, err := CRDPaths(o.RepoRoot)
+	crds, err := testenv.CRDPaths(o.RepoRoot, testenv.Options{GatewayAPI: true, CertManager: true})
 	if err != nil {
 		return nil, err
 	}
@@ -124,40 +124,6 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 // Stop stops the manager and the gateway.
 func (p *Pylon) Stop() error {
 	return errors.Join(p.Manager.Stop(10*time.Second), p.Gateway.Stop(30*time.Second))
-}
-
-// CRDPaths lists the CRDs Pylon runs with: its own and Gateway API's
-// standard channel and cert-manager's, read from their Go modules.
-func CRDPaths(root string) ([]string, error) {
-	paths := []string{filepath.Join(root, "config", "crd", "bases")}
-	for mod, glob := range map[string]string{
-		"sigs.k8s.io/gateway-api":              "config/crd/standard/gateway.networking.k8s.io_*.yaml",
-		"github.com/cert-manager/cert-manager": "deploy/crds/cert-manager.io_*.yaml",
-	} {
-		dir, err := ModuleDir(root, mod)
-		if err != nil {
-			return nil, err
-		}
-		files, err := filepath.Glob(filepath.Join(dir, glob))
-		if err != nil || len(files) == 0 {
-			return nil, fmt.Errorf("no crds %s in %s: %w", glob, dir, err)
-		}
-		paths = append(paths, files...)
-	}
-	return paths, nil
-}
-
-// ModuleDir is the module-cache directory of a module in Pylon's go.mod.
-func ModuleDir(root, module string) (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go list -m %s: %s: %w", module, stderr.String(), err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // pylonManifests reads the RBAC of config/rbac, transformed as

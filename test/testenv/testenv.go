@@ -63,11 +63,10 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	extra, err := optionalCRDs(root, opts)
+	crdPaths, err := CRDPaths(root, opts)
 	if err != nil {
 		return nil, err
 	}
-	crdPaths := append([]string{filepath.Join(root, "config", "crd", "bases")}, extra...)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     crdPaths,
@@ -87,6 +86,16 @@ func Start(opts Options) (*Env, error) {
 	return &Env{Config: cfg, Scheme: scheme, env: env}, nil
 }
 
+// CRDPaths lists Pylon's CRD directory and the CRD files of the optional
+// APIs opts asks for, read from their Go modules.
+func CRDPaths(root string, opts Options) ([]string, error) {
+	extra, err := optionalCRDs(root, opts)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{filepath.Join(root, "config", "crd", "bases")}, extra...), nil
+}
+
 // optionalCRDs lists the CRD files of the optional APIs opts asks for.
 func optionalCRDs(root string, opts Options) ([]string, error) {
 	var crdPaths []string
@@ -99,6 +108,9 @@ func optionalCRDs(root string, opts Options) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no Gateway API CRDs in %s", dir)
+		}
 		crdPaths = append(crdPaths, files...)
 	}
 	if opts.CertManager {
@@ -109,6 +121,9 @@ func optionalCRDs(root string, opts Options) ([]string, error) {
 		files, err := filepath.Glob(filepath.Join(dir, "deploy", "crds", "cert-manager.io_*.yaml"))
 		if err != nil {
 			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no cert-manager CRDs in %s", dir)
 		}
 		crdPaths = append(crdPaths, files...)
 	}
