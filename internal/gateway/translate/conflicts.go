@@ -6,9 +6,10 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// portClaim records which Gateway first took a port and with what protocol.
-// Gateways of our classes share one data plane, so two Gateways may share a
-// port only if they speak the same protocol on it.
+// portClaim records which Gateway first took a port on an address and with
+// what protocol. Gateways on the shared address may share a port only if
+// they speak the same protocol on it; Gateways with addresses of their own
+// never meet.
 type portClaim struct {
 	protocol gwv1.ProtocolType
 	owner    string
@@ -34,10 +35,10 @@ func (t *translator) validateListeners() {
 			if !l.valid() {
 				continue
 			}
-			c, taken := t.ports[l.port]
+			c, taken := t.ports[l.at()]
 			switch {
 			case !taken:
-				t.ports[l.port] = portClaim{protocol: l.protocol, owner: g.key()}
+				t.ports[l.at()] = portClaim{protocol: l.protocol, owner: g.key()}
 			case c.protocol != l.protocol && c.owner != g.key():
 				l.accepted = false
 				l.acceptedReason = string(gwv1.ListenerReasonPortUnavailable)
@@ -51,7 +52,10 @@ func (t *translator) validateListeners() {
 // (a Gateway's own listeners, or one ListenerSet's) every party to a
 // conflict is flagged, because the spec forbids picking a winner. Against
 // higher-precedence listeners (a ListenerSet versus its Gateway and older
-// ListenerSets) only the lower-precedence listener is flagged.
+// ListenerSets) only the lower-precedence listener is flagged, even one
+// already rejected for another reason: a TCP listener on a port the Gateway
+// serves HTTP on is reported as ProtocolConflict, not UnsupportedProtocol
+// (Gateway API conformance, ListenerSetProtocolConflict).
 func markConflicts(list, higher []*listenerInfo) {
 	candidates := func(ls []*listenerInfo) []*listenerInfo {
 		var out []*listenerInfo
@@ -69,6 +73,8 @@ func markConflicts(list, higher []*listenerInfo) {
 				conflict(a, b)
 			}
 		}
+	}
+	for _, a := range list {
 		for _, b := range above {
 			conflict(a, b)
 		}

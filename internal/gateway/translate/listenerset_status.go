@@ -27,10 +27,11 @@ func (t *translator) finishListenerSetStatus() {
 		progMsg := "programmed"
 		if !s.accepted {
 			progReason, progMsg = gwv1.ListenerSetReasonInvalid, "ListenerSet is not accepted"
-			// A ListenerSet its Gateway does not allow is not programmed
-			// for that same reason (Gateway API conformance,
-			// ListenerSetAllowedNamespace*).
-			if s.reason == gwv1.ListenerSetReasonNotAllowed {
+			// A ListenerSet its Gateway does not allow, or without a valid
+			// listener, is not programmed for that same reason (Gateway
+			// API conformance, ListenerSetAllowedNamespace*,
+			// ListenerSet*Conflict, ListenerSetReferenceGrant).
+			if s.reason == gwv1.ListenerSetReasonNotAllowed || s.reason == gwv1.ListenerSetReasonListenersNotValid {
 				progReason = s.reason
 			}
 		}
@@ -50,9 +51,12 @@ func (t *translator) settleListenerSets() {
 		if !s.accepted {
 			continue
 		}
+		// A listener whose certificates cannot be used counts as not
+		// valid here: a ListenerSet whose only listener lacks a
+		// ReferenceGrant is not accepted (ListenerSetReferenceGrant).
 		var invalid []string
 		for _, l := range s.listeners {
-			if !l.valid() {
+			if !l.valid() || !l.certsOK {
 				invalid = append(invalid, string(l.name))
 			}
 		}
