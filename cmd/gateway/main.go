@@ -43,15 +43,16 @@ var version = "dev"
 
 func main() {
 	var (
-		adminAddr, bindAddr, gatewayAddrs, selfService string
-		leaderElect, accessLog                         bool
-		portOffset                                     int
-		readHeaderTimeout, idleTimeout                 time.Duration
+		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
+		leaderElect, accessLog                               bool
+		portOffset                                           int
+		readHeaderTimeout, idleTimeout                       time.Duration
 	)
 	flag.StringVar(&adminAddr, "admin-bind-address", ":9090", "Address of /healthz, /readyz and /metrics.")
 	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
 	flag.IntVar(&portOffset, "listener-port-offset", 0, "Added to every listener port when binding (routing still uses the Gateway's port).")
 	flag.StringVar(&gatewayAddrs, "gateway-address", "", "Comma-separated IPs or hostnames reported in Gateway and Ingress status; empty: taken from --gateway-service.")
+	flag.StringVar(&pool, "gateway-address-pool", "", "Comma-separated CIDRs or IPs; when set, each Gateway gets one of these addresses for itself (its listeners bind it), instead of all Gateways sharing the gateway Service's address. Ingresses stay on the shared address.")
 	flag.StringVar(&selfService, "gateway-service", "pylon-system/pylon-gateway", "namespace/name of the gateway's own Service, whose addresses are reported when --gateway-address is empty.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader to write status; every replica serves traffic.")
 	flag.BoolVar(&accessLog, "access-log", true, "Write a JSON access log line per request to stdout.")
@@ -63,9 +64,14 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
+	addressPool, err := watch.ParsePool(pool)
+	if err != nil {
+		logger.Error("invalid --gateway-address-pool", "error", err)
+		os.Exit(2)
+	}
 	if err := run(runConfig{
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
-		gatewayAddrs: gatewayAddrs, selfService: selfService, leaderElect: leaderElect, accessLog: accessLog,
+		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, accessLog: accessLog,
 		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, logger: logger,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
@@ -75,6 +81,7 @@ func main() {
 
 type runConfig struct {
 	adminAddr, bindAddr, gatewayAddrs, selfService string
+	pool                                           watch.Pool
 	portOffset                                     int32
 	leaderElect, accessLog                         bool
 	readHeaderTimeout, idleTimeout                 time.Duration
@@ -124,7 +131,7 @@ func run(c runConfig) error {
 	writer := &status.Writer{Client: mgr.GetClient(), GatewayAPI: gatewayAPI, Logger: c.logger}
 	builder := &watch.Builder{
 		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI,
-		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService)},
+		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService), Pool: c.pool},
 		Publish: func(t *ir.Table) {
 			p.Publish(t)
 			if err := srv.Reconcile(t); err != nil {

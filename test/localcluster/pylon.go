@@ -31,6 +31,9 @@ const (
 	// GatewayAddress is the bundled gateway's address: its listeners bind
 	// it and Gateways and Ingresses report it.
 	GatewayAddress = "10.250.0.1"
+	// GatewayPool is the address pool Gateways get addresses of their own
+	// from, when PylonOptions.GatewayAddressPool asks for it.
+	GatewayPool = "10.250.1.0/24"
 	// ManagerUser and GatewayUser are the ServiceAccounts of config/rbac
 	// (after config/default's namespace and name prefix) and
 	// config/gateway: the processes authenticate as them, so they have
@@ -50,10 +53,13 @@ type PylonOptions struct {
 	// ExtraCRDs are more CRD files or directories to install.
 	ExtraCRDs []string
 	// NoDefaultGateway leaves out config/gateway's Gateway and
-	// ExposureClass. The conformance suite needs this: the gateway serves
-	// every Gateway on one address, so the default Gateway's listeners
-	// would share ports with the suite's.
+	// ExposureClass, so the cluster holds only what a test creates (the
+	// conformance suite).
 	NoDefaultGateway bool
+	// GatewayAddressPool is the gateway's --gateway-address-pool (e.g.
+	// GatewayPool): every Gateway then gets an address of its own. Empty:
+	// all Gateways share GatewayAddress.
+	GatewayAddressPool string
 }
 
 // Pylon is Pylon running in the local cluster: its manager and gateway as
@@ -106,6 +112,9 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
 			"--gateway-address=" + GatewayAddress, "--leader-elect=false", "--access-log=false",
 		}},
+	}
+	if o.GatewayAddressPool != "" {
+		p.Gateway.Args = append(p.Gateway.Args, "--gateway-address-pool="+o.GatewayAddressPool)
 	}
 	if err := p.Gateway.Start(); err != nil {
 		return nil, err

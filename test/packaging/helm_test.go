@@ -44,6 +44,7 @@ func TestHelmValuesApply(t *testing.T) {
 	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(deps["pylon-gateway"].Object, &gw)).To(Succeed())
 	g.Expect(gw.Spec.Replicas).To(BeNil(), "with an HPA the Deployment must not set replicas")
 	g.Expect(gw.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/mirror/pylon:v0.1.0-rc.1"))
+	g.Expect(gw.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--gateway-address-pool=10.0.100.0/28"))
 	g.Expect(byName(custom, "HorizontalPodAutoscaler")).To(HaveKey("pylon-gateway"))
 	g.Expect(byName(custom, "NetworkPolicy")).To(HaveLen(2))
 	g.Expect(byName(custom, "GatewayClass")).To(HaveKey("pylon-edge"))
@@ -73,6 +74,7 @@ func TestHelmSchemaRejectsBadValues(t *testing.T) {
 		"exposureClass.dns.mode=Route53",
 		"manager.replicas=-1",
 		"gateway.unknownKey=1",
+		"gateway.addressPool=everything",
 	} {
 		_, stderr, err := runErr(t, helm(t), "template", "pylon", "charts/pylon", "--set", set)
 		if err == nil {

@@ -10,11 +10,13 @@ import (
 // indexes Match uses. Call it once, after construction and before Validate
 // and publication; the table must not be changed afterwards.
 func (t *Table) Finalize() {
-	slices.SortFunc(t.Listeners, func(a, b *Listener) int { return cmp.Compare(a.Port, b.Port) })
-	t.byPort = make(map[int32]*Listener, len(t.Listeners))
+	slices.SortFunc(t.Listeners, func(a, b *Listener) int {
+		return cmp.Or(strings.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
+	})
+	t.byKey = make(map[ListenerKey]*Listener, len(t.Listeners))
 	for _, l := range t.Listeners {
-		if _, dup := t.byPort[l.Port]; !dup {
-			t.byPort[l.Port] = l
+		if _, dup := t.byKey[l.Key()]; !dup {
+			t.byKey[l.Key()] = l
 		}
 		l.finalize()
 	}
@@ -85,12 +87,12 @@ func (l *Listener) finalize() {
 	}
 }
 
-// Listener returns the listener for a local port, or nil.
-func (t *Table) Listener(port int32) *Listener {
+// Listener returns the listener for a local (address, port), or nil.
+func (t *Table) Listener(k ListenerKey) *Listener {
 	if t == nil {
 		return nil
 	}
-	return t.byPort[port]
+	return t.byKey[k]
 }
 
 // Certificate picks the certificate for a TLS ClientHello server name: an

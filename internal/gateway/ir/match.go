@@ -27,11 +27,12 @@ type Result struct {
 	Route       *Route
 }
 
-// Match finds the route for a request that arrived on a local port. Lookup is
-// by map (exact host, then each wildcard suffix from the longest, then the
-// catch-all) and then a linear scan of a pre-sorted slice, first match wins.
-func Match(t *Table, port int32, req *Request) Result {
-	l := t.Listener(port)
+// Match finds the route for a request that arrived on a local (address,
+// port). Lookup is by map (exact host, then each wildcard suffix from the
+// longest, then the catch-all) and then a linear scan of a pre-sorted slice,
+// first match wins.
+func Match(t *Table, at ListenerKey, req *Request) Result {
+	l := t.Listener(at)
 	if l == nil {
 		return Result{}
 	}

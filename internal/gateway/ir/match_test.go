@@ -54,7 +54,7 @@ func table(t testing.TB, hosts ...*VirtualHost) *Table {
 }
 
 func matchName(tb *Table, req Request) string {
-	r := Match(tb, 80, &req)
+	r := Match(tb, ListenerKey{Port: 80}, &req)
 	if r.Route == nil {
 		return "404"
 	}
@@ -148,7 +148,7 @@ func TestHostLookupAndIsolation(t *testing.T) {
 			t.Errorf("%s%s: got %s, want %s", c.host, c.path, got, c.want)
 		}
 	}
-	if r := Match(tb, 81, &Request{Host: "x", Path: "/"}); r.Listener != nil {
+	if r := Match(tb, ListenerKey{Port: 81}, &Request{Host: "x", Path: "/"}); r.Listener != nil {
 		t.Error("unexpected listener on port 81")
 	}
 }
@@ -219,7 +219,7 @@ func BenchmarkMatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if Match(tb, 80, &req).Route == nil {
+		if Match(tb, ListenerKey{Port: 80}, &req).Route == nil {
 			b.Fatal("no match")
 		}
 	}
@@ -236,7 +236,7 @@ func FuzzMatch(f *testing.F) {
 	tb.Listeners[0].VirtualHosts[1].Routes[0].Query = []ValueMatch{mustQuery(f, "b", " ")}
 	f.Fuzz(func(t *testing.T, host, path, method, query string) {
 		req := Request{Host: host, Path: path, Method: method, RawQuery: query}
-		r := Match(tb, 80, &req)
+		r := Match(tb, ListenerKey{Port: 80}, &req)
 		if r.Listener == nil || r.VirtualHost == nil {
 			t.Fatalf("catch-all must always select a host, got %+v", r)
 		}

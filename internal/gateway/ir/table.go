@@ -1,5 +1,10 @@
 package ir
 
+import (
+	"net"
+	"strconv"
+)
+
 // Protocol is the application protocol a listener port speaks.
 type Protocol string
 
@@ -12,16 +17,35 @@ const (
 
 // Table is the whole routing configuration of one data plane instance.
 type Table struct {
-	// Listeners sorted by port; ports are unique.
+	// Listeners sorted by address, then port; (address, port) is unique.
 	Listeners []*Listener `json:"listeners,omitempty"`
 
-	byPort    map[int32]*Listener
+	byKey     map[ListenerKey]*Listener
 	finalized bool
 }
 
-// Listener is one local port. Several Gateway listeners (and Ingresses) that
-// share a port are merged into one Listener; their hostnames keep them apart.
+// ListenerKey is where a listener accepts connections: a port on the data
+// plane's shared address (Address ""), or on an address of its own.
+type ListenerKey struct {
+	Address string
+	Port    int32
+}
+
+// String is "port" for the shared address and "address:port" otherwise.
+func (k ListenerKey) String() string {
+	if k.Address == "" {
+		return strconv.Itoa(int(k.Port))
+	}
+	return net.JoinHostPort(k.Address, strconv.Itoa(int(k.Port)))
+}
+
+// Listener is one local port on one address. Several Gateway listeners
+// (and Ingresses) that share it are merged into one Listener; their
+// hostnames keep them apart.
 type Listener struct {
+	// Address is the IP the listener binds; "" is the data plane's shared
+	// address. A Gateway with an address of its own gets listeners there.
+	Address  string   `json:"address,omitempty"`
 	Port     int32    `json:"port"`
 	Protocol Protocol `json:"protocol"`
 	// Certificates for HTTPS, selected by SNI (see Certificate).
@@ -54,6 +78,9 @@ type KeyPair struct {
 	CertPEM []byte `json:"-"`
 	KeyPEM  []byte `json:"-"`
 }
+
+// Key is the listener's (address, port).
+func (l *Listener) Key() ListenerKey { return ListenerKey{Address: l.Address, Port: l.Port} }
 
 // VirtualHost is the set of routes for one effective hostname within one
 // listener hostname (the listener-isolation group).

@@ -3,6 +3,7 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 )
 
@@ -17,15 +18,18 @@ func (t *Table) Validate() error {
 		return errors.New("table is not finalized")
 	}
 	var errs []error
-	ports := map[int32]bool{}
+	keys := map[ListenerKey]bool{}
 	for _, l := range t.Listeners {
 		if l.Port < 1 || l.Port > 65535 {
 			errs = append(errs, fmt.Errorf("listener port %d out of range", l.Port))
 		}
-		if ports[l.Port] {
-			errs = append(errs, fmt.Errorf("duplicate listener port %d", l.Port))
+		if l.Address != "" && net.ParseIP(l.Address) == nil {
+			errs = append(errs, fmt.Errorf("listener %s: address %q is not an IP", l.Key(), l.Address))
 		}
-		ports[l.Port] = true
+		if keys[l.Key()] {
+			errs = append(errs, fmt.Errorf("duplicate listener %s", l.Key()))
+		}
+		keys[l.Key()] = true
 		errs = append(errs, l.validate()...)
 	}
 	return errors.Join(errs...)

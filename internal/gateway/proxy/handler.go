@@ -10,10 +10,10 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
-// listenerHandler serves one table listener port.
+// listenerHandler serves one table listener (address, port).
 type listenerHandler struct {
 	p      *Proxy
-	port   int32
+	at     ir.ListenerKey
 	scheme string
 }
 
@@ -49,7 +49,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.p.reply(rec, x, http.StatusServiceUnavailable, "gateway has no routing table yet")
 		return
 	}
-	res := ir.Match(st.Table, h.port, &ir.Request{
+	res := ir.Match(st.Table, h.at, &ir.Request{
 		Host: r.Host, Path: r.URL.Path, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
 	})
 	if res.Route == nil {
@@ -62,7 +62,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.Redirect != nil:
 		applyHeaders(rec.Header(), a.ResponseHeaders)
-		rec.Header().Set("Location", redirectLocation(a.Redirect, res.Route, r, h.scheme, h.port))
+		rec.Header().Set("Location", redirectLocation(a.Redirect, res.Route, r, h.scheme, h.at.Port))
 		h.p.reply(rec, x, a.Redirect.StatusCode, "")
 		return
 	case a.DirectResponse != nil:

@@ -102,7 +102,7 @@ func gateway(t *testing.T, tb *ir.Table, o Options) (*Proxy, string) {
 	if tb != nil {
 		p.Publish(tb)
 	}
-	s := httptest.NewServer(p.Handler(80, "http"))
+	s := httptest.NewServer(p.Handler(ir.ListenerKey{Port: 80}, "http"))
 	t.Cleanup(s.Close)
 	return p, s.URL
 }

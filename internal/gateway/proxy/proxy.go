@@ -99,8 +99,9 @@ func (p *Proxy) Ready() bool { return p.state.Load() != nil }
 // Metrics returns the proxy's metrics.
 func (p *Proxy) Metrics() *Metrics { return p.metrics }
 
-// Handler serves requests arriving on a table listener port. scheme is
-// "http" or "https" and is what redirects and X-Forwarded-Proto default to.
-func (p *Proxy) Handler(port int32, scheme string) http.Handler {
-	return &listenerHandler{p: p, port: port, scheme: scheme}
+// Handler serves requests arriving on a table listener (address, port).
+// scheme is "http" or "https" and is what redirects and
+// X-Forwarded-Proto default to.
+func (p *Proxy) Handler(at ir.ListenerKey, scheme string) http.Handler {
+	return &listenerHandler{p: p, at: at, scheme: scheme}
 }

@@ -12,7 +12,7 @@ import (
 
 // tlsConfig serves certificates chosen by SNI from the current table, so a
 // certificate change needs no listener restart.
-func (s *Server) tlsConfig(port int32) *tls.Config {
+func (s *Server) tlsConfig(at ir.ListenerKey) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		CipherSuites: cipherSuites,
@@ -22,9 +22,9 @@ func (s *Server) tlsConfig(port int32) *tls.Config {
 			if st == nil {
 				return nil, errors.New("no routing table yet")
 			}
-			l := st.Table.Listener(port)
+			l := st.Table.Listener(at)
 			if l == nil {
-				return nil, fmt.Errorf("no listener on port %d", port)
+				return nil, fmt.Errorf("no listener on %s", at)
 			}
 			c := l.Certificate(hello.ServerName)
 			if c == nil {

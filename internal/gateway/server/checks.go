@@ -4,12 +4,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
 // checks runs the refusals that need connection knowledge before routing.
 type checks struct {
 	s     *Server
-	port  int32
+	at    ir.ListenerKey
 	https bool
 	next  http.Handler
 }
@@ -55,7 +57,7 @@ func (c *checks) misdirected(sni, hostHeader string) bool {
 	if st == nil {
 		return false
 	}
-	l := st.Table.Listener(c.port)
+	l := st.Table.Listener(c.at)
 	if l == nil {
 		return false
 	}

@@ -145,7 +145,7 @@ func TestReconcileKeepsUnchangedListeners(t *testing.T) {
 	px, s := start(t, mustTable(t, httpListener(t, p1, ep)), Options{ShutdownTimeout: time.Second})
 	addr1 := s.Addr(p1)
 	s.mu.Lock()
-	l1 := s.listeners[p1]
+	l1 := s.listeners[ir.ListenerKey{Port: p1}]
 	s.mu.Unlock()
 
 	tb := mustTable(t, httpListener(t, p1, ep), httpListener(t, p2, ep))
@@ -154,7 +154,7 @@ func TestReconcileKeepsUnchangedListeners(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mu.Lock()
-	same := s.listeners[p1] == l1
+	same := s.listeners[ir.ListenerKey{Port: p1}] == l1
 	s.mu.Unlock()
 	if !same || s.Addr(p1).String() != addr1.String() || s.Addr(p2) == nil {
 		t.Fatal("unchanged listener was reopened or new one missing")

@@ -16,7 +16,7 @@ import (
 
 // listener is one bound port serving one table listener.
 type listener struct {
-	port     int32
+	at       ir.ListenerKey
 	protocol ir.Protocol
 	addr     string
 	opts     Options
@@ -38,18 +38,18 @@ func connFrom(ctx context.Context) *framedConn {
 	return c
 }
 
-func (s *Server) openListener(port int32, proto ir.Protocol, addr string) (*listener, error) {
-	raw, err := net.Listen("tcp", addr)
+func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string) (*listener, error) {
+	raw, err := listen(addr, at.Address != "")
 	if err != nil {
 		return nil, err
 	}
 	o := s.opts
-	l := &listener{port: port, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr())}
+	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr())}
 	scheme := "http"
 	if proto == ir.ProtocolHTTPS {
 		scheme = "https"
 	}
-	handler := &checks{s: s, port: port, https: proto == ir.ProtocolHTTPS, next: s.proxy.Handler(port, scheme)}
+	handler := &checks{s: s, at: at, https: proto == ir.ProtocolHTTPS, next: s.proxy.Handler(at, scheme)}
 	l.h1 = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: o.ReadHeaderTimeout,
@@ -80,13 +80,13 @@ func (s *Server) openListener(port int32, proto ir.Protocol, addr string) (*list
 			_ = raw.Close()
 			return nil, err
 		}
-		l.tls = s.tlsConfig(port)
+		l.tls = s.tlsConfig(at)
 	}
 	l.wg.Add(2)
 	go func() {
 		defer l.wg.Done()
 		if err := l.h1.Serve(l.h1ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			o.Logger.Error("listener stopped", "port", port, "error", err)
+			o.Logger.Error("listener stopped", "listener", at.String(), "error", err)
 		}
 	}()
 	go func() {
@@ -108,7 +108,7 @@ func (l *listener) acceptLoop(handler http.Handler) {
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
-			l.opts.Logger.Error("accept failed", "port", l.port, "error", err)
+			l.opts.Logger.Error("accept failed", "listener", l.at.String(), "error", err)
 			return
 		}
 		if l.tls == nil {

@@ -15,20 +15,20 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 )
 
-// Server keeps one listener per port of the current table.
+// Server keeps one listener per (address, port) of the current table.
 type Server struct {
 	opts  Options
 	proxy *proxy.Proxy
 	certs *certCache
 
 	mu        sync.Mutex
-	listeners map[int32]*listener
+	listeners map[ir.ListenerKey]*listener
 	closed    bool
 }
 
 // New returns a Server that serves requests with p.
 func New(p *proxy.Proxy, o Options) *Server {
-	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listeners: map[int32]*listener{}}
+	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listeners: map[ir.ListenerKey]*listener{}}
 }
 
 // Reconcile opens listeners for ports the table has and the server does
@@ -42,48 +42,59 @@ func (s *Server) Reconcile(t *ir.Table) error {
 	if s.closed {
 		return errors.New("server is closed")
 	}
-	want := map[int32]ir.Protocol{}
+	want := map[ir.ListenerKey]ir.Protocol{}
 	for _, l := range t.Listeners {
-		want[l.Port] = l.Protocol
+		want[l.Key()] = l.Protocol
 	}
-	for port, l := range s.listeners {
-		if p, ok := want[port]; !ok || p != l.protocol || l.addr != s.bindAddr(port) {
-			delete(s.listeners, port)
+	for k, l := range s.listeners {
+		if p, ok := want[k]; !ok || p != l.protocol || l.addr != s.bindAddr(k) {
+			delete(s.listeners, k)
 			go s.drain(l)
 		}
 	}
 	var errs []error
 	for _, l := range t.Listeners {
-		if _, ok := s.listeners[l.Port]; ok {
+		k := l.Key()
+		if _, ok := s.listeners[k]; ok {
 			continue
 		}
-		nl, err := s.openListener(l.Port, l.Protocol, s.bindAddr(l.Port))
+		nl, err := s.openListener(k, l.Protocol, s.bindAddr(k))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listen on port %d: %w", l.Port, err))
+			errs = append(errs, fmt.Errorf("listen on %s: %w", s.bindAddr(k), err))
 			continue
 		}
 		s.opts.Logger.Info("listener opened", "port", l.Port, "protocol", l.Protocol, "address", nl.raw.Addr().String())
-		s.listeners[l.Port] = nl
+		s.listeners[k] = nl
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Server) bindAddr(port int32) string {
-	return net.JoinHostPort(s.opts.BindAddress, strconv.Itoa(int(port+s.opts.PortOffset)))
+// bindAddr is where a table listener binds: its own address, or the
+// shared BindAddress; the port is shifted by PortOffset.
+func (s *Server) bindAddr(k ir.ListenerKey) string {
+	host := s.opts.BindAddress
+	if k.Address != "" {
+		host = k.Address
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(k.Port+s.opts.PortOffset)))
 }
 
 func (s *Server) drain(l *listener) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
 	l.shutdown(ctx)
-	s.opts.Logger.Info("listener closed", "port", l.port, "protocol", l.protocol)
+	s.opts.Logger.Info("listener closed", "port", l.at.Port, "protocol", l.protocol, "address", l.addr)
 }
 
-// Addr returns the bound address of a table port, or nil.
-func (s *Server) Addr(port int32) net.Addr {
+// Addr returns the bound address of a table port on the shared address,
+// or nil.
+func (s *Server) Addr(port int32) net.Addr { return s.AddrOf(ir.ListenerKey{Port: port}) }
+
+// AddrOf returns the bound address of a table listener, or nil.
+func (s *Server) AddrOf(k ir.ListenerKey) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if l := s.listeners[port]; l != nil {
+	if l := s.listeners[k]; l != nil {
 		return l.raw.Addr()
 	}
 	return nil
@@ -94,7 +105,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.mu.Lock()
 	s.closed = true
 	ls := s.listeners
-	s.listeners = map[int32]*listener{}
+	s.listeners = map[ir.ListenerKey]*listener{}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, l := range ls {

@@ -172,7 +172,7 @@ func TestStatusFromRealObjects(t *testing.T) {
 
 	// The table was built from the same objects and routes the hostname.
 	g.Expect(px.State()).NotTo(BeNil())
-	res := ir.Match(px.State().Table, 80, &ir.Request{Host: "web.example.com", Path: "/", Method: "GET"})
+	res := ir.Match(px.State().Table, ir.ListenerKey{Port: 80}, &ir.Request{Host: "web.example.com", Path: "/", Method: "GET"})
 	g.Expect(res.Route).NotTo(BeNil())
 	g.Expect(builder.Generations()).To(BeNumerically(">", 0))
 

@@ -10,7 +10,7 @@ import (
 // tableBuilder accumulates listeners, hosts and routes; build applies
 // listener isolation and produces the finalized table.
 type tableBuilder struct {
-	ports map[int32]*portBuilder
+	ports map[ir.ListenerKey]*portBuilder
 }
 
 type portBuilder struct {
@@ -20,19 +20,19 @@ type portBuilder struct {
 	hosts map[string]map[string]*ir.VirtualHost
 }
 
-func newTableBuilder() *tableBuilder { return &tableBuilder{ports: map[int32]*portBuilder{}} }
+func newTableBuilder() *tableBuilder { return &tableBuilder{ports: map[ir.ListenerKey]*portBuilder{}} }
 
-// port returns the builder for a port; the first caller fixes the protocol
-// (port claims make sure later callers agree).
-func (b *tableBuilder) port(port int32, proto ir.Protocol) *portBuilder {
-	p := b.ports[port]
+// port returns the builder for an (address, port); the first caller fixes
+// the protocol (port claims make sure later callers agree).
+func (b *tableBuilder) port(at ir.ListenerKey, proto ir.Protocol) *portBuilder {
+	p := b.ports[at]
 	if p == nil {
 		p = &portBuilder{
-			listener: &ir.Listener{Port: port, Protocol: proto},
+			listener: &ir.Listener{Address: at.Address, Port: at.Port, Protocol: proto},
 			certs:    map[string]*ir.Certificate{},
 			hosts:    map[string]map[string]*ir.VirtualHost{},
 		}
-		b.ports[port] = p
+		b.ports[at] = p
 	}
 	return p
 }
@@ -133,7 +133,10 @@ func moreSpecific(a, b string) bool {
 // addRouteToTable stamps the valid rules of a route into a listener's
 // hosts.
 func (t *translator) addRouteToTable(cr *compiledRoute, l *listenerInfo, hosts []string) {
-	p := t.table.port(l.port, l.irProtocol())
+	if !l.gw.placed {
+		return
+	}
+	p := t.table.port(l.at(), l.irProtocol())
 	for _, h := range hosts {
 		for _, ri := range cr.validRules() {
 			rule := cr.rules[ri]
@@ -160,8 +163,8 @@ func (t *translator) programListeners() {
 			continue
 		}
 		for _, l := range g.allListeners() {
-			if l.usable() {
-				t.table.port(l.port, l.irProtocol()).addListener(l.hostname, l.key(), l.pairs)
+			if l.served() {
+				t.table.port(l.at(), l.irProtocol()).addListener(l.hostname, l.key(), l.pairs)
 			}
 		}
 	}

@@ -34,6 +34,9 @@ func (t *translator) finishGatewayStatus() {
 		case !g.class.accepted:
 			acc = condition(gwv1.GatewayConditionAccepted, false, gwv1.GatewayReasonInvalidParameters,
 				fmt.Sprintf("GatewayClass %s is not accepted: %s", g.class.gc.Name, g.class.message), gen)
+		case g.unsupportedAddress != "":
+			acc = condition(gwv1.GatewayConditionAccepted, false, gwv1.GatewayReasonUnsupportedAddress,
+				"address "+g.unsupportedAddress+" is not supported: ask for an IPAddress (or leave spec.addresses empty)", gen)
 		case !accepted:
 			acc = condition(gwv1.GatewayConditionAccepted, false, gwv1.GatewayReasonListenersNotValid,
 				"no valid listeners: "+strings.Join(invalid, ", "), gen)
@@ -51,10 +54,10 @@ func (t *translator) finishGatewayStatus() {
 			prog = condition(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonInvalid, "Gateway is not accepted", gen)
 		case !anyUsable(g):
 			prog = condition(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonInvalid, "no listener could be programmed", gen)
-		case len(addrs) == 0:
-			prog = condition(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonAddressNotAssigned, "no address has been assigned to the Gateway yet", gen)
 		case unusable != "":
 			prog = condition(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonAddressNotUsable, "requested address "+unusable+" is not among the data plane's addresses", gen)
+		case len(addrs) == 0:
+			prog = condition(gwv1.GatewayConditionProgrammed, false, gwv1.GatewayReasonAddressNotAssigned, "no address has been assigned to the Gateway yet", gen)
 		default:
 			prog = condition(gwv1.GatewayConditionProgrammed, true, gwv1.GatewayReasonProgrammed, "programmed", gen)
 		}
@@ -120,9 +123,17 @@ func listenerConditions(l *listenerInfo, gen int64) []metav1.Condition {
 	default:
 		conds = append(conds, condition(gwv1.ListenerConditionResolvedRefs, true, gwv1.ListenerReasonResolvedRefs, "all references resolved", gen))
 	}
-	if l.usable() {
+	switch {
+	case l.served():
 		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, true, gwv1.ListenerReasonProgrammed, "programmed", gen))
-	} else {
+	case l.usable():
+		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, false, gwv1.ListenerReasonPending,
+			"waiting for an address for Gateway "+l.gw.key()+" from the data plane's address pool", gen))
+	case l.conflicted:
+		// A conflicted listener is not programmed for the same reason it
+		// is not accepted (Gateway API conformance, ListenerSet*Conflict).
+		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, false, l.conflictReason, l.conflictMsg, gen))
+	default:
 		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, false, gwv1.ListenerReasonInvalid, "listener is not valid; see the other conditions", gen))
 	}
 	return conds

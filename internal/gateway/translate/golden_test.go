@@ -29,9 +29,9 @@ func dump(table *ir.Table, st StatusUpdates) ([]byte, error) {
 	out := goldenOut{Table: table, Status: st, Chains: map[string][]string{}}
 	for _, l := range table.Listeners {
 		for _, vh := range l.VirtualHosts {
-			key := fmt.Sprintf("%d %s", l.Port, vh.Hostname)
+			key := fmt.Sprintf("%s %s", l.Key(), vh.Hostname)
 			if vh.Hostname == "" {
-				key = fmt.Sprintf("%d *", l.Port)
+				key = fmt.Sprintf("%s *", l.Key())
 			}
 			var lines []string
 			for _, r := range vh.Chain() {

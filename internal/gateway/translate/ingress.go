@@ -47,12 +47,15 @@ func (t *translator) processIngresses() {
 		}
 	}
 
+	// Ingresses are served on the shared address.
+	httpAt := ir.ListenerKey{Port: t.ix.opts.ingressHTTPPort()}
+	httpsAt := ir.ListenerKey{Port: t.ix.opts.ingressHTTPSPort()}
 	var ports []*portBuilder
-	if t.claimPort(t.ix.opts.ingressHTTPPort(), gwv1.HTTPProtocolType) {
-		ports = append(ports, t.table.port(t.ix.opts.ingressHTTPPort(), ir.ProtocolHTTP))
+	if t.claimPort(httpAt, gwv1.HTTPProtocolType) {
+		ports = append(ports, t.table.port(httpAt, ir.ProtocolHTTP))
 	}
-	if certs := t.ingressCertificates(primaries); len(certs) > 0 && t.claimPort(t.ix.opts.ingressHTTPSPort(), gwv1.HTTPSProtocolType) {
-		p := t.table.port(t.ix.opts.ingressHTTPSPort(), ir.ProtocolHTTPS)
+	if certs := t.ingressCertificates(primaries); len(certs) > 0 && t.claimPort(httpsAt, gwv1.HTTPSProtocolType) {
+		p := t.table.port(httpsAt, ir.ProtocolHTTPS)
 		for _, c := range certs {
 			p.addCertificate(c.Hostname, c.Pairs)
 		}
@@ -81,12 +84,12 @@ func (t *translator) processIngresses() {
 
 // claimPort lets Ingresses use a port unless a Gateway took it with another
 // protocol.
-func (t *translator) claimPort(port int32, proto gwv1.ProtocolType) bool {
-	c, taken := t.ports[port]
+func (t *translator) claimPort(at ir.ListenerKey, proto gwv1.ProtocolType) bool {
+	c, taken := t.ports[at]
 	if taken {
 		return c.protocol == proto
 	}
-	t.ports[port] = portClaim{protocol: proto, owner: ingressListenerKey}
+	t.ports[at] = portClaim{protocol: proto, owner: ingressListenerKey}
 	return true
 }
 

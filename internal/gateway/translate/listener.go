@@ -64,6 +64,13 @@ func (l *listenerInfo) usable() bool {
 	return l.valid() && l.certsOK && len(l.supportedKinds) > 0
 }
 
+// at is where the listener is served: its port on its Gateway's address.
+func (l *listenerInfo) at() ir.ListenerKey { return ir.ListenerKey{Address: l.gw.bindAddr, Port: l.port} }
+
+// served means the listener is usable and its Gateway has an address to
+// serve it on.
+func (l *listenerInfo) served() bool { return l.usable() && l.gw.placed }
+
 func (l *listenerInfo) irProtocol() ir.Protocol {
 	if l.protocol == gwv1.HTTPSProtocolType {
 		return ir.ProtocolHTTPS

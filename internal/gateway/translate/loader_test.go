@@ -27,6 +27,13 @@ type testOptions struct {
 		Name      string                      `json:"name"`
 		Addresses []gwv1.GatewayStatusAddress `json:"addresses"`
 	} `json:"gatewayAddresses"`
+	// OwnAddresses turns on addresses of their own (GatewayBindAddresses).
+	OwnAddresses         bool `json:"ownAddresses"`
+	GatewayBindAddresses []struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+		Address   string `json:"address"`
+	} `json:"gatewayBindAddresses"`
 	IngressLoadBalancer []networkingv1.IngressLoadBalancerIngress `json:"ingressLoadBalancer"`
 	CRDBundleVersion    string                                    `json:"crdBundleVersion"`
 }
@@ -133,6 +140,12 @@ func applyOptions(s *Snapshot, opts testOptions) error {
 			return fmt.Errorf("gatewayAddresses entry without name")
 		}
 		s.Options.GatewayAddresses[nn(a.Namespace, a.Name)] = a.Addresses
+	}
+	if opts.OwnAddresses {
+		s.Options.GatewayBindAddresses = map[types.NamespacedName]string{}
+		for _, a := range opts.GatewayBindAddresses {
+			s.Options.GatewayBindAddresses[nn(a.Namespace, a.Name)] = a.Address
+		}
 	}
 	return nil
 }

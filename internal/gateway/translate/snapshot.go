@@ -40,6 +40,12 @@ type Options struct {
 	// (e.g. from the data plane's Service). A Gateway without an entry is
 	// not Programmed (AddressNotAssigned).
 	GatewayAddresses map[types.NamespacedName][]gwv1.GatewayStatusAddress
+	// GatewayBindAddresses, when not nil, gives each Gateway an IP of its
+	// own (the data plane's address pool): its listeners are served there
+	// only, so Gateways never share a port. A Gateway missing from a
+	// non-nil map has no address yet and is not served. Nil: every Gateway
+	// shares the data plane's address, and Gateways on one port are merged.
+	GatewayBindAddresses map[types.NamespacedName]string
 	// IngressLoadBalancer is written to status.loadBalancer of every Ingress
 	// this data plane serves.
 	IngressLoadBalancer []networkingv1.IngressLoadBalancerIngress

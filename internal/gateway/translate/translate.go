@@ -13,7 +13,7 @@ type translator struct {
 	gwByKey  map[string]*gatewayInfo
 	sets     []*listenerSetInfo // precedence order
 	setByKey map[string]*listenerSetInfo
-	ports    map[int32]portClaim
+	ports    map[ir.ListenerKey]portClaim
 	table    *tableBuilder
 	status   StatusUpdates
 }
@@ -31,7 +31,7 @@ func Translate(snap *Snapshot) (*ir.Table, StatusUpdates) {
 		classes:  map[string]*classInfo{},
 		gwByKey:  map[string]*gatewayInfo{},
 		setByKey: map[string]*listenerSetInfo{},
-		ports:    map[int32]portClaim{},
+		ports:    map[ir.ListenerKey]portClaim{},
 		table:    newTableBuilder(),
 	}
 	t.processGatewayClasses()

@@ -13,9 +13,12 @@ import (
 // Addresses says where clients reach this data plane: Static wins (the
 // --gateway-address flag), else the gateway's own Service: its
 // load-balancer ingress, else its external IPs, else its cluster IP.
+// Ingresses, and Gateways when Pool is empty, are served there. With a
+// Pool, every Gateway gets an address of its own from it instead.
 type Addresses struct {
 	Static  []string
 	Service types.NamespacedName
+	Pool    Pool
 }
 
 // resolve returns the addresses for the snapshot's Services.

@@ -89,7 +89,14 @@ func (b *Builder) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 	}
 	addrs := b.Addresses.resolve(s.Services)
 	s.Options.IngressLoadBalancer = ingressAddresses(addrs)
-	if len(addrs) > 0 {
+	switch {
+	case len(b.Addresses.Pool) > 0:
+		s.Options.GatewayBindAddresses = b.Addresses.Pool.Assign(s.GatewayClasses, s.Gateways)
+		s.Options.GatewayAddresses = make(map[types.NamespacedName][]gwv1.GatewayStatusAddress, len(s.Options.GatewayBindAddresses))
+		for gw, ip := range s.Options.GatewayBindAddresses {
+			s.Options.GatewayAddresses[gw] = gatewayAddresses([]string{ip})
+		}
+	case len(addrs) > 0:
 		// One data plane serves every Gateway of our classes on the same
 		// addresses; the translator ignores Gateways of other classes.
 		s.Options.GatewayAddresses = make(map[types.NamespacedName][]gwv1.GatewayStatusAddress, len(s.Gateways))
