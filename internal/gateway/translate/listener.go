@@ -65,7 +65,9 @@ func (l *listenerInfo) usable() bool {
 }
 
 // at is where the listener is served: its port on its Gateway's address.
-func (l *listenerInfo) at() ir.ListenerKey { return ir.ListenerKey{Address: l.gw.bindAddr, Port: l.port} }
+func (l *listenerInfo) at() ir.ListenerKey {
+	return ir.ListenerKey{Address: l.gw.bindAddr, Port: l.port}
+}
 
 // served means the listener is usable and its Gateway has an address to
 // serve it on.
