@@ -70,6 +70,7 @@ vet: ## Run go vet.
 .PHONY: test
 test: manifests generate fmt vet envtest $(TEST_DEPS) ## Run every test against a real kube-apiserver (envtest).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
+	$(run-conformance)
 
 .PHONY: update-golden
 update-golden: ## Regenerate golden files (testdata/*.out.yaml) from the builders.

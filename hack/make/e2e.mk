@@ -30,11 +30,26 @@ CONFORMANCE_REPORT ?= test/conformance/report.yaml
 # More flags for the suite, e.g. CONFORMANCE_ARGS=-run-test=HTTPRouteSimpleSameNamespace
 CONFORMANCE_ARGS ?=
 
+# The suite lives in its own module (test/conformance), so `go test ./...`
+# does not reach it: `make test` runs it after the other packages. Its
+# verbose log goes to bin/conformance.log; the summary and any failure are
+# printed.
+CONFORMANCE_LOG ?= $(LOCALBIN)/conformance.log
+define run-conformance
+	@mkdir -p $(LOCALBIN)
+	@echo "conformance: running the Gateway API suite (log: $(CONFORMANCE_LOG))"
+	@cd test/conformance && status=0; \
+		$(GO) test . -count=1 -v -timeout 40m -run TestConformance -args -report-output=$(CURDIR)/$(CONFORMANCE_REPORT) $(CONFORMANCE_ARGS) > $(CONFORMANCE_LOG) 2>&1 || status=$$?; \
+		chmod 644 $(CURDIR)/$(CONFORMANCE_REPORT) 2>/dev/null; \
+		tail -n 3 $(CONFORMANCE_LOG); \
+		awk '/^(- core:|  extended:)/{p=1} /Features:$$/{p=0} p' $(CURDIR)/$(CONFORMANCE_REPORT) 2>/dev/null; \
+		if [ $$status -ne 0 ]; then grep -E -A8 -- '--- FAIL' $(CONFORMANCE_LOG) | head -n 200; fi; \
+		echo "conformance: exit $$status, report $(CONFORMANCE_REPORT)"; exit $$status
+endef
+
 .PHONY: conformance
 conformance: e2e-deps ## Run the upstream Gateway API conformance suite (GATEWAY-HTTP) against the bundled gateway; writes test/conformance/report.yaml.
-	cd test/conformance && status=0; \
-		$(GO) test . -count=1 -v -timeout 40m -run TestConformance -args -report-output=$(CURDIR)/$(CONFORMANCE_REPORT) $(CONFORMANCE_ARGS) || status=$$?; \
-		chmod 644 $(CURDIR)/$(CONFORMANCE_REPORT) 2>/dev/null; exit $$status
+	$(run-conformance)
 
 .PHONY: demo
 demo: e2e-deps ## Start a local cluster with Pylon and a WebApp (canary + TLS); Ctrl-C cleans up.

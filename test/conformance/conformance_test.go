@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
@@ -17,10 +18,11 @@ import (
 // SupportedFeatures are the GATEWAY-HTTP extended features the bundled
 // gateway implements (internal/gateway/translate and proxy). Left out on
 // purpose: request mirroring (its tests read Pod logs, which the simulated
-// node does not serve), backend protocols h2c and WebSocket (the echo
-// backend speaks HTTP/1.1 only), backendRef filters, CORS, retries, named
-// route rules, destination-port matching, static or empty Gateway
-// addresses, infrastructure propagation, client-certificate validation and
+// node does not serve); backend protocol h2c (the proxy does speak h2c to
+// backends, but the test sends the request to the Gateway as h2c with prior
+// knowledge, which the gateway refuses by design: no cleartext HTTP/2 from
+// clients); backendRef filters, CORS, retries, named route rules,
+// destination-port matching, infrastructure propagation, client-certificate validation and
 // BackendTLSPolicy.
 var SupportedFeatures = []features.FeatureName{
 	features.SupportGatewayPort8080,
@@ -40,6 +42,9 @@ var SupportedFeatures = []features.FeatureName{
 	features.SupportHTTPRoute303RedirectStatusCode,
 	features.SupportHTTPRoute307RedirectStatusCode,
 	features.SupportHTTPRoute308RedirectStatusCode,
+	features.SupportHTTPRouteBackendProtocolWebSocket,
+	features.SupportGatewayStaticAddresses,
+	features.SupportGatewayAddressEmpty,
 }
 
 var env *localcluster.Env
@@ -62,6 +67,9 @@ func run(m *testing.M) int {
 	}
 	env, err = localcluster.StartWith(context.Background(), paths, localcluster.PylonOptions{
 		RepoRoot: paths.RepoRoot, ManagerBin: paths.ManagerBin, GatewayBin: paths.GatewayBin, NoDefaultGateway: true,
+		// Each Gateway gets an address of its own, as the suite expects
+		// (HTTPRouteMultipleGateways: two Gateways, one port, no hostname).
+		GatewayAddressPool: localcluster.GatewayPool,
 	}, "")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start local cluster: %v\n", err)
@@ -81,6 +89,10 @@ func TestConformance(t *testing.T) {
 	if len(opts.SupportedFeatures) == 0 {
 		opts.SupportedFeatures = SupportedFeatures
 	}
+	// Static addresses come from the gateway's pool (GatewayPool); an
+	// address outside it is one the data plane cannot use.
+	opts.UsableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptrTo(gwv1.IPAddressType), Value: "10.250.1.250"}}
+	opts.UnusableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptrTo(gwv1.IPAddressType), Value: "10.250.2.1"}}
 	opts.CleanupBaseResources = false
 	opts.Implementation = confv1.Implementation{
 		Organization: "pylon-dev", Project: "pylon", URL: "https://github.com/pylon-dev/pylon",
@@ -89,3 +101,5 @@ func TestConformance(t *testing.T) {
 	opts.Mode = "default"
 	conformance.RunConformanceWithOptions(t, opts)
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/websocket"
 )
 
 // Identity is what the backend says about the Pod serving it.
@@ -49,9 +51,16 @@ const maxDelay = 30 * time.Second
 // Handler answers with the request's description. It honours the contract's
 // knobs: `X-Echo-Set-Header: name:value[,name:value]` sets response headers,
 // a path `/status/N` answers with status N, and `?delay=<duration>` waits
-// before answering (timeouts tests).
+// before answering (timeouts tests). A WebSocket upgrade on /ws is answered
+// by an echo of every frame, text or binary, with its own type (Gateway API
+// conformance, HTTPRouteBackendProtocolWebSocket).
 func Handler(id Identity) http.Handler {
+	ws := websocket.Server{Handler: echoFrames}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			ws.ServeHTTP(w, r)
+			return
+		}
 		if d := r.URL.Query().Get("delay"); d != "" {
 			if dur, err := time.ParseDuration(d); err == nil && dur > 0 {
 				select {
@@ -118,4 +127,36 @@ func tlsInfo(s *tls.ConnectionState) *TLSInfo {
 		info.PeerCertificates = append(info.PeerCertificates, c.Subject.String())
 	}
 	return info
+}
+
+// frame is one WebSocket message with its payload type (text or binary).
+type frame struct {
+	data []byte
+	typ  byte
+}
+
+var frameCodec = websocket.Codec{
+	Marshal: func(v any) ([]byte, byte, error) {
+		f := v.(frame)
+		return f.data, f.typ, nil
+	},
+	Unmarshal: func(data []byte, typ byte, v any) error {
+		f := v.(*frame)
+		f.data, f.typ = data, typ
+		return nil
+	},
+}
+
+// echoFrames sends every message back as it came until the peer closes.
+func echoFrames(ws *websocket.Conn) {
+	defer func() { _ = ws.Close() }()
+	for {
+		var f frame
+		if err := frameCodec.Receive(ws, &f); err != nil {
+			return
+		}
+		if err := frameCodec.Send(ws, f); err != nil {
+			return
+		}
+	}
 }

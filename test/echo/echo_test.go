@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"golang.org/x/net/websocket"
 
 	. "github.com/onsi/gomega"
 )
@@ -41,4 +44,31 @@ func TestHandlerDelay(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+}
+
+func TestWebSocketEchoKeepsFrameTypes(t *testing.T) {
+	g := NewWithT(t)
+	s := httptest.NewServer(Handler(Identity{}))
+	defer s.Close()
+	ws, err := websocket.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", "", "http://test/")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer ws.Close()
+
+	g.Expect(websocket.Message.Send(ws, "hello")).To(Succeed())
+	var text string
+	g.Expect(websocket.Message.Receive(ws, &text)).To(Succeed())
+	g.Expect(text).To(Equal("hello"))
+
+	bin := []byte{1, 2, 3}
+	g.Expect(websocket.Message.Send(ws, bin)).To(Succeed())
+	var got []byte
+	g.Expect(websocket.Message.Receive(ws, &got)).To(Succeed())
+	g.Expect(got).To(Equal(bin))
+	// Each frame comes back with its own payload type.
+	for _, sent := range []frame{{[]byte("t"), websocket.TextFrame}, {[]byte{9}, websocket.BinaryFrame}} {
+		g.Expect(frameCodec.Send(ws, sent)).To(Succeed())
+		var back frame
+		g.Expect(frameCodec.Receive(ws, &back)).To(Succeed())
+		g.Expect(back).To(Equal(sent))
+	}
 }
