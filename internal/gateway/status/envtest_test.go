@@ -159,6 +159,22 @@ func TestStatusFromRealObjects(t *testing.T) {
 		g.Expect(in.Status.LoadBalancer.Ingress).To(Equal([]networkingv1.IngressLoadBalancerIngress{{IP: "10.250.0.1"}}))
 	})
 
+	// An Ingress moved to another controller's class loses our address.
+	g.Expect(k.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Spec: networkingv1.IngressClassSpec{Controller: "example.com/other"}})).To(Succeed())
+	g.Eventually(func() error {
+		var in networkingv1.Ingress
+		if err := k.Get(ctx, types.NamespacedName{Namespace: "app", Name: "web"}, &in); err != nil {
+			return err
+		}
+		in.Spec.IngressClassName = ptr.To("other")
+		return k.Update(ctx, &in)
+	}, 10*time.Second, 100*time.Millisecond).Should(Succeed())
+	wait(func(g Gomega) {
+		var in networkingv1.Ingress
+		g.Expect(k.Get(ctx, types.NamespacedName{Namespace: "app", Name: "web"}, &in)).To(Succeed())
+		g.Expect(in.Status.LoadBalancer.Ingress).To(BeEmpty())
+	})
+
 	// A spec change bumps the generation; every condition follows.
 	g.Eventually(func() error {
 		var r gwv1.HTTPRoute

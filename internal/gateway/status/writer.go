@@ -129,6 +129,42 @@ func (w *Writer) Write(ctx context.Context, su translate.StatusUpdates) error {
 			return setIfChanged(&in.Status.LoadBalancer, s.LoadBalancer)
 		}))
 	}
+	errs = append(errs, w.clearIngresses(ctx, su))
+	return errors.Join(errs...)
+}
+
+// clearIngresses empties status.loadBalancer of Ingresses this data plane
+// no longer serves (moved to another class, or the class went away) while
+// they still show exactly its address: clients and external-dns must not
+// keep sending traffic here. An address another controller wrote is left
+// alone.
+func (w *Writer) clearIngresses(ctx context.Context, su translate.StatusUpdates) error {
+	if len(su.IngressLoadBalancer) == 0 {
+		return nil
+	}
+	served := make(map[types.NamespacedName]bool, len(su.Ingresses))
+	for _, s := range su.Ingresses {
+		served[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = true
+	}
+	var list networkingv1.IngressList
+	if err := w.Client.List(ctx, &list); err != nil {
+		return fmt.Errorf("list Ingresses: %w", err)
+	}
+	var errs []error
+	for i := range list.Items {
+		in := &list.Items[i]
+		key := types.NamespacedName{Namespace: in.Namespace, Name: in.Name}
+		if served[key] || !equality.Semantic.DeepEqual(in.Status.LoadBalancer.Ingress, su.IngressLoadBalancer) {
+			continue
+		}
+		errs = append(errs, w.patch(ctx, &networkingv1.Ingress{}, key, func(o client.Object) bool {
+			in := o.(*networkingv1.Ingress)
+			if !equality.Semantic.DeepEqual(in.Status.LoadBalancer.Ingress, su.IngressLoadBalancer) {
+				return false
+			}
+			return setIfChanged(&in.Status.LoadBalancer, networkingv1.IngressLoadBalancerStatus{})
+		}))
+	}
 	return errors.Join(errs...)
 }
 

@@ -17,6 +17,10 @@ type StatusUpdates struct {
 	ListenerSets   []ListenerSetStatus  `json:"listenerSets,omitempty"`
 	HTTPRoutes     []HTTPRouteStatus    `json:"httpRoutes,omitempty"`
 	Ingresses      []IngressStatus      `json:"ingresses,omitempty"`
+	// IngressLoadBalancer is what this data plane writes to the Ingresses
+	// it serves; an Ingress it no longer serves that still carries exactly
+	// this is cleared.
+	IngressLoadBalancer []networkingv1.IngressLoadBalancerIngress `json:"ingressLoadBalancer,omitempty"`
 }
 
 // GatewayClassStatus is the full status of one GatewayClass we own.

@@ -44,5 +44,6 @@ func Translate(snap *Snapshot) (*ir.Table, StatusUpdates) {
 	t.processIngresses()
 	t.finishGatewayStatus()
 	t.finishListenerSetStatus()
+	t.status.IngressLoadBalancer = snap.Options.IngressLoadBalancer
 	return t.table.build(), t.status
 }
