@@ -40,9 +40,6 @@ const (
 	// exactly the permissions the manifests grant.
 	ManagerUser = "system:serviceaccount:" + SystemNamespace + ":pylon-controller-manager"
 	GatewayUser = "system:serviceaccount:" + SystemNamespace + ":pylon-gateway"
-	// DefaultTLSSecret is the certificate of the default Gateway's HTTPS
-	// listener (config/gateway/gateway.yaml).
-	DefaultTLSSecret = "pylon-gateway-default-tls"
 )
 
 // PylonOptions say where Pylon's binaries and manifests are.
@@ -92,9 +89,6 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 		if err := c.Apply(ctx, u); err != nil {
 			return nil, err
 		}
-	}
-	if err := c.defaultGatewayCertificate(ctx); err != nil {
-		return nil, err
 	}
 	managerKC, err := c.WriteKubeconfig(ManagerUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + SystemNamespace})
 	if err != nil {
@@ -230,24 +224,6 @@ func ReadManifests(path string) ([]*unstructured.Unstructured, error) {
 func (c *Cluster) Apply(ctx context.Context, u *unstructured.Unstructured) error {
 	if err := c.Client.Patch(ctx, u, client.Apply, client.FieldOwner("localcluster"), client.ForceOwnership); err != nil { //nolint:staticcheck // client.Apply works with unstructured objects
 		return fmt.Errorf("apply %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
-	}
-	return nil
-}
-
-// defaultGatewayCertificate writes the default Gateway's HTTPS certificate,
-// as a platform team would, so that the Gateway is fully valid.
-func (c *Cluster) defaultGatewayCertificate(ctx context.Context) error {
-	crt, key, err := c.CA.Issue(CertRequest{CommonName: "pylon-gateway", DNSNames: []string{"*.pylon.local"}, Server: true})
-	if err != nil {
-		return err
-	}
-	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: DefaultTLSSecret, Namespace: SystemNamespace},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key},
-	}
-	if err := c.Client.Create(ctx, s); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
 	}
 	return nil
 }
