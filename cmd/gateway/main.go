@@ -19,7 +19,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -111,9 +110,9 @@ func run(c runConfig) error {
 	if err != nil {
 		return err
 	}
-	gatewayAPI := hasGatewayAPI(mgr)
+	gatewayAPI := watch.GatewayAPIServed(mgr.GetRESTMapper())
 	if !gatewayAPI {
-		c.logger.Warn("Gateway API CRDs are not installed; serving Ingresses only (restart after installing them)")
+		c.logger.Warn("Gateway API CRDs are not installed; serving Ingresses only until they are")
 	}
 
 	reg := prometheus.NewRegistry()
@@ -138,9 +137,11 @@ func run(c runConfig) error {
 				c.logger.Error("some listeners could not be opened", "error", err)
 			}
 		},
-		Status:  writer.Update,
-		Applied: func(d time.Duration) { metrics.ObserveApply(d.Seconds()) },
-		Logger:  c.logger,
+		Status:       writer.Update,
+		Detect:       func() bool { return watch.GatewayAPIServed(mgr.GetRESTMapper()) },
+		OnGatewayAPI: writer.EnableGatewayAPI,
+		Applied:      func(d time.Duration) { metrics.ObserveApply(d.Seconds()) },
+		Logger:       c.logger,
 	}
 	if err := mgr.Add(builder); err != nil {
 		return err
@@ -164,12 +165,6 @@ func run(c runConfig) error {
 	srv.Shutdown(shutdown)
 	_ = admin.Shutdown(shutdown)
 	return err
-}
-
-// hasGatewayAPI reports whether the Gateway API CRDs are served.
-func hasGatewayAPI(mgr ctrl.Manager) bool {
-	_, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: "Gateway"}, gwv1.GroupVersion.Version)
-	return err == nil
 }
 
 func splitList(s string) []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,16 +26,18 @@ import (
 type Writer struct {
 	// Client reads (normally from the cache) and patches status.
 	Client client.Client
-	// GatewayAPI says whether the Gateway API CRDs are installed.
+	// GatewayAPI says whether the Gateway API CRDs are installed at start;
+	// EnableGatewayAPI says they have been since.
 	GatewayAPI bool
 	Logger     *slog.Logger
 	// Now is the clock for lastTransitionTime; nil means time.Now.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	latest  *translate.StatusUpdates
-	pending chan struct{}
-	once    sync.Once
+	gatewayAPI atomic.Bool
+	mu         sync.Mutex
+	latest     *translate.StatusUpdates
+	pending    chan struct{}
+	once       sync.Once
 }
 
 func (w *Writer) init() {
@@ -48,6 +51,10 @@ func (w *Writer) init() {
 		}
 	})
 }
+
+// EnableGatewayAPI makes Write handle HTTPRoutes from now on: the Gateway
+// API CRDs were installed after the gateway started.
+func (w *Writer) EnableGatewayAPI() { w.gatewayAPI.Store(true) }
 
 // Update hands over the status of the table just published.
 func (w *Writer) Update(su translate.StatusUpdates) {
@@ -120,7 +127,7 @@ func (w *Writer) Write(ctx context.Context, su translate.StatusUpdates) error {
 			return setIfChanged(&ls.Status, mergeListenerSet(ls.Status, s.Status, now))
 		}))
 	}
-	if w.GatewayAPI {
+	if w.GatewayAPI || w.gatewayAPI.Load() {
 		errs = append(errs, w.writeRoutes(ctx, su.HTTPRoutes, now))
 	}
 	for _, s := range su.Ingresses {

@@ -21,9 +21,16 @@ type Builder struct {
 	// the same cache).
 	Cache  cache.Cache
 	Reader client.Reader
-	// GatewayAPI says whether the Gateway API CRDs are installed.
+	// GatewayAPI says whether the Gateway API CRDs are installed at start.
 	GatewayAPI bool
-	Addresses  Addresses
+	// Detect, when set and the CRDs are not installed, is polled every
+	// DetectEvery (default 10 s) until it reports them served; then the
+	// builder watches the Gateway API too and calls OnGatewayAPI. No
+	// restart is needed when the CRDs are installed after the gateway.
+	Detect       func() bool
+	DetectEvery  time.Duration
+	OnGatewayAPI func()
+	Addresses    Addresses
 	// IngressHTTPPort and IngressHTTPSPort: zero means 80 and 443.
 	IngressHTTPPort, IngressHTTPSPort int32
 
@@ -39,6 +46,7 @@ type Builder struct {
 
 	generations atomic.Int64
 	failures    atomic.Int64
+	gatewayAPI  atomic.Bool
 	deb         *debouncer
 }
 
@@ -66,7 +74,25 @@ func (b *Builder) Start(ctx context.Context) error {
 		UpdateFunc: func(any, any) { b.deb.trigger() },
 		DeleteFunc: func(any) { b.deb.trigger() },
 	}
-	for _, obj := range watchedTypes(b.GatewayAPI) {
+	b.gatewayAPI.Store(b.GatewayAPI)
+	if err := b.watch(ctx, watchedTypes(b.GatewayAPI), handler); err != nil {
+		return err
+	}
+	if !b.Cache.WaitForCacheSync(ctx) {
+		return fmt.Errorf("caches did not sync: %w", ctx.Err())
+	}
+	if !b.GatewayAPI && b.Detect != nil {
+		go b.detectGatewayAPI(ctx, handler)
+	}
+	// The first table is built from synced caches, never from a partial
+	// view, so nothing is served or reported before the world is known.
+	b.rebuild(ctx, time.Now())
+	b.deb.loop(ctx, func(first time.Time) { b.rebuild(ctx, first) })
+	return nil
+}
+
+func (b *Builder) watch(ctx context.Context, objs []client.Object, handler toolscache.ResourceEventHandler) error {
+	for _, obj := range objs {
 		inf, err := b.Cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("informer for %T: %w", obj, err)
@@ -75,14 +101,41 @@ func (b *Builder) Start(ctx context.Context) error {
 			return fmt.Errorf("event handler for %T: %w", obj, err)
 		}
 	}
-	if !b.Cache.WaitForCacheSync(ctx) {
-		return fmt.Errorf("caches did not sync: %w", ctx.Err())
-	}
-	// The first table is built from synced caches, never from a partial
-	// view, so nothing is served or reported before the world is known.
-	b.rebuild(ctx, time.Now())
-	b.deb.loop(ctx, func(first time.Time) { b.rebuild(ctx, first) })
 	return nil
+}
+
+// detectGatewayAPI polls Detect until the Gateway API CRDs are served, then
+// watches them (GetInformer waits for the new informers to sync) and
+// rebuilds with them.
+func (b *Builder) detectGatewayAPI(ctx context.Context, handler toolscache.ResourceEventHandler) {
+	every := b.DetectEvery
+	if every == 0 {
+		every = 10 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !b.Detect() {
+			continue
+		}
+		gw := watchedTypes(true)[len(watchedTypes(false)):]
+		if err := b.watch(ctx, gw, handler); err != nil {
+			b.Logger.Error("Gateway API CRDs appeared but cannot be watched yet; retrying", "error", err)
+			continue
+		}
+		b.gatewayAPI.Store(true)
+		if b.OnGatewayAPI != nil {
+			b.OnGatewayAPI()
+		}
+		b.Logger.Info("Gateway API CRDs installed; serving Gateways and HTTPRoutes too")
+		b.deb.trigger()
+		return
+	}
 }
 
 // rebuild publishes a new table, or keeps the previous one when the

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -70,7 +72,7 @@ func (b *Builder) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 	if s.IngressClasses, err = list(ctx, r, &networkingv1.IngressClassList{}, func(l *networkingv1.IngressClassList) []networkingv1.IngressClass { return l.Items }); err != nil {
 		return nil, err
 	}
-	if b.GatewayAPI {
+	if b.gatewayAPI.Load() {
 		if s.GatewayClasses, err = list(ctx, r, &gwv1.GatewayClassList{}, func(l *gwv1.GatewayClassList) []gwv1.GatewayClass { return l.Items }); err != nil {
 			return nil, err
 		}
@@ -107,4 +109,11 @@ func (b *Builder) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 	}
 	s.Options.IngressHTTPPort, s.Options.IngressHTTPSPort = b.IngressHTTPPort, b.IngressHTTPSPort
 	return s, nil
+}
+
+// GatewayAPIServed reports whether the API server serves the Gateway API
+// (its Gateway kind at the version this data plane speaks).
+func GatewayAPIServed(m meta.RESTMapper) bool {
+	_, err := m.RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: "Gateway"}, gwv1.GroupVersion.Version)
+	return err == nil
 }
