@@ -126,6 +126,9 @@ func listenerConditions(l *listenerInfo, gen int64) []metav1.Condition {
 	switch {
 	case l.served():
 		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, true, gwv1.ListenerReasonProgrammed, "programmed", gen))
+	case l.usable() && l.gw.unsupportedAddress != "":
+		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, false, gwv1.ListenerReasonInvalid,
+			"Gateway "+l.gw.key()+" is not accepted: address "+l.gw.unsupportedAddress+" is not supported", gen))
 	case l.usable():
 		conds = append(conds, condition(gwv1.ListenerConditionProgrammed, false, gwv1.ListenerReasonPending,
 			"waiting for an address for Gateway "+l.gw.key()+" from the data plane's address pool", gen))
