@@ -123,8 +123,7 @@ func (b *Builder) detectGatewayAPI(ctx context.Context, handler toolscache.Resou
 		if !b.Detect() {
 			continue
 		}
-		gw := watchedTypes(true)[len(watchedTypes(false)):]
-		if err := b.watch(ctx, gw, handler); err != nil {
+		if err := b.watch(ctx, gatewayAPITypes(), handler); err != nil {
 			b.Logger.Error("Gateway API CRDs appeared but cannot be watched yet; retrying", "error", err)
 			continue
 		}

@@ -25,10 +25,15 @@ func watchedTypes(gatewayAPI bool) []client.Object {
 		&discoveryv1.EndpointSlice{}, &networkingv1.Ingress{}, &networkingv1.IngressClass{},
 	}
 	if gatewayAPI {
-		objs = append(objs, &gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.ListenerSet{},
-			&gwv1.HTTPRoute{}, &gwv1beta1.ReferenceGrant{})
+		objs = append(objs, gatewayAPITypes()...)
 	}
 	return objs
+}
+
+// gatewayAPITypes are the Gateway API objects the translator reads.
+func gatewayAPITypes() []client.Object {
+	return []client.Object{&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.ListenerSet{},
+		&gwv1.HTTPRoute{}, &gwv1beta1.ReferenceGrant{}}
 }
 
 // list copies every item of one type from the cache into pointers.
