@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"k8s.io/utils/ptr"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
@@ -91,8 +92,8 @@ func TestConformance(t *testing.T) {
 	}
 	// Static addresses come from the gateway's pool (GatewayPool); an
 	// address outside it is one the data plane cannot use.
-	opts.UsableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptrTo(gwv1.IPAddressType), Value: "10.250.1.250"}}
-	opts.UnusableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptrTo(gwv1.IPAddressType), Value: "10.250.2.1"}}
+	opts.UsableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptr.To(gwv1.IPAddressType), Value: "10.250.1.250"}}
+	opts.UnusableNetworkAddresses = []gwv1.GatewaySpecAddress{{Type: ptr.To(gwv1.IPAddressType), Value: "10.250.2.1"}}
 	opts.CleanupBaseResources = false
 	opts.Implementation = confv1.Implementation{
 		Organization: "pylon-dev", Project: "pylon", URL: "https://github.com/pylon-dev/pylon",
@@ -101,5 +102,3 @@ func TestConformance(t *testing.T) {
 	opts.Mode = "default"
 	conformance.RunConformanceWithOptions(t, opts)
 }
-
-func ptrTo[T any](v T) *T { return &v }
