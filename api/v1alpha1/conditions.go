@@ -18,6 +18,10 @@ const (
 	ConditionCertificateReady = "CertificateReady"
 	// ConditionDNSReady reports the DNS record, when the class publishes one.
 	ConditionDNSReady = "DNSReady"
+	// ConditionCanaryHealthy reports the canary analysis, while a canary
+	// with spec.canary.analysis is declared: True while its figures are in
+	// bounds, False when it was rolled back or cannot be judged.
+	ConditionCanaryHealthy = "CanaryHealthy"
 	// ConditionReconciling is True while Pylon is driving the children towards
 	// the spec (kstatus: InProgress).
 	ConditionReconciling = "Reconciling"
@@ -96,6 +100,32 @@ const (
 	ReasonAddressPending       = "AddressPending"
 	ReasonDNSPublished         = "Published"
 	ReasonExposureClassInvalid = "ExposureClassInvalid"
+)
+
+// Reasons for the canary's effective weight (status.canary.weightReason)
+// and the CanaryHealthy condition.
+const (
+	// ReasonWeightDeclared: the canary gets spec.canary.weight.
+	ReasonWeightDeclared = "Declared"
+	// ReasonCanaryNotAvailable: the canary has no available Pod, so it gets
+	// no share.
+	ReasonCanaryNotAvailable = "CanaryNotAvailable"
+	// ReasonStableNotAvailable: the stable track has no available Pod and
+	// the canary has, so the canary gets every request.
+	ReasonStableNotAvailable = "StableNotAvailable"
+	// ReasonAnalysisStep: analysis holds the canary at a step below the
+	// declared weight.
+	ReasonAnalysisStep = "AnalysisStep"
+	// ReasonRolledBack: analysis found the canary out of bounds and set its
+	// weight to 0 until its spec changes.
+	ReasonRolledBack = "RolledBack"
+	// ReasonMetricsUnavailable: analysis is declared but the class has no
+	// metrics source Pylon can read, so the canary is not stepped up.
+	ReasonMetricsUnavailable = "MetricsUnavailable"
+	// ReasonAnalysisInBounds: the canary's figures are within bounds.
+	ReasonAnalysisInBounds = "InBounds"
+	// ReasonAnalysisWaiting: too few requests for a verdict yet.
+	ReasonAnalysisWaiting = "WaitingForRequests"
 )
 
 // Condition types and reasons of an ExposureClass.

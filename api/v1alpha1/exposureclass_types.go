@@ -76,6 +76,50 @@ type ExposureClassSpec struct {
 	// DNS sets how DNS records are published for WebApps of this class.
 	// +optional
 	DNS *ExposureClassDNS `json:"dns,omitempty"`
+
+	// Metrics says where Pylon reads the traffic its canaries receive, for
+	// status.canary.observed and canary analysis.
+	// +optional
+	Metrics *ExposureClassMetrics `json:"metrics,omitempty"`
+}
+
+// MetricsSource names where canary traffic figures come from.
+// +kubebuilder:validation:Enum=PylonGateway;Prometheus;None
+type MetricsSource string
+
+// Metrics sources.
+const (
+	// MetricsPylonGateway reads the bundled gateway's per-backend counters
+	// from every gateway replica.
+	MetricsPylonGateway MetricsSource = "PylonGateway"
+	// MetricsPrometheus queries a Prometheus server that scrapes the
+	// gateway's series (pylon_gateway_backend_*).
+	MetricsPrometheus MetricsSource = "Prometheus"
+	// MetricsNone: no figures; canary analysis is refused.
+	MetricsNone MetricsSource = "None"
+)
+
+// ExposureClassMetrics configures the metrics source of a class.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.source) || self.source != 'Prometheus' || has(self.prometheus)",message="metrics.source Prometheus needs metrics.prometheus.url",fieldPath=".prometheus",reason=FieldValueRequired
+type ExposureClassMetrics struct {
+	// Source is PylonGateway, Prometheus or None. Omitted: PylonGateway when
+	// the class routes through Pylon's bundled gateway, else Prometheus when
+	// prometheus is set, else None.
+	// +optional
+	Source MetricsSource `json:"source,omitempty"`
+
+	// Prometheus is the Prometheus server to query.
+	// +optional
+	Prometheus *PrometheusSource `json:"prometheus,omitempty"`
+}
+
+// PrometheusSource is a Prometheus HTTP API endpoint.
+type PrometheusSource struct {
+	// URL is the server's base URL, e.g. http://prometheus.monitoring:9090.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^ ]+$')",message="metrics.prometheus.url must be an http:// or https:// URL, e.g. http://prometheus.monitoring:9090"
+	URL string `json:"url"`
 }
 
 // GatewayReference names a Gateway API Gateway.

@@ -229,6 +229,60 @@ type CanarySpec struct {
 	// canary, whatever the weight.
 	// +optional
 	HeaderMatch *HeaderMatch `json:"headerMatch,omitempty"`
+
+	// Analysis walks the canary's share up in steps while the traffic it
+	// serves stays within bounds of the stable track's, and rolls it back to
+	// 0 on a breach. Omitted: the declared weight applies as soon as the
+	// canary has an available Pod.
+	// +optional
+	Analysis *CanaryAnalysis `json:"analysis,omitempty"`
+}
+
+// CanaryAnalysis is how Pylon steps a canary up and decides whether it is
+// healthy. Figures come from the gateway's per-backend counters (see the
+// ExposureClass's metrics), compared between the canary and the stable track
+// over the same window.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.steps) || self.steps.all(i, i > 0 && i < 100)",message="canary.analysis.steps are percentages between 1 and 99, e.g. [5, 25, 50]",fieldPath=".steps"
+// +kubebuilder:validation:XValidation:rule="!has(self.steps) || size(self.steps) < 2 || self.steps.all(a, self.steps.exists_one(b, b == a))",message="canary.analysis.steps must not repeat a weight",fieldPath=".steps"
+type CanaryAnalysis struct {
+	// Steps are the canary weights, in percent, walked through in order
+	// before the declared weight; steps at or above the declared weight are
+	// skipped. Empty: one step straight to the declared weight, still
+	// analysed.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	Steps []int32 `json:"steps,omitempty"`
+
+	// StepDuration is how long each step is held and judged before the next.
+	// +kubebuilder:default="1m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s') && duration(self) <= duration('24h')",message="canary.analysis.stepDuration must be between 5s and 24h, e.g. 1m"
+	// +optional
+	StepDuration *metav1.Duration `json:"stepDuration,omitempty"`
+
+	// MinRequests is the fewest canary requests a verdict needs. A step that
+	// ends with fewer is held until it has them.
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 1000000",message="canary.analysis.minRequests must be between 1 and 1000000"
+	// +optional
+	MinRequests int32 `json:"minRequests,omitempty"`
+
+	// MaxErrorRateIncrease is how many percentage points the canary's error
+	// rate (5xx answers, the gateway's own 502/503/504 included) may exceed
+	// the stable track's, e.g. 1 allows 1.5% against a stable 0.5%.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 100",message="canary.analysis.maxErrorRateIncrease is in percentage points: 0 to 100"
+	// +optional
+	MaxErrorRateIncrease *int32 `json:"maxErrorRateIncrease,omitempty"`
+
+	// MaxLatencyRatio bounds the canary's p99 latency to this multiple of the
+	// stable track's, as a decimal such as "1.5". Omitted: latency is
+	// reported but not judged.
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]{1,4}([.][0-9]{1,3})?$') && double(self) >= 1.0",message="canary.analysis.maxLatencyRatio is a decimal of at least 1, e.g. \"1.5\" (canary p99 at most 1.5 times the stable p99)"
+	// +optional
+	MaxLatencyRatio string `json:"maxLatencyRatio,omitempty"`
 }
 
 // HeaderMatch matches one HTTP request header exactly.
@@ -321,14 +375,94 @@ type WebAppStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// CanaryStatus reports the canary.
+// CanaryStatus reports the canary: the weight Pylon routes to it now (the
+// effective weight), why, and what the gateway measured.
 type CanaryStatus struct {
-	// Weight is the share of traffic, in percent, routed to the canary.
+	// Weight is the effective share of traffic, in percent, that the routes
+	// give the canary now. It differs from spec.canary.weight while the
+	// canary has no available Pod, while analysis steps it up, and after a
+	// rollback.
 	Weight int32 `json:"weight"`
+	// WeightReason says why the effective weight is what it is: Declared,
+	// CanaryNotAvailable, StableNotAvailable, AnalysisStep, RolledBack,
+	// MetricsUnavailable or CanaryUnsupported.
+	// +optional
+	WeightReason string `json:"weightReason,omitempty"`
+	// WeightMessage says the same for people.
+	// +optional
+	WeightMessage string `json:"weightMessage,omitempty"`
+	// LastWeightChangeTime is when the effective weight last changed.
+	// +optional
+	LastWeightChangeTime *metav1.Time `json:"lastWeightChangeTime,omitempty"`
 	// Replicas is the number of canary Pods.
 	Replicas int32 `json:"replicas"`
 	// ReadyReplicas is the number of canary Pods that are ready.
 	ReadyReplicas int32 `json:"readyReplicas"`
+	// AvailableReplicas is the number of canary Pods that are available.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas"`
+	// Revision identifies the canary being judged (a hash of its image and
+	// settings): a rollback holds until it changes.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Phase is the analysis phase: Progressing (stepping up), Succeeded (at
+	// the declared weight, in bounds), RolledBack, or empty without analysis.
+	// +optional
+	Phase CanaryPhase `json:"phase,omitempty"`
+	// Step is the analysis step being held, from 1 to Steps.
+	// +optional
+	Step int32 `json:"step,omitempty"`
+	// Steps is the number of analysis steps, the declared weight included.
+	// +optional
+	Steps int32 `json:"steps,omitempty"`
+	// StepStartTime is when the current step began.
+	// +optional
+	StepStartTime *metav1.Time `json:"stepStartTime,omitempty"`
+	// Observed is what the gateway measured for each track.
+	// +optional
+	Observed *ObservedTraffic `json:"observed,omitempty"`
+}
+
+// CanaryPhase is where a canary's analysis stands.
+type CanaryPhase string
+
+// Canary phases.
+const (
+	CanaryProgressing CanaryPhase = "Progressing"
+	CanarySucceeded   CanaryPhase = "Succeeded"
+	CanaryRolledBack  CanaryPhase = "RolledBack"
+)
+
+// ObservedTraffic is what the gateway served to each track over a window.
+type ObservedTraffic struct {
+	// Source names where the figures come from, e.g. pylon-gateway.
+	Source string `json:"source"`
+	// Start and End bound the window the figures cover.
+	Start metav1.Time `json:"start"`
+	End   metav1.Time `json:"end"`
+	// Stable and Canary are the figures of each track.
+	Stable TrackTraffic `json:"stable"`
+	Canary TrackTraffic `json:"canary"`
+}
+
+// TrackTraffic is one track's share of the requests and how they went.
+type TrackTraffic struct {
+	// Requests answered in the window.
+	Requests int64 `json:"requests"`
+	// Errors are 5xx answers, the gateway's own 502/503/504 included.
+	Errors int64 `json:"errors"`
+	// Share is the percentage of the WebApp's requests this track received,
+	// e.g. "10.2".
+	// +optional
+	Share string `json:"share,omitempty"`
+	// SuccessRate is the percentage of answers that were not errors, e.g.
+	// "99.95"; empty without requests.
+	// +optional
+	SuccessRate string `json:"successRate,omitempty"`
+	// P99 is the 99th percentile latency, from the histogram's buckets;
+	// empty without requests.
+	// +optional
+	P99 *metav1.Duration `json:"p99,omitempty"`
 }
 
 // WebApp is a web application: Pylon runs its image and exposes it under its
@@ -343,7 +477,8 @@ type CanaryStatus struct {
 // +kubebuilder:printcolumn:name="Class",type=string,JSONPath=`.spec.exposure.class`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.status.readyReplicas`
-// +kubebuilder:printcolumn:name="Canary",type=integer,JSONPath=`.spec.canary.weight`
+// +kubebuilder:printcolumn:name="Canary",type=integer,JSONPath=`.status.canary.weight`,description="Effective canary weight in percent"
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.canary.phase`,description="Canary analysis phase"
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type WebApp struct {
