@@ -5,4 +5,25 @@
 // stable from canary Pods. The local cluster's simulated node serves it for
 // every Pod; the upstream echo image cannot be used here (no container
 // runtime, and its module is not on the proxy).
+//
+// # Faults
+//
+// End-to-end tests of canary analysis need Pods that misbehave. The
+// simulated node reads knobs from each container and serves FaultyHandler:
+//
+//	ECHO_FAIL_PERCENT=N   N% (0-100) of requests answer 500, evenly spread:
+//	                      10 fails exactly the 10th, 20th, ... request
+//	ECHO_DELAY=50ms       every request waits this long (at most 30s, like ?delay=)
+//	ECHO_NEVER_READY=true the Pod is served but never marked Ready
+//
+// A WebApp's stable and canary Pods share one env list, so the same knobs
+// can also sit in the image tag, which differs: example.test/echo:fail-30,
+// :never-ready, :slow-50ms, or several joined by '_' as in
+// :fail-10_slow-20ms. Tag parts that are no knob (1.2.0, v2) are ignored;
+// an environment variable that is set wins over the tag's knob of the same
+// kind. Only env values written in the Pod spec count (no valueFrom or
+// envFrom: the simulated node reads no ConfigMaps). A malformed knob keeps
+// the Pod not Ready with the reason InvalidEchoFaults instead of being
+// ignored. Readiness probes (User-Agent kube-probe/...) are never failed or
+// delayed, and injected failures carry the header X-Echo-Fault: injected.
 package echo

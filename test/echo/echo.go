@@ -54,25 +54,44 @@ const maxDelay = 30 * time.Second
 // before answering (timeouts tests). A WebSocket upgrade on /ws is answered
 // by an echo of every frame, text or binary, with its own type (Gateway API
 // conformance, HTTPRouteBackendProtocolWebSocket).
-func Handler(id Identity) http.Handler {
+func Handler(id Identity) http.Handler { return FaultyHandler(id, Faults{}) }
+
+// FaultyHandler is Handler misbehaving as f says, except towards readiness
+// probes: every request waits f.Delay (on top of ?delay=, within the same
+// bound), and f.FailPercent of them are answered 500 with the usual body
+// and the header X-Echo-Fault: injected, so a test can tell an injected
+// failure from a real one and still see which Pod answered.
+func FaultyHandler(id Identity, f Faults) http.Handler {
 	ws := websocket.Server{Handler: echoFrames}
+	failing := newFailer(f.FailPercent)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			ws.ServeHTTP(w, r)
-			return
+		probe := IsProbe(r)
+		var delay time.Duration
+		if !probe {
+			delay = f.Delay
 		}
 		if d := r.URL.Query().Get("delay"); d != "" {
 			if dur, err := time.ParseDuration(d); err == nil && dur > 0 {
-				select {
-				case <-time.After(min(dur, maxDelay)):
-				case <-r.Context().Done():
-					return
-				}
+				delay += dur
 			}
 		}
-		setHeaders(w.Header(), r.Header.Values("X-Echo-Set-Header"))
+		if delay > 0 {
+			select {
+			case <-time.After(min(delay, maxDelay)):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		status := http.StatusOK
-		if rest, ok := strings.CutPrefix(r.URL.Path, "/status/"); ok {
+		if !probe && failing.fail() {
+			status = http.StatusInternalServerError
+			w.Header().Set("X-Echo-Fault", "injected")
+		} else if r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		setHeaders(w.Header(), r.Header.Values("X-Echo-Set-Header"))
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/status/"); ok && status == http.StatusOK {
 			if n, err := strconv.Atoi(rest); err == nil && n >= 100 && n <= 599 {
 				status = n
 			}
