@@ -32,7 +32,9 @@ const DrainDelay = 2 * time.Second
 // Node is a simulated kubelet. It binds every unscheduled Pod to itself,
 // gives it an address from PodCIDR, serves the echo backend on that address
 // at each container port, and writes the Pod's status: Running at once,
-// Ready only after the readiness probe (HTTP GET or TCP) answers.
+// Ready only after the readiness probe (HTTP GET or TCP) answers. Echo
+// fault knobs in a container's env or image tag (see package echo) make its
+// server misbehave, or hold the Pod not Ready for good.
 type Node struct {
 	Client client.Client
 
@@ -46,6 +48,9 @@ type podServer struct {
 	ip       string
 	servers  []*http.Server
 	draining time.Time
+	// held is the readiness the Pod's echo knobs impose; nil lets the
+	// readiness probe decide.
+	held *readiness
 }
 
 // setUp creates the Node object and registers the Pod controller.
@@ -104,11 +109,18 @@ func (n *Node) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, er
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ready := n.probe(ctx, pod, ps.ip)
-	if err := n.writeStatus(ctx, pod, ps.ip, ready); err != nil {
+	if ps.held != nil {
+		// Nothing the node does later can change a held verdict.
+		return ctrl.Result{}, n.writeStatus(ctx, pod, ps.ip, *ps.held)
+	}
+	r := isReadyNow
+	if !n.probe(ctx, pod, ps.ip) {
+		r = notReady(pod)
+	}
+	if err := n.writeStatus(ctx, pod, ps.ip, r); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !ready {
+	if !r.ready {
 		return ctrl.Result{RequeueAfter: 300 * time.Millisecond}, nil
 	}
 	return ctrl.Result{}, nil
@@ -125,16 +137,19 @@ func (n *Node) serve(pod *corev1.Pod) (*podServer, error) {
 	if old, ok := n.pods[key]; ok {
 		shutdown(old)
 	}
-	ps := &podServer{uid: pod.UID, ip: n.allocate(pod)}
+	ps := &podServer{uid: pod.UID, ip: n.allocate(pod), held: heldReadiness(pod)}
 	for _, c := range pod.Spec.Containers {
 		id := echo.Identity{Namespace: pod.Namespace, Pod: pod.Name, Image: c.Image, Service: pod.Labels["app.kubernetes.io/name"]}
+		// An invalid knob serves no fault; heldReadiness keeps such a Pod
+		// out of its Service instead.
+		faults, _ := containerFaults(c)
 		for _, port := range servedPorts(c) {
 			ln, err := net.Listen("tcp", net.JoinHostPort(ps.ip, strconv.Itoa(int(port))))
 			if err != nil {
 				shutdown(ps)
 				return nil, fmt.Errorf("serve pod %s on %s:%d: %w", key, ps.ip, port, err)
 			}
-			srv := &http.Server{Handler: echo.Handler(id), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: echo.FaultyHandler(id, faults), ReadHeaderTimeout: 10 * time.Second}
 			go func() { _ = srv.Serve(ln) }()
 			ps.servers = append(ps.servers, srv)
 		}
@@ -195,6 +210,8 @@ func (n *Node) probe(ctx context.Context, pod *corev1.Pod, ip string) bool {
 			if err != nil {
 				return false
 			}
+			// Like the kubelet's: the echo handler spares probes its faults.
+			req.Header.Set("User-Agent", echo.ProbeUserAgent)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return false
@@ -236,7 +253,7 @@ func (n *Node) terminate(ctx context.Context, pod *corev1.Pod) (ctrl.Result, err
 	n.mu.Unlock()
 	if ok {
 		if isReady(pod) {
-			if err := n.writeStatus(ctx, pod, ps.ip, false); err != nil {
+			if err := n.writeStatus(ctx, pod, ps.ip, notReady(pod)); err != nil {
 				return ctrl.Result{}, err
 			}
 		}
@@ -282,19 +299,26 @@ func shutdown(ps *podServer) {
 }
 
 func isReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+	return readyCondition(pod).Status == corev1.ConditionTrue
 }
 
-// writeStatus sets the Pod Running on ip, Ready or not, when that changes.
-func (n *Node) writeStatus(ctx context.Context, pod *corev1.Pod, ip string, ready bool) error {
-	if pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP == ip && isReady(pod) == ready {
+func readyCondition(pod *corev1.Pod) corev1.PodCondition {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c
+		}
+	}
+	return corev1.PodCondition{}
+}
+
+// writeStatus sets the Pod Running on ip, Ready or not as r says, when that
+// changes.
+func (n *Node) writeStatus(ctx context.Context, pod *corev1.Pod, ip string, r readiness) error {
+	if cur := readyCondition(pod); pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP == ip &&
+		(cur.Status == corev1.ConditionTrue) == r.ready && cur.Reason == r.reason && cur.Message == r.message {
 		return nil
 	}
+	ready := r.ready
 	now := metav1.Now()
 	start := pod.Status.StartTime
 	if start == nil {
@@ -310,8 +334,8 @@ func (n *Node) writeStatus(ctx context.Context, pod *corev1.Pod, ip string, read
 		Conditions: []corev1.PodCondition{
 			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
 			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: corev1.ContainersReady, Status: readyStatus, LastTransitionTime: now},
-			{Type: corev1.PodReady, Status: readyStatus, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: readyStatus, Reason: r.reason, Message: r.message, LastTransitionTime: now},
+			{Type: corev1.PodReady, Status: readyStatus, Reason: r.reason, Message: r.message, LastTransitionTime: now},
 		},
 	}
 	for _, c := range pod.Spec.Containers {
