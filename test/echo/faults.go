@@ -39,7 +39,9 @@ const (
 // simulated node's readiness probe are never affected (see IsProbe):
 // readiness is NeverReady's business alone.
 type Faults struct {
-	// FailPercent of requests, spread evenly, are answered 500.
+	// FailPercent of requests, spread evenly, are answered 500. Each
+	// handler counts its own requests: a Pod serving two ports spreads
+	// the failures of each port separately.
 	FailPercent int
 	// Delay is added before every answer, bounded like ?delay=.
 	Delay time.Duration
