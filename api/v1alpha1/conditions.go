@@ -122,6 +122,11 @@ const (
 	// ReasonMetricsUnavailable: analysis is declared but the class has no
 	// metrics source Pylon can read, so the canary is not stepped up.
 	ReasonMetricsUnavailable = "MetricsUnavailable"
+	// ReasonCanaryRetiring: the spec no longer declares this canary (it was
+	// removed, set to 0, or promoted by giving spec.image its image); it
+	// keeps its share until the stable track is fully available, then
+	// drains at weight 0 before its children are deleted.
+	ReasonCanaryRetiring = "Retiring"
 	// ReasonAnalysisInBounds: the canary's figures are within bounds.
 	ReasonAnalysisInBounds = "InBounds"
 	// ReasonAnalysisWaiting: too few requests for a verdict yet.

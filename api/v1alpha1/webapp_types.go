@@ -385,7 +385,7 @@ type CanaryStatus struct {
 	Weight int32 `json:"weight"`
 	// WeightReason says why the effective weight is what it is: Declared,
 	// CanaryNotAvailable, StableNotAvailable, AnalysisStep, RolledBack,
-	// MetricsUnavailable or CanaryUnsupported.
+	// MetricsUnavailable, CanaryUnsupported or Retiring.
 	// +optional
 	WeightReason string `json:"weightReason,omitempty"`
 	// WeightMessage says the same for people.

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"strings"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,10 +30,12 @@ var version = "dev"
 
 func main() {
 	var (
-		metricsAddr, probeAddr, clusterDomain string
-		leaderElect, secureMetrics, http2     bool
-		concurrency, apiBurst                 int
-		apiQPS                                float64
+		metricsAddr, probeAddr, clusterDomain     string
+		gatewayMetricsService, gatewayMetricsPort string
+		gatewayMetricsURLs                        string
+		leaderElect, secureMetrics, http2         bool
+		concurrency, apiBurst                     int
+		apiQPS                                    float64
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint: :8443 for HTTPS, :8080 for HTTP, 0 to disable.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
@@ -43,6 +46,9 @@ func main() {
 	flag.IntVar(&concurrency, "concurrency", 4, "WebApps reconciled at once.")
 	flag.Float64Var(&apiQPS, "kube-api-qps", -1, "Client-side limit of API requests per second; -1 leaves flow control to the API server's Priority and Fairness.")
 	flag.IntVar(&apiBurst, "kube-api-burst", 0, "Client-side burst of API requests, with --kube-api-qps > 0.")
+	flag.StringVar(&gatewayMetricsService, "gateway-metrics-service", "", "namespace/name of the bundled gateway's metrics Service; the manager reads every ready replica's /metrics behind it for canary traffic figures and analysis.")
+	flag.StringVar(&gatewayMetricsPort, "gateway-metrics-port", "admin", "Name of the port of --gateway-metrics-service that serves /metrics.")
+	flag.StringVar(&gatewayMetricsURLs, "gateway-metrics-url", "", "Comma-separated /metrics URLs of gateway replicas to read as they are (a gateway outside the cluster).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -84,7 +90,10 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := controller.Setup(ctx, mgr, controller.Options{ClusterDomain: clusterDomain, Concurrency: concurrency}); err != nil {
+	if err := controller.Setup(ctx, mgr, controller.Options{
+		ClusterDomain: clusterDomain, Concurrency: concurrency,
+		GatewayMetricsService: gatewayMetricsService, GatewayMetricsPort: gatewayMetricsPort, GatewayMetricsURLs: splitList(gatewayMetricsURLs),
+	}); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}
@@ -103,4 +112,15 @@ func main() {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

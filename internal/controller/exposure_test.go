@@ -358,7 +358,7 @@ func TestGatewayStatusRollUp(t *testing.T) {
 }
 
 // TestCanaryWeights walks the canary through 0 → 10 → 50 → 100 → 0 and a
-// header-only canary.
+// header-only canary, its Pods available at each step.
 func TestCanaryWeights(t *testing.T) {
 	g := NewWithT(t)
 	class, _ := gatewayClass(t, nil)
@@ -383,9 +383,12 @@ func TestCanaryWeights(t *testing.T) {
 
 	g.Eventually(func(g Gomega) { g.Expect(weights(g)).To(Equal([]int32{100})) }, timeout, poll).Should(Succeed())
 	g.Expect(absent(canary)()).To(BeTrue(), "weight 0 without a header match: no canary")
+	deploymentAvailable(g, ns, "shop")
 
 	for _, step := range []struct{ weight, replicas int32 }{{10, 1}, {50, 2}, {100, 4}} {
 		update(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Weight = step.weight })
+		// The canary's share is routed once it has available Pods.
+		deploymentAvailable(g, ns, "shop-canary")
 		g.Eventually(func(g Gomega) {
 			g.Expect(weights(g)).To(Equal([]int32{100 - step.weight, step.weight}))
 			get(g, canary)
@@ -576,6 +579,13 @@ func TestIngressCanaryAndAddress(t *testing.T) {
 	})
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
 	canaryIng := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}
+	// No share before the canary has an available Pod.
+	g.Eventually(func(g Gomega) {
+		get(g, canaryIng)
+		g.Expect(canaryIng.Annotations).To(HaveKeyWithValue("nginx.ingress.kubernetes.io/canary-weight", "0"))
+	}, timeout, poll).Should(Succeed())
+	deploymentAvailable(g, ns, "shop")
+	deploymentAvailable(g, ns, "shop-canary")
 	g.Eventually(func(g Gomega) {
 		get(g, ing)
 		g.Expect(ing.Annotations).To(HaveKeyWithValue("external-dns.kubernetes.io/hostname", "shop."+ns+".example.com"))

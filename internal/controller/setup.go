@@ -18,6 +18,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/exposureclass"
+	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp"
 )
 
@@ -49,6 +50,17 @@ type Options struct {
 	Concurrency int
 	// Clock returns the time; nil means time.Now.
 	Clock func() time.Time
+	// GatewayMetricsService ("namespace/name") and GatewayMetricsPort (a
+	// port name) find the bundled gateway's replicas, whose /metrics the
+	// manager reads for canary figures; GatewayMetricsURLs are scraped as
+	// they are. All empty: canaries on the bundled gateway report no
+	// figures and analysis is refused.
+	GatewayMetricsService string
+	GatewayMetricsPort    string
+	GatewayMetricsURLs    []string
+	// CanaryDrain is how long a retiring canary gets no requests before it
+	// is deleted; zero: 10 s.
+	CanaryDrain time.Duration
 }
 
 // Setup registers Pylon's controllers with mgr. Optional APIs (Gateway API,
@@ -73,6 +85,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		ClusterDomain:           opts.ClusterDomain,
 		MaxConcurrentReconciles: opts.Concurrency,
 		Clock:                   opts.Clock,
+		CanaryDrain:             opts.CanaryDrain,
+	}
+	if opts.GatewayMetricsService != "" || len(opts.GatewayMetricsURLs) > 0 {
+		apps.GatewayMetrics = &traffic.GatewaySource{
+			URLs: opts.GatewayMetricsURLs, Service: opts.GatewayMetricsService, Port: opts.GatewayMetricsPort,
+			Reader: mgr.GetAPIReader(), Clock: opts.Clock,
+		}
 	}
 	if err := apps.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("webapp controller: %w", err)

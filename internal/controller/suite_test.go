@@ -46,7 +46,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
-		return controller.Setup(ctx, mgr, controller.Options{ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now})
+		return controller.Setup(ctx, mgr, controller.Options{
+			ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now,
+			GatewayMetricsURLs: []string{gatewayMetrics.url()}, CanaryDrain: time.Second,
+		})
 	}, func(o *ctrl.Options) { o.Client, o.Cache = controller.ClientOptions(), controller.CacheOptions() })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

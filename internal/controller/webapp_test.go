@@ -424,15 +424,19 @@ func TestPrinterColumns(t *testing.T) {
 	for _, c := range table.ColumnDefinitions {
 		cols = append(cols, c.Name)
 	}
-	g.Expect(cols).To(Equal([]string{"Name", "Hostname", "Class", "Ready", "Replicas", "Canary", "URL", "Age"}))
+	g.Expect(cols).To(Equal([]string{"Name", "Hostname", "Class", "Ready", "Replicas", "Canary", "Phase", "URL", "Age"}))
 	g.Expect(table.Rows).To(HaveLen(1))
 	cells := table.Rows[0].Cells
 	// Class "public" does not exist in this test: not ready, and the
 	// column says so.
 	g.Expect(cells[0:4]).To(Equal([]any{"shop", "shop.apps.example.com", "public", "False"}))
 	g.Expect(cells[4]).To(BeEquivalentTo(0))
-	g.Expect(cells[5]).To(BeEquivalentTo(10))
-	g.Expect(cells[6]).To(Equal(app.Status.URL))
+	// Canary is the effective weight: 0 while no canary Pod is available,
+	// though the spec declares 10.
+	g.Expect(app.Status.Canary).NotTo(BeNil())
+	g.Expect(cells[5]).To(BeEquivalentTo(0))
+	g.Expect(cells[6]).To(Or(BeNil(), Equal("")), "no analysis, no phase")
+	g.Expect(cells[7]).To(Equal(app.Status.URL))
 }
 
 // --- helpers ---

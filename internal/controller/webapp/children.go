@@ -55,10 +55,10 @@ func desiredChildren(app *pylonv1alpha1.WebApp, e resources.Exposure) []child {
 		of(serviceGVK, names.Service(app), resources.MakeService(app)),
 		of(hpaGVK, names.HorizontalPodAutoscaler(app), resources.MakeHorizontalPodAutoscaler(app)),
 		of(pdbGVK, names.PodDisruptionBudget(app), resources.MakePodDisruptionBudget(app)),
-		of(deploymentGVK, names.Canary(app), resources.MakeCanaryDeployment(app)),
-		of(serviceGVK, names.Canary(app), resources.MakeCanaryService(app)),
-		of(hpaGVK, names.Canary(app), resources.MakeCanaryHorizontalPodAutoscaler(app)),
-		of(pdbGVK, names.Canary(app), resources.MakeCanaryPodDisruptionBudget(app)),
+		of(deploymentGVK, names.Canary(app), resources.MakeCanaryDeployment(app, e.Canary)),
+		of(serviceGVK, names.Canary(app), resources.MakeCanaryService(app, e.Canary)),
+		of(hpaGVK, names.Canary(app), resources.MakeCanaryHorizontalPodAutoscaler(app, e.Canary)),
+		of(pdbGVK, names.Canary(app), resources.MakeCanaryPodDisruptionBudget(app, e.Canary)),
 	}
 	if e.APIs.CertManager {
 		out = append(out, of(certificateGVK, names.Route(app), resources.MakeCertificate(app, e)))

@@ -20,6 +20,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 )
 
@@ -41,6 +42,16 @@ type Reconciler struct {
 	MaxConcurrentReconciles int
 	// Clock returns the time; nil means time.Now. Tests set it.
 	Clock func() time.Time
+	// Traffic keeps the readings canary windows start from.
+	Traffic *traffic.Tracker
+	// GatewayMetrics reads the bundled gateway's counters; nil when the
+	// manager was not told where the gateway's replicas are.
+	GatewayMetrics traffic.Source
+	// CanaryDrain is how long a retiring canary gets no requests before
+	// its children are deleted; zero means 10 s.
+	CanaryDrain time.Duration
+
+	prometheus prometheusSources
 
 	watches *watches
 }
@@ -57,7 +68,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingressclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;listenersets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;gatewayclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=list
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -76,8 +88,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("observe exposure: %w", err)
 	}
+	canary, err := r.planCanary(ctx, app, view)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("plan canary: %w", err)
+	}
+	view.exp.Canary = canary.plan
 	obs, applyErr := r.applyChildren(ctx, app, view.exp)
-	obs.exposure = view
+	obs.exposure, obs.canary = view, canary
 
 	now := r.now()
 	next := computeStatus(app, obs, r.ClusterDomain)
@@ -86,12 +103,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := errors.Join(applyErr, statusErr); err != nil {
 		return ctrl.Result{}, err
 	}
-	// A good certificate of the team's own goes bad at a known time: look
-	// again then (clock-driven work; no event would tell).
+	// Clock-driven work, which no event would announce: a good certificate
+	// of the team's own goes bad at a known time; a canary step, drain or
+	// measurement is due.
+	var res ctrl.Result
 	if s := view.secret; s != nil && s.OK {
-		return ctrl.Result{RequeueAfter: min(s.NotAfter.Sub(now)+time.Second, 24*time.Hour)}, nil
+		res.RequeueAfter = min(s.NotAfter.Sub(now)+time.Second, 24*time.Hour)
 	}
-	return ctrl.Result{}, nil
+	if d := canary.requeue; d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
+		res.RequeueAfter = d
+	}
+	return res, nil
 }
 
 // applyChildren applies every declared child and deletes those no longer
@@ -169,5 +191,6 @@ func (r *Reconciler) writeStatus(ctx context.Context, app *pylonv1alpha1.WebApp,
 	}
 	app.Status = next
 	r.recordTransitions(app, prev.Conditions, next.Conditions)
+	r.recordCanaryTransitions(app, prev.Canary, next.Canary)
 	return nil
 }

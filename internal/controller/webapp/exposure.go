@@ -18,6 +18,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
@@ -40,6 +41,10 @@ type exposureView struct {
 	claim *claims.Verdict
 	// canaryUnsupported: an Ingress controller that cannot split traffic.
 	canaryUnsupported bool
+	// controller is the controller name of the class's IngressClass or of
+	// its Gateway's GatewayClass ("" when unknown): it says whose traffic
+	// figures Pylon can read.
+	controller string
 	// secret is the verdict on a bring-your-own certificate (TLS mode Secret).
 	secret *tlscheck.Result
 }
@@ -199,7 +204,10 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 		if err != nil && !apierrors.IsNotFound(err) {
 			return v, err
 		}
-		v.exp.IngressCanary = err == nil && slices.Contains(resources.IngressControllersWithCanary, ic.Spec.Controller)
+		if err == nil {
+			v.controller = ic.Spec.Controller
+		}
+		v.exp.IngressCanary = err == nil && slices.Contains(contract.IngressControllersWithCanary, ic.Spec.Controller)
 		v.canaryUnsupported = resources.CanaryActive(app) && !v.exp.IngressCanary
 		ing := &networkingv1.Ingress{}
 		if err := r.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: names.Route(app)}, ing); err == nil {
@@ -215,6 +223,12 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 		if err := r.Get(ctx, key, gw); err == nil {
 			for _, a := range gw.Status.Addresses {
 				v.exp.DNSTargets = appendNonEmpty(v.exp.DNSTargets, a.Value)
+			}
+			gc := &gwv1.GatewayClass{}
+			if err := r.Get(ctx, types.NamespacedName{Name: string(gw.Spec.GatewayClassName)}, gc); err == nil {
+				v.controller = string(gc.Spec.ControllerName)
+			} else if !apierrors.IsNotFound(err) {
+				return v, err
 			}
 		} else if !apierrors.IsNotFound(err) {
 			return v, err

@@ -9,7 +9,6 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/conditions"
-	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 )
 
@@ -18,6 +17,7 @@ import (
 var readySet = conditions.NewSet(pylonv1alpha1.ConditionReady,
 	pylonv1alpha1.ConditionAvailable,
 	pylonv1alpha1.ConditionCanaryAvailable,
+	pylonv1alpha1.ConditionCanaryHealthy,
 	pylonv1alpha1.ConditionHostnameClaimed,
 	pylonv1alpha1.ConditionRouted,
 	pylonv1alpha1.ConditionCertificateReady,
@@ -45,6 +45,8 @@ var stalledReasons = map[string]bool{
 	pylonv1alpha1.ReasonHostnameNotCovered:       true,
 	pylonv1alpha1.ReasonCertificateExpired:       true,
 	pylonv1alpha1.ReasonCanaryUnsupported:        true,
+	pylonv1alpha1.ReasonRolledBack:               true,
+	pylonv1alpha1.ReasonMetricsUnavailable:       true,
 }
 
 // observation is what one reconcile learnt about the WebApp's children.
@@ -56,6 +58,8 @@ type observation struct {
 	failures []failure
 	// exposure is what was resolved about routing, TLS and DNS.
 	exposure exposureView
+	// canary is what was decided about the canary.
+	canary canaryDecision
 }
 
 // failure is a child that could not be applied or deleted.
@@ -94,14 +98,16 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 	}
 
 	conds := []metav1.Condition{availableCondition(pylonv1alpha1.ConditionAvailable, obs, names.Deployment(app))}
-	if resources.CanaryActive(app) {
+	if canaryWanted(app) {
 		conds = append(conds, availableCondition(pylonv1alpha1.ConditionCanaryAvailable, obs, names.Canary(app)))
-		cs := &pylonv1alpha1.CanaryStatus{Weight: resources.CanaryWeight(app)}
-		if obs.exposure.canaryUnsupported {
-			cs.Weight = 0 // the controller cannot route it any share
-		}
+	}
+	if h := obs.canary.healthy; h != nil {
+		conds = append(conds, *h)
+	}
+	if cs := obs.canary.status; cs != nil {
+		cs = cs.DeepCopy()
 		if d := obs.deployment(names.Canary(app)); d != nil {
-			cs.Replicas, cs.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
+			cs.Replicas, cs.ReadyReplicas, cs.AvailableReplicas = d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas
 		}
 		st.Canary = cs
 	}
@@ -125,6 +131,10 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 		conds = append(conds, *stalled)
 	case ready.Status != metav1.ConditionTrue:
 		conds = append(conds, metav1.Condition{Type: pylonv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: ready.Reason, Message: ready.Message, ObservedGeneration: gen})
+	case st.Canary != nil && st.Canary.Phase == pylonv1alpha1.CanaryProgressing:
+		// Serving, but not where the spec says yet: analysis is still
+		// stepping the canary up (kstatus: InProgress).
+		conds = append(conds, metav1.Condition{Type: pylonv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: pylonv1alpha1.ReasonAnalysisStep, Message: st.Canary.WeightMessage, ObservedGeneration: gen})
 	}
 	st.Conditions = conds
 
@@ -156,7 +166,13 @@ func availableCondition(condType string, obs observation, name string) metav1.Co
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, f.reason, f.message
 		return c
 	}
-	d := obs.deployment(name)
+	return deploymentAvailability(condType, name, obs.deployment(name))
+}
+
+// deploymentAvailability is the condition of Deployment name, read from d
+// (nil: it does not exist).
+func deploymentAvailability(condType, name string, d *appsv1.Deployment) metav1.Condition {
+	c := metav1.Condition{Type: condType}
 	if d == nil {
 		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, pylonv1alpha1.ReasonReconciling, fmt.Sprintf("Deployment %s does not exist yet", name)
 		return c

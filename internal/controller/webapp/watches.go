@@ -28,6 +28,7 @@ import (
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
@@ -49,6 +50,9 @@ type watches struct {
 // removing an object Pylon refused to adopt brings the WebApp back to work
 // at once. Kinds of optional APIs are watched from when the API is served.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.Traffic == nil {
+		r.Traffic = traffic.NewTracker()
+	}
 	if err := claims.SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ type Exposure struct {
 	// IngressCanary says the Ingress controller understands ingress-nginx's
 	// canary annotations.
 	IngressCanary bool
+	// Canary is the canary the routes split traffic with, at its effective
+	// weight.
+	Canary Canary
 	// DNSTargets are the addresses the hostname's record points at: the
 	// Gateway's or Ingress's, "" entries never.
 	DNSTargets []string

@@ -67,10 +67,10 @@ func render(t *testing.T, app *pylonv1alpha1.WebApp, e Exposure) []byte {
 		{"Service", MakeService(app)},
 		{"HorizontalPodAutoscaler", MakeHorizontalPodAutoscaler(app)},
 		{"PodDisruptionBudget", MakePodDisruptionBudget(app)},
-		{"canary Deployment", MakeCanaryDeployment(app)},
-		{"canary Service", MakeCanaryService(app)},
-		{"canary HorizontalPodAutoscaler", MakeCanaryHorizontalPodAutoscaler(app)},
-		{"canary PodDisruptionBudget", MakeCanaryPodDisruptionBudget(app)},
+		{"canary Deployment", MakeCanaryDeployment(app, e.Canary)},
+		{"canary Service", MakeCanaryService(app, e.Canary)},
+		{"canary HorizontalPodAutoscaler", MakeCanaryHorizontalPodAutoscaler(app, e.Canary)},
+		{"canary PodDisruptionBudget", MakeCanaryPodDisruptionBudget(app, e.Canary)},
 		{"HTTPRoute", MakeHTTPRoute(app, e)},
 		{"redirect HTTPRoute", MakeRedirectHTTPRoute(app, e)},
 		{"ListenerSet", MakeListenerSet(app, e)},
@@ -101,6 +101,11 @@ type testFacts struct {
 	IngressCanary bool     `json:"ingressCanary"`
 	DNSTargets    []string `json:"dnsTargets"`
 	APIs          APIs     `json:"apis"`
+	// CanaryWeight and CanarySizeWeight are the effective canary weight
+	// and the weight it is sized for, as the reconciler decided; omitted:
+	// the declared weight.
+	CanaryWeight     *int32 `json:"canaryWeight"`
+	CanarySizeWeight *int32 `json:"canarySizeWeight"`
 }
 
 // decodeCase reads a case: a WebApp, optionally an ExposureClass and a
@@ -108,8 +113,10 @@ type testFacts struct {
 func decodeCase(t *testing.T, raw []byte) (*pylonv1alpha1.WebApp, Exposure) {
 	t.Helper()
 	var (
-		app *pylonv1alpha1.WebApp
-		e   Exposure
+		app       *pylonv1alpha1.WebApp
+		e         Exposure
+		effective *int32
+		size      *int32
 	)
 	for _, doc := range strings.Split(string(raw), "\n---\n") {
 		var head struct{ Kind string }
@@ -133,6 +140,7 @@ func decodeCase(t *testing.T, raw []byte) (*pylonv1alpha1.WebApp, Exposure) {
 				t.Fatal(err)
 			}
 			e.Hostname, e.IngressCanary, e.DNSTargets, e.APIs = f.Hostname, f.IngressCanary, f.DNSTargets, f.APIs
+			effective, size = f.CanaryWeight, f.CanarySizeWeight
 		case "":
 		default:
 			t.Fatalf("unknown kind %q in case", head.Kind)
@@ -142,6 +150,13 @@ func decodeCase(t *testing.T, raw []byte) (*pylonv1alpha1.WebApp, Exposure) {
 		t.Fatal("case has no WebApp")
 	}
 	e.TLS = EffectiveTLS(app, e.Class)
+	e.Canary = DeclaredCanary(app)
+	if effective != nil {
+		e.Canary.Weight = *effective
+	}
+	if size != nil {
+		e.Canary.SizeWeight = *size
+	}
 	return app, e
 }
 

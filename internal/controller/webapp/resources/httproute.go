@@ -6,6 +6,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 )
 
@@ -69,20 +70,22 @@ func MakeHTTPRoute(app *pylonv1alpha1.WebApp, e Exposure) *gwv1.HTTPRoute {
 	}
 	path := pathMatch(app)
 	var rules []gwv1.HTTPRouteRule
-	if CanaryActive(app) && app.Spec.Canary.HeaderMatch != nil {
-		h := app.Spec.Canary.HeaderMatch
+	c := e.Canary
+	if c.Run && c.HeaderMatch != nil {
+		h := c.HeaderMatch
 		rules = append(rules, gwv1.HTTPRouteRule{
 			Name: ptr.To(gwv1.SectionName("canary-by-header")),
 			Matches: []gwv1.HTTPRouteMatch{{
 				Path:    path,
 				Headers: []gwv1.HTTPHeaderMatch{{Type: ptr.To(gwv1.HeaderMatchExact), Name: gwv1.HTTPHeaderName(h.Name), Value: h.Value}},
 			}},
-			BackendRefs: []gwv1.HTTPBackendRef{backendRef(names.Canary(app), 1)},
+			BackendRefs: []gwv1.HTTPBackendRef{backendRef(names.Canary(app), contract.HeaderRuleWeight)},
 		})
 	}
-	backends := []gwv1.HTTPBackendRef{backendRef(names.Service(app), 100-CanaryWeight(app))}
-	if CanaryActive(app) {
-		backends = append(backends, backendRef(names.Canary(app), CanaryWeight(app)))
+	stable, canary := contract.Split(c.Weight)
+	backends := []gwv1.HTTPBackendRef{backendRef(names.Service(app), stable)}
+	if c.Run {
+		backends = append(backends, backendRef(names.Canary(app), canary))
 	}
 	rules = append(rules, gwv1.HTTPRouteRule{
 		Name:        ptr.To(gwv1.SectionName("app")),

@@ -8,21 +8,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
-)
-
-// IngressControllersWithCanary are the IngressClass controllers that
-// understand ingress-nginx's canary annotations: ingress-nginx itself and
-// Pylon's bundled gateway.
-var IngressControllersWithCanary = []string{"k8s.io/ingress-nginx", "pylon.dev/ingress"}
-
-// ingress-nginx annotations.
-const (
-	annotationCanary            = "nginx.ingress.kubernetes.io/canary"
-	annotationCanaryWeight      = "nginx.ingress.kubernetes.io/canary-weight"
-	annotationCanaryByHeader    = "nginx.ingress.kubernetes.io/canary-by-header"
-	annotationCanaryHeaderValue = "nginx.ingress.kubernetes.io/canary-by-header-value"
-	annotationSSLRedirect       = "nginx.ingress.kubernetes.io/ssl-redirect"
 )
 
 func ingressRouting(e Exposure) bool {
@@ -40,7 +27,7 @@ func MakeIngress(app *pylonv1alpha1.WebApp, e Exposure) *networkingv1.Ingress {
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		ann[annotationSSLRedirect] = strconv.FormatBool(e.TLS.Redirect)
+		ann[contract.AnnotationSSLRedirect] = strconv.FormatBool(e.TLS.Redirect)
 	}
 	ing.ObjectMeta = withAnnotations(ing.ObjectMeta, ann)
 	return ing
@@ -50,17 +37,17 @@ func MakeIngress(app *pylonv1alpha1.WebApp, e Exposure) *networkingv1.Ingress {
 // Pylon's gateway) read as the canary of the first. Controllers without
 // canary support get none; the reconciler reports CanaryUnsupported.
 func MakeCanaryIngress(app *pylonv1alpha1.WebApp, e Exposure) *networkingv1.Ingress {
-	if !ingressRouting(e) || !CanaryActive(app) || !e.IngressCanary {
+	if !ingressRouting(e) || !e.Canary.Run || !e.IngressCanary {
 		return nil
 	}
 	ing := ingress(app, e, names.Canary(app), names.Canary(app))
 	ann := map[string]string{
-		annotationCanary:       "true",
-		annotationCanaryWeight: strconv.Itoa(int(CanaryWeight(app))),
+		contract.AnnotationCanary:       "true",
+		contract.AnnotationCanaryWeight: strconv.Itoa(int(e.Canary.Weight)),
 	}
-	if h := app.Spec.Canary.HeaderMatch; h != nil {
-		ann[annotationCanaryByHeader] = h.Name
-		ann[annotationCanaryHeaderValue] = h.Value
+	if h := e.Canary.HeaderMatch; h != nil {
+		ann[contract.AnnotationCanaryByHeader] = h.Name
+		ann[contract.AnnotationCanaryByHeaderValue] = h.Value
 	}
 	ing.ObjectMeta = withAnnotations(ing.ObjectMeta, ann)
 	return ing

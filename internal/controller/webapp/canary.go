@@ -1,0 +1,189 @@
+package webapp
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/contract"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
+)
+
+// defaultCanaryDrain is how long a retiring canary keeps its children at
+// weight 0 before they are deleted: long enough for every gateway to serve
+// the route without it and for requests already sent to it to finish.
+const defaultCanaryDrain = 10 * time.Second
+
+// canaryFacts is what the reconciler observed that decides the canary's
+// effective weight.
+type canaryFacts struct {
+	// stable and canary are the live Deployments (nil: absent or not the
+	// WebApp's), as cached before this pass applies anything.
+	stable, canary *appsv1.Deployment
+	// unsupported: the Ingress controller cannot split traffic.
+	unsupported bool
+	// analysis is what the metrics say, when the canary declares analysis.
+	analysis analysisFacts
+	now      time.Time
+	drain    time.Duration
+}
+
+// canaryDecision is what the reconciler decided about the canary.
+type canaryDecision struct {
+	// plan is what the builders make: children and effective weight.
+	plan resources.Canary
+	// status is status.canary; nil when there is no canary at all.
+	status *pylonv1alpha1.CanaryStatus
+	// healthy is the CanaryHealthy condition, while analysis is declared.
+	healthy *metav1.Condition
+	// requeue asks for another look after this long (clock-driven work:
+	// a step ends, a drain ends, figures are due).
+	requeue time.Duration
+	// anchor is the start of the window analysis judges; zero: none.
+	anchor time.Time
+}
+
+// decideCanary computes the effective canary weight. The spec is never
+// changed: what Pylon decides goes to the routes and to status.canary.
+//
+//   - A declared canary gets no share until its Deployment has an available
+//     Pod, and every share while the stable track has none.
+//   - With analysis, the share walks the steps while the figures stay in
+//     bounds, and drops to 0 on a breach until the canary's spec changes.
+//   - A canary the spec no longer declares (removed, weight 0 without a
+//     header match, or promoted: spec.image is now its image) keeps its
+//     share until the stable track is fully available, then drains at
+//     weight 0, then its children are deleted.
+func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
+	prev := app.Status.Canary
+	if !canaryWanted(app) {
+		return retireCanary(app, prev, f)
+	}
+	c := app.Spec.Canary
+	rev := canaryRevision(c)
+	d := canaryDecision{plan: resources.Canary{Run: true, Image: c.Image, HeaderMatch: c.HeaderMatch}}
+	st := &pylonv1alpha1.CanaryStatus{Revision: rev}
+	target := c.Weight
+	avail := availablePods(f.canary)
+	switch {
+	case f.unsupported:
+		st.WeightReason = pylonv1alpha1.ReasonCanaryUnsupported
+		st.WeightMessage = "the Ingress controller of the class cannot split traffic, so the canary gets none"
+	case c.Analysis != nil:
+		a := stepAnalysis(app, prev, rev, avail > 0, availablePods(f.stable) > 0, f.analysis, f.now)
+		st.Weight, st.WeightReason, st.WeightMessage = a.weight, a.reason, a.message
+		st.Phase, st.Step, st.Steps, st.StepStartTime, st.Observed = a.phase, a.step, a.steps, a.stepStart, a.observed
+		d.healthy, d.requeue, d.anchor = a.healthy, a.requeue, a.anchor
+		target = a.target
+	case avail == 0:
+		st.WeightReason = pylonv1alpha1.ReasonCanaryNotAvailable
+		st.WeightMessage = notAvailableMessage(names.Canary(app), f.canary)
+	case availablePods(f.stable) == 0:
+		st.Weight, st.WeightReason = contract.WeightTotal, pylonv1alpha1.ReasonStableNotAvailable
+		st.WeightMessage = fmt.Sprintf("the stable Deployment %s has no available Pod and the canary has %d: the canary gets every request", names.Deployment(app), avail)
+	default:
+		st.Weight, st.WeightReason = c.Weight, pylonv1alpha1.ReasonWeightDeclared
+		st.WeightMessage = fmt.Sprintf("the canary gets the declared %d%%", c.Weight)
+	}
+	if st.WeightReason == pylonv1alpha1.ReasonRolledBack {
+		target = 0
+	}
+	d.plan.Weight, d.plan.SizeWeight = st.Weight, target
+	st.LastWeightChangeTime = weightChangeTime(prev, st.Weight, f.now)
+	d.status = st
+	return d
+}
+
+// canaryWanted: the spec declares a running canary that is not yet the
+// stable image (giving spec.image the canary's image promotes it).
+func canaryWanted(app *pylonv1alpha1.WebApp) bool {
+	return resources.CanaryActive(app) && app.Spec.Canary.Image != app.Spec.Image
+}
+
+// retireCanary keeps a canary the spec no longer declares until it can go
+// without costing a request: it keeps its share (and so the capacity it
+// adds) while the stable track rolls out, then routes nothing to it for the
+// drain period, then is deleted.
+func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f canaryFacts) canaryDecision {
+	if f.canary == nil || prev == nil {
+		return canaryDecision{}
+	}
+	image := prevImage(f.canary)
+	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
+	d := canaryDecision{plan: resources.Canary{Run: true, Image: image}}
+	switch {
+	case !stableRolledOut(app, f.stable):
+		st.Weight = prev.Weight
+		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it keeps %d%% until Deployment %s is fully available", prev.Weight, names.Deployment(app))
+	case prev.Weight != 0 || prev.LastWeightChangeTime == nil:
+		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it gets no requests and is removed in %s", f.drain)
+		d.requeue = f.drain
+	default:
+		left := f.drain - f.now.Sub(prev.LastWeightChangeTime.Time)
+		if left <= 0 {
+			return canaryDecision{} // drained: its children are deleted
+		}
+		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it gets no requests and is removed in %s", left.Round(time.Second))
+		d.requeue = left
+	}
+	d.plan.Weight, d.plan.SizeWeight = st.Weight, st.Weight
+	st.LastWeightChangeTime = weightChangeTime(prev, st.Weight, f.now)
+	d.status = st
+	return d
+}
+
+// stableRolledOut: the stable Deployment runs the spec's image and is
+// fully available at its latest generation.
+func stableRolledOut(app *pylonv1alpha1.WebApp, d *appsv1.Deployment) bool {
+	if d == nil || len(d.Spec.Template.Spec.Containers) == 0 || d.Spec.Template.Spec.Containers[0].Image != app.Spec.Image {
+		return false
+	}
+	return deploymentAvailability(pylonv1alpha1.ConditionAvailable, d.Name, d).Status == metav1.ConditionTrue
+}
+
+func prevImage(d *appsv1.Deployment) string {
+	if len(d.Spec.Template.Spec.Containers) == 0 {
+		return ""
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+func availablePods(d *appsv1.Deployment) int32 {
+	if d == nil {
+		return 0
+	}
+	return d.Status.AvailableReplicas
+}
+
+func notAvailableMessage(name string, d *appsv1.Deployment) string {
+	if d == nil {
+		return fmt.Sprintf("the canary Deployment %s is being created: it gets no requests until a Pod is available", name)
+	}
+	return fmt.Sprintf("the canary Deployment %s has no available Pod (%d of %d ready): it gets no requests until one is", name, d.Status.ReadyReplicas, d.Status.Replicas)
+}
+
+// weightChangeTime is when the effective weight last changed.
+func weightChangeTime(prev *pylonv1alpha1.CanaryStatus, w int32, now time.Time) *metav1.Time {
+	if prev != nil && prev.Weight == w && prev.LastWeightChangeTime != nil {
+		return prev.LastWeightChangeTime
+	}
+	t := metav1.NewTime(now.Truncate(time.Second))
+	return &t
+}
+
+// canaryRevision identifies the declared canary: any change of
+// spec.canary (image, weight, header match, analysis) is a new canary that
+// is judged afresh, and lifts a rollback.
+func canaryRevision(c *pylonv1alpha1.CanarySpec) string {
+	b, _ := json.Marshal(c) // a struct of plain fields always marshals
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
+}
