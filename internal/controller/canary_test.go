@@ -150,7 +150,9 @@ func TestCanaryGetsEverythingWhileStableHasNoPods(t *testing.T) {
 	g := NewWithT(t)
 	class, _ := gatewayClass(t, nil)
 	app, ns := canaryApp(t, class, 10, nil)
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 	g.Eventually(func(g Gomega) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{0, 100}))
@@ -169,7 +171,9 @@ func TestCanaryPromotionKeepsCapacity(t *testing.T) {
 	class, _ := gatewayClass(t, nil)
 	app, ns := canaryApp(t, class, 20, nil)
 	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 	g.Eventually(func(g Gomega) { g.Expect(routeWeights(g, ns)).To(Equal([]int32{80, 20})) }, timeout, poll).Should(Succeed())
 
@@ -222,7 +226,9 @@ func TestCanaryAnalysisWalksEveryStep(t *testing.T) {
 	g := NewWithT(t)
 	app, ns := canaryApp(t, pylonGatewayClass(t), 50, withAnalysis(10, 30))
 	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 	gatewayMetrics.traffic(t, ns, 9, 1, 0)
 
@@ -256,7 +262,9 @@ func TestCanaryAnalysisRollsBack(t *testing.T) {
 	g := NewWithT(t)
 	app, ns := canaryApp(t, pylonGatewayClass(t), 50, withAnalysis(10, 30))
 	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 	gatewayMetrics.traffic(t, ns, 9, 1, 33)
 
@@ -298,7 +306,9 @@ func TestCanaryAnalysisWithoutMetricsIsRefused(t *testing.T) {
 	class, _ := gatewayClass(t, nil) // a Gateway of example.com/gateway, no Prometheus
 	app, ns := canaryApp(t, class, 50, withAnalysis(10))
 	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 	g.Eventually(func(g Gomega) {
 		get(g, app)
@@ -311,4 +321,3 @@ func TestCanaryAnalysisWithoutMetricsIsRefused(t *testing.T) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{100, 0}))
 	}, timeout, poll).Should(Succeed())
 }
-
