@@ -149,7 +149,7 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 	rm := x.metrics
 	switch {
 	case rm == nil && x.route != nil:
-		rm = newRouteMetrics(routeLabel(x.route)) // not in the state's index: uncached
+		rm = newRouteMetrics(keyOf(x.route), routeLabel(x.route)) // not in the state's index: uncached
 	case rm == nil:
 		rm = p.noRoute
 	}

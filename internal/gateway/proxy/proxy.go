@@ -59,7 +59,7 @@ func New(o Options) *Proxy {
 		pool:    newTransportPool(o.Transport),
 		ejector: newEjector(o.EjectBase, o.EjectMax),
 		metrics: o.Metrics,
-		noRoute: newRouteMetrics("none"),
+		noRoute: newRouteMetrics(routeKey{}, "none"),
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
