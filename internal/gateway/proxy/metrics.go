@@ -8,14 +8,20 @@ import (
 
 // Metrics are the gateway's Prometheus series. Labels are bounded: a route
 // is the kind, namespace and name of a configured route (all empty for
-// requests no route answered), code is a status class such as "2xx", kind
-// is from a fixed set.
+// requests no route answered), a backend is the namespace and name of one
+// of its Services, code is a status class such as "2xx", kind and origin
+// are from fixed sets. Series of routes and backends that leave the table
+// are deleted when it is published (series.go).
 type Metrics struct {
-	requests      *prometheus.CounterVec
-	latency       *prometheus.HistogramVec
-	upstreamErrs  *prometheus.CounterVec
-	generation    prometheus.Gauge
-	applyDuration prometheus.Histogram
+	requests        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	backendRequests *prometheus.CounterVec
+	backendLatency  *prometheus.HistogramVec
+	upstreamErrs    *prometheus.CounterVec
+	generation      prometheus.Gauge
+	applyDuration   prometheus.Histogram
+
+	live liveSeries
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
@@ -23,10 +29,15 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // Label names come from the contract: the manager reads these series.
 const (
 	lKind, lNamespace, lRoute = contract.LabelRouteKind, contract.LabelRouteNamespace, contract.LabelRouteName
-	lCode                     = contract.LabelCode
+	lBackendNS, lBackend      = contract.LabelBackendNamespace, contract.LabelBackendName
+	lCode, lOrigin            = contract.LabelCode, contract.LabelOrigin
 )
 
-var routeCodeLabels = []string{lKind, lNamespace, lRoute, lCode}
+var (
+	routeCodeLabels   = []string{lKind, lNamespace, lRoute, lCode}
+	backendLabels     = []string{lKind, lNamespace, lRoute, lBackendNS, lBackend}
+	backendCodeLabels = []string{lKind, lNamespace, lRoute, lBackendNS, lBackend, lCode, lOrigin}
+)
 
 // NewMetrics registers the series with reg (nil: not registered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -41,6 +52,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to the end of the response, by route and status class (labels as pylon_gateway_requests_total).",
 			Buckets: latencyBuckets,
 		}, routeCodeLabels),
+		backendRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: contract.MetricBackendRequests,
+			Help: "Requests a route gave to one of its backends (Service namespace and name), by status class and origin: " +
+				"backend when the backend answered; gateway when the gateway answered for it " +
+				"(500 invalid backend, 502 connect or protocol failure, 503 no ready endpoint, 504 timeout, 499 client gone first).",
+		}, backendCodeLabels),
+		backendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    contract.MetricBackendDuration,
+			Help:    "Time to the end of the response of requests a route gave to one of its backends, whoever answered.",
+			Buckets: latencyBuckets,
+		}, backendLabels),
 		upstreamErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pylon_gateway_upstream_errors_total", Help: "Failed backend attempts, by kind (connect, timeout, protocol, no_endpoints).",
 		}, []string{"kind"}),
@@ -53,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.latency, m.upstreamErrs, m.generation, m.applyDuration)
+		reg.MustRegister(m.requests, m.latency, m.backendRequests, m.backendLatency, m.upstreamErrs, m.generation, m.applyDuration)
 	}
 	return m
 }

@@ -84,6 +84,7 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	defer p.publishMu.Unlock()
 	p.gen++
 	s := newState(t, p.gen, p.pool)
+	p.metrics.retain(s.metrics) // before serving: deletes series of routes and backends s dropped
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())
 	p.metrics.generation.Set(float64(p.gen))

@@ -18,14 +18,16 @@ func keyOf(r *ir.Route) routeKey {
 }
 
 // routeMetrics caches one route's request counter and latency histogram
-// per status class. WithLabelValues hashes the label values and takes a
-// lock on every call; a request only needs an atomic load once the series
-// exists. Series are still created on first use, so /metrics lists only
-// what was served.
+// per status class, and the series of its backends. WithLabelValues hashes
+// the label values and takes a lock on every call; a request only needs an
+// atomic load once the series exists. Series are still created on first
+// use, so /metrics lists only what was served.
 type routeMetrics struct {
 	key     routeKey
 	label   string // kind/namespace/name, for the access log
 	classes [len(classLabels)]atomic.Pointer[classSeries]
+	// backends is filled while the table is indexed and read-only after.
+	backends map[*ir.Backend]*backendMetrics
 }
 
 type classSeries struct {
@@ -42,10 +44,8 @@ func (rm *routeMetrics) observe(m *Metrics, status int, seconds float64) {
 	c := statusClass(status)
 	s := rm.classes[c].Load()
 	if s == nil {
-		k, class := rm.key, classLabels[c]
-		s = &classSeries{
-			requests: m.requests.WithLabelValues(k.kind, k.namespace, k.name, class),
-			latency:  m.latency.WithLabelValues(k.kind, k.namespace, k.name, class),
+		if s = m.routeSeries(rm.key, c); s == nil {
+			return // the route left the table while this request ran
 		}
 		// Racing requests store equal series: the vectors return the same
 		// child for the same labels.
@@ -57,7 +57,8 @@ func (rm *routeMetrics) observe(m *Metrics, status int, seconds float64) {
 
 // indexRouteMetrics gives every route of t its cached series, shared by
 // routes with the same key (one object attached to several listeners, or
-// several rules and matches of one object).
+// several rules and matches of one object), and every backend of those
+// routes its own.
 func indexRouteMetrics(t *ir.Table) map[*ir.Route]*routeMetrics {
 	byKey := map[routeKey]*routeMetrics{}
 	out := map[*ir.Route]*routeMetrics{}
@@ -74,5 +75,6 @@ func indexRouteMetrics(t *ir.Table) map[*ir.Route]*routeMetrics {
 			}
 		}
 	}
+	indexBackendMetrics(out)
 	return out
 }

@@ -15,6 +15,7 @@ func TestRouteMetricsCacheUsesTheSameSeries(t *testing.T) {
 	m := NewMetrics(nil)
 	r := &ir.Route{Source: ir.Source{Kind: "HTTPRoute", Namespace: "ns", Name: "web"}}
 	idx := indexRouteMetrics(&ir.Table{Listeners: []*ir.Listener{{VirtualHosts: []*ir.VirtualHost{{Routes: []*ir.Route{r}}}}}})
+	m.retain(idx)
 	rm := idx[r]
 	if rm == nil || rm.key != (routeKey{kind: "HTTPRoute", namespace: "ns", name: "web"}) || rm.label != "httproute/ns/web" {
 		t.Fatalf("route not indexed: %+v", rm)
@@ -33,6 +34,26 @@ func TestRouteMetricsCacheUsesTheSameSeries(t *testing.T) {
 	for code, want := range map[string]float64{"2xx": 800, "5xx": 1, "9xx": 1} {
 		if got := testutil.ToFloat64(m.requests.WithLabelValues("HTTPRoute", "ns", "web", code)); got != want {
 			t.Errorf("requests{code=%s} = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// A request that finishes on an older table after its route was dropped
+// must not recreate the series the publish deleted.
+func TestRouteMetricsOfADroppedRouteCreateNoSeries(t *testing.T) {
+	m := NewMetrics(nil)
+	r := &ir.Route{Source: ir.Source{Kind: "Ingress", Namespace: "ns", Name: "old"}, Action: &ir.Action{Backends: []*ir.Backend{{Namespace: "ns", Name: "svc"}}}}
+	idx := indexRouteMetrics(&ir.Table{Listeners: []*ir.Listener{{VirtualHosts: []*ir.VirtualHost{{Routes: []*ir.Route{r}}}}}})
+	m.retain(idx)
+	m.retain(map[*ir.Route]*routeMetrics{}) // a table without it was published
+	idx[r].observe(m, 200, 0.001)
+	idx[r].backends[r.Action.Backends[0]].observe(m, 200, false, 0.001)
+	for name, n := range map[string]int{
+		"requests": testutil.CollectAndCount(m.requests), "latency": testutil.CollectAndCount(m.latency),
+		"backend requests": testutil.CollectAndCount(m.backendRequests), "backend latency": testutil.CollectAndCount(m.backendLatency),
+	} {
+		if n != 0 {
+			t.Errorf("%s: %d series of a dropped route, want none", name, n)
 		}
 	}
 }
