@@ -57,3 +57,32 @@ func TestRouteMetricsOfADroppedRouteCreateNoSeries(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRequestSeries is the metrics work of one request: the route's
+// series alone (what the gateway did before per-backend series), and with
+// its backend's series too, as finish does for a forwarded request.
+func BenchmarkRequestSeries(b *testing.B) {
+	m := NewMetrics(nil)
+	be := &ir.Backend{Namespace: "ns", Name: "stable", Weight: 1}
+	r := &ir.Route{Source: ir.Source{Kind: "HTTPRoute", Namespace: "ns", Name: "web"}, Action: &ir.Action{Backends: []*ir.Backend{be}}}
+	idx := indexRouteMetrics(&ir.Table{Listeners: []*ir.Listener{{VirtualHosts: []*ir.VirtualHost{{Routes: []*ir.Route{r}}}}}})
+	m.retain(idx)
+	rm := idx[r]
+	b.Run("route", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rm.observe(m, 200, 0.003)
+			}
+		})
+	})
+	b.Run("route+backend", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rm.observe(m, 200, 0.003)
+				rm.backends[be].observe(m, 200, false, 0.003)
+			}
+		})
+	})
+}
