@@ -28,6 +28,9 @@ type exchange struct {
 	endpoint  string
 	timeout   time.Duration
 	errKind   string
+	// byGateway: the gateway wrote the response itself (reply), not the
+	// backend; the backend series count it with origin "gateway".
+	byGateway bool
 }
 
 type exchangeKey struct{}
@@ -117,6 +120,7 @@ func routeTimeout(t ir.Timeouts) time.Duration {
 
 // reply writes a short plain-text response that says what happened.
 func (p *Proxy) reply(w http.ResponseWriter, x *exchange, code int, msg string) {
+	x.byGateway = true
 	h := w.Header()
 	h.Set(headerRequestID, x.requestID)
 	if msg == "" {
@@ -149,11 +153,19 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 	rm := x.metrics
 	switch {
 	case rm == nil && x.route != nil:
-		rm = newRouteMetrics(routeLabel(x.route)) // not in the state's index: uncached
+		rm = newRouteMetrics(keyOf(x.route), routeLabel(x.route)) // not in the state's index: uncached
 	case rm == nil:
 		rm = p.noRoute
 	}
 	rm.observe(p.metrics, status, d.Seconds())
+	if b := x.backend; b != nil {
+		bm := rm.backends[b]
+		if bm == nil {
+			bm = newBackendMetrics(routeBackendKey{route: rm.key, namespace: b.Namespace, name: b.Name}) // uncached
+		}
+		// No status at all means nobody answered: the client left first.
+		bm.observe(p.metrics, status, x.byGateway || rec.status == 0, d.Seconds())
+	}
 	if p.opts.AccessLog == nil {
 		return
 	}

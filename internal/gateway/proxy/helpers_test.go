@@ -33,14 +33,14 @@ type echoed struct {
 }
 
 // startBackend serves h on 127.0.0.1 and returns its endpoint.
-func startBackend(t *testing.T, h http.Handler) ir.Endpoint {
+func startBackend(t testing.TB, h http.Handler) ir.Endpoint {
 	t.Helper()
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return endpointOf(t, s.Listener.Addr().String())
 }
 
-func endpointOf(t *testing.T, addr string) ir.Endpoint {
+func endpointOf(t testing.TB, addr string) ir.Endpoint {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -74,7 +74,7 @@ func forward(bs ...*ir.Backend) *ir.Action {
 	return a
 }
 
-func prefixRoute(t *testing.T, name, prefix string, a *ir.Action) *ir.Route {
+func prefixRoute(t testing.TB, name, prefix string, a *ir.Action) *ir.Route {
 	t.Helper()
 	pm, err := ir.NewPathMatch(ir.PathPrefix, prefix)
 	if err != nil {
@@ -84,7 +84,7 @@ func prefixRoute(t *testing.T, name, prefix string, a *ir.Action) *ir.Route {
 }
 
 // table is one HTTP listener on port 80 with a catch-all host.
-func table(t *testing.T, routes ...*ir.Route) *ir.Table {
+func table(t testing.TB, routes ...*ir.Route) *ir.Table {
 	t.Helper()
 	vh := &ir.VirtualHost{Listeners: []string{"L"}, Routes: routes}
 	tb := &ir.Table{Listeners: []*ir.Listener{{Port: 80, Protocol: ir.ProtocolHTTP, VirtualHosts: []*ir.VirtualHost{vh}}}}
@@ -96,7 +96,7 @@ func table(t *testing.T, routes ...*ir.Route) *ir.Table {
 }
 
 // gateway publishes tb and serves the port-80 listener on 127.0.0.1.
-func gateway(t *testing.T, tb *ir.Table, o Options) (*Proxy, string) {
+func gateway(t testing.TB, tb *ir.Table, o Options) (*Proxy, string) {
 	t.Helper()
 	p := New(o)
 	if tb != nil {

@@ -59,7 +59,7 @@ func New(o Options) *Proxy {
 		pool:    newTransportPool(o.Transport),
 		ejector: newEjector(o.EjectBase, o.EjectMax),
 		metrics: o.Metrics,
-		noRoute: newRouteMetrics("none"),
+		noRoute: newRouteMetrics(routeKey{}, "none"),
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
@@ -84,6 +84,7 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	defer p.publishMu.Unlock()
 	p.gen++
 	s := newState(t, p.gen, p.pool)
+	p.metrics.retain(s.metrics) // before serving: deletes series of routes and backends s dropped
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())
 	p.metrics.generation.Set(float64(p.gen))

@@ -8,14 +8,26 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
+// routeKey is the label values that name a route in the series: the kind,
+// namespace and name of the object it was compiled from. The zero key is
+// the series of requests no route answered.
+type routeKey struct{ kind, namespace, name string }
+
+func keyOf(r *ir.Route) routeKey {
+	return routeKey{kind: r.Source.Kind, namespace: r.Source.Namespace, name: r.Source.Name}
+}
+
 // routeMetrics caches one route's request counter and latency histogram
-// per status class. WithLabelValues hashes the label values and takes a
-// lock on every call; a request only needs an atomic load once the series
-// exists. Series are still created on first use, exactly as before, so
-// /metrics lists the same series.
+// per status class, and the series of its backends. WithLabelValues hashes
+// the label values and takes a lock on every call; a request only needs an
+// atomic load once the series exists. Series are still created on first
+// use, so /metrics lists only what was served.
 type routeMetrics struct {
-	label   string
-	classes [6]atomic.Pointer[classSeries] // index: status / 100
+	key     routeKey
+	label   string // kind/namespace/name, for the access log
+	classes [len(classLabels)]atomic.Pointer[classSeries]
+	// backends is filled while the table is indexed and read-only after.
+	backends map[*ir.Backend]*backendMetrics
 }
 
 type classSeries struct {
@@ -23,22 +35,18 @@ type classSeries struct {
 	latency  prometheus.Observer
 }
 
-func newRouteMetrics(label string) *routeMetrics { return &routeMetrics{label: label} }
+func newRouteMetrics(k routeKey, label string) *routeMetrics {
+	return &routeMetrics{key: k, label: label}
+}
 
 // observe counts one request with status and duration seconds.
 func (rm *routeMetrics) observe(m *Metrics, status int, seconds float64) {
-	c := status / 100
-	if c < 1 || c > 5 {
-		// Out-of-range codes are rare: no cache slot, the slow path.
-		class := codeClass(status)
-		m.requests.WithLabelValues(rm.label, class).Inc()
-		m.latency.WithLabelValues(rm.label, class).Observe(seconds)
-		return
-	}
+	c := statusClass(status)
 	s := rm.classes[c].Load()
 	if s == nil {
-		class := codeClasses[c]
-		s = &classSeries{requests: m.requests.WithLabelValues(rm.label, class), latency: m.latency.WithLabelValues(rm.label, class)}
+		if s = m.routeSeries(rm.key, c); s == nil {
+			return // the route left the table while this request ran
+		}
 		// Racing requests store equal series: the vectors return the same
 		// child for the same labels.
 		rm.classes[c].Store(s)
@@ -48,22 +56,25 @@ func (rm *routeMetrics) observe(m *Metrics, status int, seconds float64) {
 }
 
 // indexRouteMetrics gives every route of t its cached series, shared by
-// routes with the same label (one object attached to several listeners).
+// routes with the same key (one object attached to several listeners, or
+// several rules and matches of one object), and every backend of those
+// routes its own.
 func indexRouteMetrics(t *ir.Table) map[*ir.Route]*routeMetrics {
-	byLabel := map[string]*routeMetrics{}
+	byKey := map[routeKey]*routeMetrics{}
 	out := map[*ir.Route]*routeMetrics{}
 	for _, l := range t.Listeners {
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
-				label := routeLabel(r)
-				rm := byLabel[label]
+				k := keyOf(r)
+				rm := byKey[k]
 				if rm == nil {
-					rm = newRouteMetrics(label)
-					byLabel[label] = rm
+					rm = newRouteMetrics(k, routeLabel(r))
+					byKey[k] = rm
 				}
 				out[r] = rm
 			}
 		}
 	}
+	indexBackendMetrics(out)
 	return out
 }
