@@ -53,7 +53,8 @@ func TestCanarySplit(t *testing.T) {
 			return apierrors.IsNotFound(err)
 		}).WithTimeout(30*time.Second).Should(BeTrue(), "%T shop-canary should be gone", obj)
 	}
-	g.Expect(getApp(g, app).Status.Canary).To(BeNil())
+	// The status write follows the deletions in the same pass.
+	NewWithT(t).Eventually(func(g Gomega) { g.Expect(getApp(g, app).Status.Canary).To(BeNil()) }).WithTimeout(10 * time.Second).Should(Succeed())
 }
 
 // expectShare waits for the route to carry the weight, then checks the

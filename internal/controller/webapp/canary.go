@@ -130,7 +130,7 @@ func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f
 		if left <= 0 {
 			return canaryDecision{} // drained: its children are deleted
 		}
-		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it gets no requests and is removed in %s", left.Round(time.Second))
+		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it gets no requests and is removed in %s", (left + time.Second - 1).Truncate(time.Second))
 		d.requeue = left
 	}
 	d.plan.Weight, d.plan.SizeWeight = st.Weight, st.Weight
