@@ -69,14 +69,14 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		applyHeaders(rec.Header(), a.ResponseHeaders)
 		msg := a.DirectResponse.Reason
 		if msg == "" {
-			msg = "route has no usable backend"
+			msg = ir.NoBackendReason
 		}
 		h.p.reply(rec, x, a.DirectResponse.Status, msg)
 		return
 	}
 	b := st.actions[a].pick()
 	if b == nil {
-		h.p.reply(rec, x, http.StatusInternalServerError, "route has no backend with a positive weight")
+		h.p.reply(rec, x, http.StatusInternalServerError, ir.NoBackendReason)
 		return
 	}
 	x.backend = b

@@ -230,14 +230,5 @@ func (t *translator) ingressBackend(ns string, ib networkingv1.IngressBackend) *
 	return out
 }
 
-func forward(backends ...*ir.Backend) *ir.Action {
-	a := &ir.Action{}
-	for _, b := range backends {
-		a.Backends = append(a.Backends, b)
-		a.TotalWeight += int64(b.Weight)
-	}
-	if a.TotalWeight == 0 {
-		a.DirectResponse = &ir.DirectResponse{Status: 500, Reason: "no backend with weight > 0"}
-	}
-	return a
-}
+// forward is an Ingress path's action: no filters, a weighted choice.
+func forward(backends ...*ir.Backend) *ir.Action { return ir.NewAction(nil, backends...) }
