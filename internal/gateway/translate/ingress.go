@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
@@ -17,16 +18,8 @@ const (
 	// ingressListenerKey names the synthetic listener all Ingresses share.
 	ingressListenerKey = "Ingress"
 
-	annotationIngressClass   = "kubernetes.io/ingress.class"
-	annotationDefaultClass   = "ingressclass.kubernetes.io/is-default-class"
-	annotationCanary         = "nginx.ingress.kubernetes.io/canary"
-	annotationCanaryWeight   = "nginx.ingress.kubernetes.io/canary-weight"
-	annotationCanaryTotal    = "nginx.ingress.kubernetes.io/canary-weight-total"
-	annotationCanaryHeader   = "nginx.ingress.kubernetes.io/canary-by-header"
-	annotationCanaryHeaderV  = "nginx.ingress.kubernetes.io/canary-by-header-value"
-	canaryHeaderAlways       = "always"
-	canaryHeaderNever        = "never"
-	defaultCanaryWeightTotal = 100
+	annotationIngressClass = "kubernetes.io/ingress.class"
+	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
 )
 
 // processIngresses serves the Ingresses of our IngressClasses on the
@@ -40,7 +33,7 @@ func (t *translator) processIngresses() {
 	}
 	var primaries, canaries []*networkingv1.Ingress
 	for _, ing := range mine {
-		if ing.Annotations[annotationCanary] == "true" {
+		if ing.Annotations[contract.AnnotationCanary] == "true" {
 			canaries = append(canaries, ing)
 		} else {
 			primaries = append(primaries, ing)
