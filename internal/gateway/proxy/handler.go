@@ -74,11 +74,12 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.p.reply(rec, x, a.DirectResponse.Status, msg)
 		return
 	}
-	b := st.actions[a].pick()
-	if b == nil {
+	i := st.actions[a].pick()
+	if i < 0 {
 		h.p.reply(rec, x, http.StatusInternalServerError, ir.NoBackendReason)
 		return
 	}
+	b := a.Backends[i]
 	x.backend = b
 	if b.Invalid {
 		h.p.reply(rec, x, http.StatusInternalServerError, fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason))

@@ -83,7 +83,8 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	p.publishMu.Lock()
 	defer p.publishMu.Unlock()
 	p.gen++
-	s := newState(t, p.gen, p.pool)
+	// The previous state hands its balancing over: a swap must not reset it.
+	s := newState(t, p.gen, p.pool, p.state.Load())
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())
 	p.metrics.generation.Set(float64(p.gen))
