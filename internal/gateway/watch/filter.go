@@ -18,7 +18,8 @@ import (
 // Ingress load balancers), managedFields and resourceVersion bumps, and
 // informer resyncs that deliver the same object again.
 //
-// Generation, labels and annotations count for every kind: the translator
+// Generation, labels and annotations count for every kind (EndpointSlices:
+// labels only): the translator
 // reports observedGeneration and reads labels and annotations (Namespace
 // labels for allowedRoutes, Ingress canary and class annotations, the
 // EndpointSlice service label). Beyond them each kind compares the content
@@ -41,8 +42,10 @@ func relevantUpdate(oldObj, newObj any) bool {
 		return !ok || metaChanged(&o.ObjectMeta, &n.ObjectMeta) || o.Type != n.Type ||
 			!equality.Semantic.DeepEqual(o.Data, n.Data) || !equality.Semantic.DeepEqual(o.StringData, n.StringData)
 	case *discoveryv1.EndpointSlice:
+		// Labels only: the slice controller's trigger-time annotation is
+		// of no use to the gateway.
 		n, ok := newObj.(*discoveryv1.EndpointSlice)
-		return !ok || metaChanged(&o.ObjectMeta, &n.ObjectMeta) || o.AddressType != n.AddressType ||
+		return !ok || !equality.Semantic.DeepEqual(o.Labels, n.Labels) || o.AddressType != n.AddressType ||
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports)
 	case *networkingv1.Ingress:
 		// Not status: the gateway writes the load balancer addresses.

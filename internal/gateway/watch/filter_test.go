@@ -65,6 +65,9 @@ func TestRelevantUpdate(t *testing.T) {
 			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
 		}), true},
 		{"EndpointSlice resourceVersion only", slice, bumped(slice, nil), false},
+		{"EndpointSlice trigger time only", slice, bumped(slice, func(s *discoveryv1.EndpointSlice) {
+			s.Annotations = map[string]string{"endpoints.kubernetes.io/last-change-trigger-time": "2026-12-02T05:00:00Z"}
+		}), false},
 		{"EndpointSlice endpoint not ready", slice, bumped(slice, func(s *discoveryv1.EndpointSlice) {
 			s.Endpoints[0].Conditions.Ready = ptr.To(false)
 		}), true},
