@@ -19,12 +19,12 @@ import (
 // informer resyncs that deliver the same object again.
 //
 // Generation, labels and annotations count for every kind (EndpointSlices:
-// labels only): the translator
-// reports observedGeneration and reads labels and annotations (Namespace
-// labels for allowedRoutes, Ingress canary and class annotations, the
-// EndpointSlice service label). Beyond them each kind compares the content
-// the gateway reads, spec rather than trusting the generation alone, and
-// status only where the gateway reads it. Unknown kinds always count.
+// labels only): the translator reports observedGeneration and reads labels
+// and annotations (Namespace labels for allowedRoutes, Ingress canary and
+// class annotations, the EndpointSlice service label). Beyond them each
+// kind compares the content the gateway reads, spec rather than trusting
+// the generation alone, and status only where the gateway reads it.
+// Unknown kinds always count.
 func relevantUpdate(oldObj, newObj any) bool {
 	switch o := oldObj.(type) {
 	case *corev1.Namespace:
