@@ -42,21 +42,26 @@ func (p *Proxy) pickEndpoint(b *ir.Backend, bs *backendState, avoid string) (str
 		return "", false
 	}
 	turn := bs.rr.turn()
-	var buf [16]string // no allocation for typical backends
+	var buf [16]int // no allocation for typical backends
 	for _, pass := range endpointPasses {
+		// Addresses are only formatted when something is to be avoided:
+		// the common request formats one, the chosen endpoint's.
+		checkAddr := avoid != "" || (pass.skipEjected && p.ejector.active())
 		eligible := buf[:0]
-		for _, e := range b.Endpoints {
+		for i, e := range b.Endpoints {
 			if !pass.ok(e) {
 				continue
 			}
-			addr := endpointAddr(e)
-			if addr == avoid || (pass.skipEjected && p.ejector.ejected(addr)) {
-				continue
+			if checkAddr {
+				addr := endpointAddr(e)
+				if addr == avoid || (pass.skipEjected && p.ejector.ejected(addr)) {
+					continue
+				}
 			}
-			eligible = append(eligible, addr)
+			eligible = append(eligible, i)
 		}
 		if len(eligible) > 0 {
-			return eligible[turn%uint64(len(eligible))], true
+			return endpointAddr(b.Endpoints[eligible[turn%uint64(len(eligible))]]), true
 		}
 	}
 	return "", false
