@@ -34,10 +34,11 @@ func TestWeightedSplit(t *testing.T) {
 }
 
 func TestWRRIsSmooth(t *testing.T) {
-	w := newWRR([]*ir.Backend{{Name: "a", Weight: 5}, {Name: "b", Weight: 1}, {Name: "c", Weight: 1}})
+	bs := []*ir.Backend{{Name: "a", Weight: 5}, {Name: "b", Weight: 1}, {Name: "c", Weight: 1}}
+	w := newWRR(bs)
 	var seq strings.Builder
 	for range 7 {
-		seq.WriteString(w.pick().Name)
+		seq.WriteString(bs[w.pick()].Name)
 	}
 	// nginx's documented sequence for weights 5,1,1.
 	if seq.String() != "aabacaa" {

@@ -4,8 +4,11 @@
 //
 // Everything a table swap must not reset lives here, outside the table:
 // pooled transports keyed by backend and protocol, passive endpoint
-// ejection, and metrics. Per-table state (weighted round-robin counters) is
-// built when a table is published and travels with it in one State value,
-// so a request does one atomic load and finishes on the table it started
-// with.
+// ejection, metrics, and the balancing state (weighted round-robin
+// counters keyed by route rule and backends, endpoint rotation keyed by
+// backend). Publish indexes the balancing state by the new table's
+// pointers in one State value, handing each counter over from the previous
+// State while its identity is unchanged, so a request does one atomic load
+// and finishes on the table it started with, and a busy cluster's stream
+// of publishes does not skew the split.
 package proxy

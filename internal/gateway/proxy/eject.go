@@ -37,6 +37,14 @@ func (e *ejector) ejected(addr string) bool {
 	return ok && e.now().Before(en.until)
 }
 
+// active reports whether any endpoint is remembered, ejected or recently
+// so; when none is, callers need not look addresses up.
+func (e *ejector) active() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.entries) > 0
+}
+
 // fail records a connect failure and returns how long addr is ejected.
 func (e *ejector) fail(addr string) time.Duration {
 	e.mu.Lock()

@@ -32,25 +32,36 @@ func hasEndpoints(b *ir.Backend) bool {
 	return false
 }
 
-// pickEndpoint chooses the next endpoint of b round-robin, skipping
-// addresses in avoid (already tried by this request).
+// pickEndpoint chooses the next endpoint of b round-robin among the
+// endpoints of the best pass that has any, skipping addresses in avoid
+// (already tried by this request). The rotation counts eligible endpoints
+// only: stepping over the whole list and skipping ineligible ones would give
+// the endpoint after a not-ready one that one's turns as well.
 func (p *Proxy) pickEndpoint(b *ir.Backend, bs *backendState, avoid string) (string, bool) {
-	n := uint64(len(b.Endpoints))
-	if n == 0 {
+	if len(b.Endpoints) == 0 {
 		return "", false
 	}
-	start := bs.next.Add(1)
+	turn := bs.rr.turn()
+	var buf [16]int // no allocation for typical backends
 	for _, pass := range endpointPasses {
-		for i := range n {
-			e := b.Endpoints[(start+i)%n]
+		// Addresses are only formatted when something is to be avoided:
+		// the common request formats one, the chosen endpoint's.
+		checkAddr := avoid != "" || (pass.skipEjected && p.ejector.active())
+		eligible := buf[:0]
+		for i, e := range b.Endpoints {
 			if !pass.ok(e) {
 				continue
 			}
-			addr := endpointAddr(e)
-			if addr == avoid || (pass.skipEjected && p.ejector.ejected(addr)) {
-				continue
+			if checkAddr {
+				addr := endpointAddr(e)
+				if addr == avoid || (pass.skipEjected && p.ejector.ejected(addr)) {
+					continue
+				}
 			}
-			return addr, true
+			eligible = append(eligible, i)
+		}
+		if len(eligible) > 0 {
+			return endpointAddr(b.Endpoints[eligible[turn%uint64(len(eligible))]]), true
 		}
 	}
 	return "", false

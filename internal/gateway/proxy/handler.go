@@ -72,16 +72,17 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		applyHeaders(rec.Header(), a.ResponseHeaders)
 		msg := a.DirectResponse.Reason
 		if msg == "" {
-			msg = "route has no usable backend"
+			msg = ir.NoBackendReason
 		}
 		h.p.reply(rec, x, a.DirectResponse.Status, msg)
 		return
 	}
-	b := st.actions[a].pick()
-	if b == nil {
-		h.p.reply(rec, x, http.StatusInternalServerError, "route has no backend with a positive weight")
+	i := st.actions[a].pick()
+	if i < 0 {
+		h.p.reply(rec, x, http.StatusInternalServerError, ir.NoBackendReason)
 		return
 	}
+	b := a.Backends[i]
 	x.backend = b
 	if b.Invalid {
 		h.p.reply(rec, x, http.StatusInternalServerError, fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason))

@@ -66,13 +66,7 @@ func svc(name string, weight int32, eps ...ir.Endpoint) *ir.Backend {
 	return &ir.Backend{Namespace: "ns", Name: name, Port: 80, Weight: weight, Endpoints: eps}
 }
 
-func forward(bs ...*ir.Backend) *ir.Action {
-	a := &ir.Action{Backends: bs}
-	for _, b := range bs {
-		a.TotalWeight += int64(b.Weight)
-	}
-	return a
-}
+func forward(bs ...*ir.Backend) *ir.Action { return ir.NewAction(nil, bs...) }
 
 func prefixRoute(t testing.TB, name, prefix string, a *ir.Action) *ir.Route {
 	t.Helper()

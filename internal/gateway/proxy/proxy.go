@@ -83,7 +83,8 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	p.publishMu.Lock()
 	defer p.publishMu.Unlock()
 	p.gen++
-	s := newState(t, p.gen, p.pool)
+	// The previous state hands its balancing over: a swap must not reset it.
+	s := newState(t, p.gen, p.pool, p.state.Load())
 	p.metrics.retain(s.metrics) // before serving: deletes series of routes and backends s dropped
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())

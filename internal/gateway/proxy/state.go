@@ -2,15 +2,15 @@ package proxy
 
 import (
 	"net/http"
-	"sync"
-	"sync/atomic"
+	"strconv"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
 // State is one published table with the balancing state that belongs to it.
 // It is immutable apart from the counters inside, which are safe for
-// concurrent use.
+// concurrent use and shared with the states before and after it when the
+// identity of what they balance did not change (see balance.go).
 type State struct {
 	Table      *ir.Table
 	Generation int64
@@ -18,19 +18,33 @@ type State struct {
 	actions  map[*ir.Action]*wrr
 	backends map[*ir.Backend]*backendState
 	metrics  map[*ir.Route]*routeMetrics
+
+	// wrrs and rotations index the balancing state by identity, for the
+	// next state to take over.
+	wrrs      map[string]*wrr
+	rotations map[string]*rotation
 }
 
 // backendState is what a request needs to reach one backend of this table.
 type backendState struct {
 	key       string
 	transport http.RoundTripper
-	next      atomic.Uint64 // round-robin position over the endpoints
+	rr        *rotation
 }
 
 // newState indexes every action and backend of t. Transports come from the
-// long-lived pool, so connections survive the swap.
-func newState(t *ir.Table, gen int64, pool *transportPool) *State {
+// long-lived pool, so connections survive the swap; weighted picks and
+// endpoint rotation continue from prev (nil: none) for every action and
+// backend whose identity is unchanged.
+func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 	s := &State{Table: t, Generation: gen, actions: map[*ir.Action]*wrr{}, backends: map[*ir.Backend]*backendState{}, metrics: indexRouteMetrics(t)}
+	s.wrrs, s.rotations = map[string]*wrr{}, map[string]*rotation{}
+	var prevWRRs map[string]*wrr
+	var prevRotations map[string]*rotation
+	if prev != nil {
+		prevWRRs, prevRotations = prev.wrrs, prev.rotations
+	}
+	seen := map[string]int{} // action identities so far, for the ordinal
 	for _, l := range t.Listeners {
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
@@ -38,13 +52,28 @@ func newState(t *ir.Table, gen int64, pool *transportPool) *State {
 				if a == nil || s.actions[a] != nil {
 					continue
 				}
-				s.actions[a] = newWRR(a.Backends)
+				base := actionIdentity(r, a)
+				id := base + "#" + strconv.Itoa(seen[base])
+				seen[base]++
+				w := prevWRRs[id]
+				if w == nil {
+					w = newWRR(a.Backends)
+				}
+				s.actions[a], s.wrrs[id] = w, w
 				for _, b := range a.Backends {
 					if _, ok := s.backends[b]; ok || b.Invalid {
 						continue
 					}
 					key, tr := pool.get(b)
-					s.backends[b] = &backendState{key: key, transport: tr}
+					rr := s.rotations[key]
+					if rr == nil {
+						rr = prevRotations[key]
+					}
+					if rr == nil {
+						rr = &rotation{}
+					}
+					s.rotations[key] = rr
+					s.backends[b] = &backendState{key: key, transport: tr, rr: rr}
 				}
 			}
 		}
@@ -59,46 +88,4 @@ func (s *State) usedTransportKeys() map[string]bool {
 		keys[b.key] = true
 	}
 	return keys
-}
-
-// wrr is smooth weighted round robin (as in nginx): over any window of
-// TotalWeight picks each backend is chosen exactly Weight times, and picks
-// are spread out rather than bunched.
-type wrr struct {
-	mu       sync.Mutex
-	backends []*ir.Backend
-	current  []int64
-	total    int64
-}
-
-func newWRR(bs []*ir.Backend) *wrr {
-	w := &wrr{backends: bs, current: make([]int64, len(bs))}
-	for _, b := range bs {
-		w.total += int64(b.Weight)
-	}
-	return w
-}
-
-// pick returns the next backend, or nil when all weights are zero.
-func (w *wrr) pick() *ir.Backend {
-	if len(w.backends) == 1 {
-		if w.total > 0 {
-			return w.backends[0]
-		}
-		return nil
-	}
-	if w.total == 0 {
-		return nil
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	best := -1
-	for i, b := range w.backends {
-		w.current[i] += int64(b.Weight)
-		if best < 0 || w.current[i] > w.current[best] {
-			best = i
-		}
-	}
-	w.current[best] -= w.total
-	return w.backends[best]
 }

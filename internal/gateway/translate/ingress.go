@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
@@ -17,16 +18,8 @@ const (
 	// ingressListenerKey names the synthetic listener all Ingresses share.
 	ingressListenerKey = "Ingress"
 
-	annotationIngressClass   = "kubernetes.io/ingress.class"
-	annotationDefaultClass   = "ingressclass.kubernetes.io/is-default-class"
-	annotationCanary         = "nginx.ingress.kubernetes.io/canary"
-	annotationCanaryWeight   = "nginx.ingress.kubernetes.io/canary-weight"
-	annotationCanaryTotal    = "nginx.ingress.kubernetes.io/canary-weight-total"
-	annotationCanaryHeader   = "nginx.ingress.kubernetes.io/canary-by-header"
-	annotationCanaryHeaderV  = "nginx.ingress.kubernetes.io/canary-by-header-value"
-	canaryHeaderAlways       = "always"
-	canaryHeaderNever        = "never"
-	defaultCanaryWeightTotal = 100
+	annotationIngressClass = "kubernetes.io/ingress.class"
+	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
 )
 
 // processIngresses serves the Ingresses of our IngressClasses on the
@@ -40,7 +33,7 @@ func (t *translator) processIngresses() {
 	}
 	var primaries, canaries []*networkingv1.Ingress
 	for _, ing := range mine {
-		if ing.Annotations[annotationCanary] == "true" {
+		if ing.Annotations[contract.AnnotationCanary] == "true" {
 			canaries = append(canaries, ing)
 		} else {
 			primaries = append(primaries, ing)
@@ -230,14 +223,5 @@ func (t *translator) ingressBackend(ns string, ib networkingv1.IngressBackend) *
 	return out
 }
 
-func forward(backends ...*ir.Backend) *ir.Action {
-	a := &ir.Action{}
-	for _, b := range backends {
-		a.Backends = append(a.Backends, b)
-		a.TotalWeight += int64(b.Weight)
-	}
-	if a.TotalWeight == 0 {
-		a.DirectResponse = &ir.DirectResponse{Status: 500, Reason: "no backend with weight > 0"}
-	}
-	return a
-}
+// forward is an Ingress path's action: no filters, a weighted choice.
+func forward(backends ...*ir.Backend) *ir.Action { return ir.NewAction(nil, backends...) }

@@ -6,6 +6,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
@@ -42,17 +43,17 @@ func findCanary(canaries []*networkingv1.Ingress, host string, pm ir.PathMatch) 
 }
 
 func parseCanary(ing *networkingv1.Ingress, b networkingv1.IngressBackend) *canary {
-	c := &canary{ing: ing, backend: b, total: defaultCanaryWeightTotal}
+	c := &canary{ing: ing, backend: b, total: contract.WeightTotal}
 	a := ing.Annotations
-	if v, err := strconv.ParseInt(a[annotationCanaryTotal], 10, 32); err == nil && v > 0 {
+	if v, err := strconv.ParseInt(a[contract.AnnotationCanaryWeightTotal], 10, 32); err == nil && v > 0 {
 		c.total = int32(v)
 	}
-	if v, err := strconv.ParseInt(a[annotationCanaryWeight], 10, 32); err == nil {
+	if v, err := strconv.ParseInt(a[contract.AnnotationCanaryWeight], 10, 32); err == nil {
 		c.weight = min(max(int32(v), 0), c.total)
 		c.hasWeight = true
 	}
-	c.header = a[annotationCanaryHeader]
-	c.headerValue = a[annotationCanaryHeaderV]
+	c.header = a[contract.AnnotationCanaryByHeader]
+	c.headerValue = a[contract.AnnotationCanaryByHeaderValue]
 	return c
 }
 
@@ -77,13 +78,13 @@ func (t *translator) canaryEntries(host string, pm ir.PathMatch, src ir.Source, 
 	if c.header != "" {
 		if c.headerValue != "" {
 			if hm, err := ir.NewHeaderMatch(ir.ValueExact, c.header, c.headerValue); err == nil {
-				out = append(out, route(forward(canaryBackend(1)), hm))
+				out = append(out, route(forward(canaryBackend(contract.HeaderRuleWeight)), hm))
 			}
 		} else {
-			if hm, err := ir.NewHeaderMatch(ir.ValueExact, c.header, canaryHeaderAlways); err == nil {
-				out = append(out, route(forward(canaryBackend(1)), hm))
+			if hm, err := ir.NewHeaderMatch(ir.ValueExact, c.header, contract.CanaryByHeaderAlways); err == nil {
+				out = append(out, route(forward(canaryBackend(contract.HeaderRuleWeight)), hm))
 			}
-			if hm, err := ir.NewHeaderMatch(ir.ValueExact, c.header, canaryHeaderNever); err == nil {
+			if hm, err := ir.NewHeaderMatch(ir.ValueExact, c.header, contract.CanaryByHeaderNever); err == nil {
 				out = append(out, route(forward(primary), hm))
 			}
 		}

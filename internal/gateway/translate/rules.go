@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -101,6 +100,7 @@ func (t *translator) compileRule(cr *compiledRoute, idx int, rule *gwv1.HTTPRout
 			return drop(gwv1.RouteReasonUnsupportedValue, "backendRefs[%d]: filters on backendRefs are not supported", j)
 		}
 	}
+	backends := make([]*ir.Backend, 0, len(rule.BackendRefs))
 	for j, br := range rule.BackendRefs {
 		weight := int32(1)
 		if br.Weight != nil {
@@ -111,14 +111,9 @@ func (t *translator) compileRule(cr *compiledRoute, idx int, rule *gwv1.HTTPRout
 			bad.msg = fmt.Sprintf("rule %d backendRefs[%d]: %s", idx, j, bad.msg)
 			cr.badRefs = append(cr.badRefs, *bad)
 		}
-		action.Backends = append(action.Backends, b)
-		action.TotalWeight += int64(b.Weight)
+		backends = append(backends, b)
 	}
-	if action.Redirect == nil && action.TotalWeight == 0 {
-		// Gateway API: a rule whose backends cannot take traffic answers 500.
-		action.DirectResponse = &ir.DirectResponse{Status: http.StatusInternalServerError, Reason: "rule has no backend with weight > 0"}
-	}
-	out.action = action
+	out.action = ir.NewAction(action, backends...)
 	return out
 }
 

@@ -7,13 +7,17 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	"github.com/pylon-dev/pylon/internal/contract"
 )
 
+// The controller names live in the contract package: the manager writes
+// them into the classes and children it creates.
 const (
 	// ControllerName is the GatewayClass controllerName this data plane serves.
-	ControllerName gwv1.GatewayController = "pylon.dev/gateway"
+	ControllerName gwv1.GatewayController = contract.GatewayControllerName
 	// IngressControllerName is the IngressClass spec.controller this data plane serves.
-	IngressControllerName = "pylon.dev/ingress"
+	IngressControllerName = contract.IngressControllerName
 )
 
 // Snapshot is the whole world the translator sees. Slices may be in any

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -46,14 +47,19 @@ type Builder struct {
 
 	generations atomic.Int64
 	failures    atomic.Int64
-	gatewayAPI  atomic.Bool
-	deb         *debouncer
+	// published is the fingerprint of the live table; only rebuild writes
+	// it, and rebuilds never run concurrently.
+	published    [sha256.Size]byte
+	hasPublished bool
+	gatewayAPI   atomic.Bool
+	deb          *debouncer
 }
 
 // NeedLeaderElection is false: every replica serves traffic.
 func (b *Builder) NeedLeaderElection() bool { return false }
 
-// Generations is how many tables have been published.
+// Generations is how many tables have been published. A rebuild whose
+// table equals the live one publishes nothing and does not count.
 func (b *Builder) Generations() int64 { return b.generations.Load() }
 
 // Start registers event handlers, waits for the caches and rebuilds on
@@ -70,8 +76,12 @@ func (b *Builder) Start(ctx context.Context) error {
 	}
 	b.deb = newDebouncer(b.Debounce, b.MaxDelay)
 	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { b.deb.trigger() },
-		UpdateFunc: func(any, any) { b.deb.trigger() },
+		AddFunc: func(any) { b.deb.trigger() },
+		UpdateFunc: func(oldObj, newObj any) {
+			if relevantUpdate(oldObj, newObj) {
+				b.deb.trigger()
+			}
+		},
 		DeleteFunc: func(any) { b.deb.trigger() },
 	}
 	b.gatewayAPI.Store(b.GatewayAPI)
@@ -153,15 +163,34 @@ func (b *Builder) rebuild(ctx context.Context, first time.Time) {
 		b.Logger.Error("translator produced an invalid table; keeping the previous one", "error", err)
 		return
 	}
-	if b.Publish != nil {
-		b.Publish(table)
-	}
-	gen := b.generations.Add(1)
-	if b.Applied != nil {
-		b.Applied(time.Since(first))
+	// Status is reported either way: a route's observedGeneration
+	// advances even when its new generation compiles to the same table.
+	if b.publish(table) {
+		if b.Applied != nil {
+			b.Applied(time.Since(first))
+		}
+		b.Logger.Debug("routing table published", "generation", b.generations.Load(), "listeners", len(table.Listeners))
 	}
 	if b.Status != nil {
 		b.Status(status)
 	}
-	b.Logger.Debug("routing table published", "generation", gen, "listeners", len(table.Listeners))
+}
+
+// publish hands table to Publish unless it equals the live one: a new
+// table costs the proxy a swap and the server a listener reconcile, and
+// an equal one would change nothing. It reports whether it published.
+func (b *Builder) publish(table *ir.Table) bool {
+	fp, err := table.Fingerprint()
+	if err != nil {
+		// Cannot tell: publishing is always correct.
+		b.Logger.Error("fingerprinting the table failed; publishing it anyway", "error", err)
+	} else if b.hasPublished && fp == b.published {
+		return false
+	}
+	if b.Publish != nil {
+		b.Publish(table)
+	}
+	b.published, b.hasPublished = fp, err == nil
+	b.generations.Add(1)
+	return true
 }

@@ -5,6 +5,12 @@
 // bounds the cost under event storms and the maximum delay bounds how stale
 // the table can get while events keep arriving.
 //
+// Updates that change nothing the gateway reads (status writes, the
+// gateway's own among them; resourceVersion and managedFields bumps;
+// resyncs) are dropped before they trigger, and a rebuilt table equal to
+// the live one is not published, so the proxy's balancing and the
+// listeners only see real changes.
+//
 // Every replica runs a Builder; only the leader writes the status it
 // produces (package status).
 package watch
