@@ -44,8 +44,10 @@ func canaryApp(weight int32) *pylonv1alpha1.WebApp {
 }
 
 func exposure(app *pylonv1alpha1.WebApp, class *pylonv1alpha1.ExposureClass) resources.Exposure {
+	// The canary at its declared weight: the effective weight the
+	// reconciler decides once the canary has available Pods.
 	return resources.Exposure{Class: class, Hostname: host, IngressCanary: true,
-		APIs: resources.APIs{GatewayAPI: true}, TLS: resources.EffectiveTLS(app, class)}
+		APIs: resources.APIs{GatewayAPI: true}, TLS: resources.EffectiveTLS(app, class), Canary: resources.DeclaredCanary(app)}
 }
 
 // services are the app's Services from the builders, each with one ready
@@ -53,7 +55,7 @@ func exposure(app *pylonv1alpha1.WebApp, class *pylonv1alpha1.ExposureClass) res
 func services(app *pylonv1alpha1.WebApp) ([]*corev1.Service, []*discoveryv1.EndpointSlice) {
 	var svcs []*corev1.Service
 	var slices []*discoveryv1.EndpointSlice
-	for i, svc := range []*corev1.Service{resources.MakeService(app), resources.MakeCanaryService(app)} {
+	for i, svc := range []*corev1.Service{resources.MakeService(app), resources.MakeCanaryService(app, resources.DeclaredCanary(app))} {
 		if svc == nil {
 			continue
 		}
@@ -136,7 +138,7 @@ func TestBuildersThroughTheTranslator(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			app := canaryApp(weight)
-			if got := resources.MakeCanaryService(app).Name; got != canaryName {
+			if got := resources.MakeCanaryService(app, resources.DeclaredCanary(app)).Name; got != canaryName {
 				t.Fatalf("canary Service is %q, want %q", got, canaryName)
 			}
 			table, _ := translate.Translate(build(t, app))
