@@ -98,10 +98,10 @@ func propagation(port, upstream int32, routes, changes int, cpuPath string) erro
 	b := &watch.Builder{
 		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: true,
 		Addresses: watch.Addresses{Static: []string{"127.0.0.1"}},
-		Publish: func(t *ir.Table) {
+		Publish: func(t *ir.Table) error {
 			p.Publish(t)
-			_ = srv.Reconcile(t)
 			gens.Add(1)
+			return srv.Reconcile(t)
 		},
 		Applied: func(d time.Duration) {
 			applyMu.Lock()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -131,11 +132,12 @@ func run(c runConfig) error {
 	builder := &watch.Builder{
 		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI,
 		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService), Pool: c.pool},
-		Publish: func(t *ir.Table) {
+		Publish: func(t *ir.Table) error {
 			p.Publish(t)
 			if err := srv.Reconcile(t); err != nil {
-				c.logger.Error("some listeners could not be opened", "error", err)
+				return fmt.Errorf("some listeners could not be opened: %w", err)
 			}
+			return nil
 		},
 		Status:       writer.Update,
 		Detect:       func() bool { return watch.GatewayAPIServed(mgr.GetRESTMapper()) },

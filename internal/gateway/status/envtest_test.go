@@ -50,7 +50,7 @@ func TestStatusFromRealObjects(t *testing.T) {
 	builder := &watch.Builder{
 		Cache: c, Reader: c, GatewayAPI: true,
 		Addresses: watch.Addresses{Static: []string{"10.250.0.1"}},
-		Publish:   func(tb *ir.Table) { px.Publish(tb) },
+		Publish:   func(tb *ir.Table) error { px.Publish(tb); return nil },
 		Status:    writer.Update, Debounce: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond,
 	}
 	go func() { _ = c.Start(ctx) }()

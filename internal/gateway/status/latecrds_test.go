@@ -48,7 +48,7 @@ func TestGatewayAPIInstalledAfterStart(t *testing.T) {
 	builder := &watch.Builder{
 		Cache: c, Reader: c,
 		Addresses: watch.Addresses{Static: []string{"10.250.0.1"}},
-		Publish:   func(tb *ir.Table) { px.Publish(tb) },
+		Publish:   func(tb *ir.Table) error { px.Publish(tb); return nil },
 		Status:    writer.Update, Debounce: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond,
 		Detect:       func() bool { return watch.GatewayAPIServed(mapper) },
 		DetectEvery:  200 * time.Millisecond,

@@ -37,8 +37,11 @@ type Builder struct {
 
 	// Publish receives each valid table (proxy swap, then listener
 	// reconcile); Status receives the matching status. Either may be nil.
-	Publish func(*ir.Table)
-	Status  func(translate.StatusUpdates)
+	Publish func(*ir.Table) error
+	// PublishRetry is how soon a table Publish could not apply in full
+	// (an error) is handed over again; zero means 5 s.
+	PublishRetry time.Duration
+	Status       func(translate.StatusUpdates)
 	// Applied observes the time from the first event to publication.
 	Applied func(time.Duration)
 
@@ -187,10 +190,21 @@ func (b *Builder) publish(table *ir.Table) bool {
 	} else if b.hasPublished && fp == b.published {
 		return false
 	}
-	if b.Publish != nil {
-		b.Publish(table)
-	}
 	b.published, b.hasPublished = fp, err == nil
+	if b.Publish != nil {
+		if perr := b.Publish(table); perr != nil {
+			// Served only in part (a listener could not be opened): the
+			// same table is handed over again until it takes, not only
+			// when the next change arrives.
+			b.hasPublished = false
+			retry := b.PublishRetry
+			if retry == 0 {
+				retry = 5 * time.Second
+			}
+			b.Logger.Error("the table was not applied in full; retrying", "error", perr, "in", retry)
+			time.AfterFunc(retry, b.deb.trigger)
+		}
+	}
 	b.generations.Add(1)
 	return true
 }

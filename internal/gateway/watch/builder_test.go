@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -46,7 +47,7 @@ func TestRebuildPublishesOnlyChangedTables(t *testing.T) {
 	statuses := 0
 	b := &Builder{
 		Reader:  c,
-		Publish: func(t *ir.Table) { published = append(published, t) },
+		Publish: func(t *ir.Table) error { published = append(published, t); return nil },
 		Status:  func(translate.StatusUpdates) { statuses++ },
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		deb:     newDebouncer(time.Second, time.Second),
@@ -84,5 +85,40 @@ func TestRebuildPublishesOnlyChangedTables(t *testing.T) {
 	eps := published[1].Listeners[0].VirtualHosts[0].Routes[0].Action.Backends[0].Endpoints
 	if len(eps) != 1 || eps[0].Ready {
 		t.Fatalf("published endpoints %+v, want the one endpoint not ready", eps)
+	}
+}
+
+// A table Publish could not apply in full (a listener did not open) is
+// handed over again, by itself and although it is equal to the last one.
+func TestRebuildRetriesAFailedPublish(t *testing.T) {
+	ctx := context.Background()
+	c := fake.NewClientBuilder().WithScheme(clientgoscheme.Scheme).WithObjects(ingressWorld()...).Build()
+	calls := 0
+	b := &Builder{
+		Reader: c,
+		Publish: func(*ir.Table) error {
+			calls++
+			if calls == 1 {
+				return errors.New("listen tcp :80: address already in use")
+			}
+			return nil
+		},
+		PublishRetry: 10 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		deb:          newDebouncer(time.Second, time.Second),
+	}
+	b.rebuild(ctx, time.Now())
+	select {
+	case <-b.deb.kick:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no retry was scheduled after a failed publish")
+	}
+	b.rebuild(ctx, time.Now())
+	if calls != 2 {
+		t.Fatalf("Publish called %d times, want 2: the equal table must be handed over again", calls)
+	}
+	b.rebuild(ctx, time.Now())
+	if calls != 2 {
+		t.Fatalf("Publish called %d times after it succeeded, want still 2", calls)
 	}
 }
