@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,4 +78,82 @@ func expectShare(t *testing.T, url string, weight int) {
 	t.Logf("weight %d: canary %.1f%% of 1000 requests (%d stable) in %s", weight, share, counts[stableImage], time.Since(start).Round(time.Millisecond))
 	g.Expect(counts[stableImage] + counts[canaryImage]).To(Equal(1000))
 	g.Expect(share).To(BeNumerically("~", float64(weight), 5))
+}
+
+// churn creates, annotates and deletes Services and Secrets in a namespace
+// of its own until stopped: the unrelated activity of a busy cluster, which
+// must not move a canary's share or the spread over endpoints.
+func churn(t *testing.T) (stop func() int) {
+	ns := newNamespace(t, "churn")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for i := 0; i < 5000 && ctx.Err() == nil; i++ {
+			name := fmt.Sprintf("noise-%d", i%20)
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
+			sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: map[string]string{"k": strconv.Itoa(i)}}
+			switch i / 20 % 3 {
+			case 0:
+				_ = env.Client.Create(ctx, svc)
+				_ = env.Client.Create(ctx, sec)
+			case 1:
+				_ = env.Client.Get(ctx, client.ObjectKeyFromObject(svc), svc)
+				svc.Annotations = map[string]string{"churn": strconv.Itoa(i)}
+				_ = env.Client.Update(ctx, svc)
+				_ = env.Client.Update(ctx, sec)
+			case 2:
+				_ = env.Client.Delete(ctx, svc)
+				_ = env.Client.Delete(ctx, sec)
+			}
+			n += 2
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return func() int { cancel(); return <-done }
+}
+
+// On a busy cluster the declared share is what is served: a 10% canary gets
+// 10% ± 1 point of 2,000 requests while unrelated Services and Secrets churn,
+// and the stable Pods share the rest evenly (max/min ≤ 1.2).
+func TestCanarySplitUnderChurn(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t, "busy")
+	const host = "busy.e2e.test"
+	app, url := servingApp(t, ns, "shop", host, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Replicas = ptr.To[int32](3)
+		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 10}
+	})
+	waitCondition(t, app, "CanaryAvailable", metav1.ConditionTrue, "")
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	g.Eventually(func(g Gomega) { g.Expect(getApp(g, app).Status.Canary.Weight).To(BeEquivalentTo(10)) }).WithTimeout(readyTimeout).Should(Succeed())
+	expectShare(t, url, 10) // the split is in place before the churn starts
+
+	stop := churn(t)
+	c := gatewayClient()
+	images, pods := map[string]int{}, map[string]int{}
+	const n = 2000
+	for range n {
+		r, err := do(c, http.MethodGet, url, nil)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(r.Status).To(Equal(http.StatusOK))
+		images[r.Echo.Image]++
+		if r.Echo.Image == stableImage {
+			pods[r.Echo.Pod]++
+		}
+		time.Sleep(2 * time.Millisecond) // spread over the churn
+	}
+	writes := stop()
+	share := float64(images[canaryImage]) * 100 / n
+	lo, hi := n, 0
+	for _, k := range pods {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	t.Logf("under churn (%d writes): canary %.1f%% of %d requests; stable Pods %v", writes, share, n, pods)
+	g.Expect(writes).To(BeNumerically(">", 100), "the churn did happen")
+	g.Expect(share).To(BeNumerically("~", 10, 1))
+	g.Expect(pods).To(HaveLen(3))
+	g.Expect(float64(hi) / float64(lo)).To(BeNumerically("<=", 1.2))
 }
