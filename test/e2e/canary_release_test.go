@@ -178,7 +178,7 @@ func TestCanaryStartedUnderLoadFailsNothing(t *testing.T) {
 	o := getApp(g, app).Status.Canary.Observed
 	t.Logf("under load: stable %d (%d failed), canary %d (%d failed), %d transport errors; status.canary.observed: canary %s%% of %d+%d requests, success %s%%",
 		sn, sf, cn, cf, transport, o.Canary.Share, o.Canary.Requests, o.Stable.Requests, o.Canary.SuccessRate)
-	g.Expect(sf + cf + transport).To(BeZero(), "failures: %v", failures)
+	g.Expect(sf+cf+transport).To(BeZero(), "failures: %v", failures)
 }
 
 // A canary that fails 30% of its requests is rolled back automatically
@@ -258,7 +258,7 @@ func TestCanaryAnalysisWalksEveryStepEndToEnd(t *testing.T) {
 	g.Expect(seen).To(HaveKeyWithValue(int32(2), int32(20)))
 	_, sf := total(answers[stableImage])
 	_, cf := total(answers[canaryImage])
-	g.Expect(sf + cf + transport).To(BeZero(), "failures: %v", failures)
+	g.Expect(sf+cf+transport).To(BeZero(), "failures: %v", failures)
 	got := getApp(g, app)
 	g.Expect(got.Status.Canary.Weight).To(BeEquivalentTo(40))
 	expectShare(t, url, 40)
@@ -287,7 +287,7 @@ func TestCanaryPromotionFailsNothing(t *testing.T) {
 	t.Logf("promotion took %s under load; answers %v, %d transport errors", time.Since(start).Round(time.Millisecond), answers, transport)
 	_, sf := total(answers[stableImage])
 	_, cf := total(answers[canaryImage])
-	g.Expect(sf + cf + transport).To(BeZero(), "failures: %v", failures)
+	g.Expect(sf+cf+transport).To(BeZero(), "failures: %v", failures)
 	g.Expect(answers).To(HaveKey(canaryImage))
 	g.Expect(getApp(g, app).Status.Canary).To(BeNil())
 	counts := split(g, url, 100, nil)
