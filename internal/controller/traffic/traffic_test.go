@@ -171,12 +171,12 @@ func TestPrometheusSource(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query().Get("query")
 		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case q == `sum by (backend, code) (pylon_gateway_backend_requests_total{backend_namespace="shop",namespace="shop"})`:
+		switch q {
+		case `sum by (backend, code) (pylon_gateway_backend_requests_total{backend_namespace="shop",namespace="shop"})`:
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[
 				{"metric":{"backend":"web","code":"2xx"},"value":[1,"95"]},
 				{"metric":{"backend":"web","code":"5xx"},"value":[1,"5"]}]}}`))
-		case q == `sum by (backend, le) (pylon_gateway_backend_request_duration_seconds_bucket{backend_namespace="shop",namespace="shop"})`:
+		case `sum by (backend, le) (pylon_gateway_backend_request_duration_seconds_bucket{backend_namespace="shop",namespace="shop"})`:
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[
 				{"metric":{"backend":"web","le":"0.1"},"value":[1,"100"]},
 				{"metric":{"backend":"web","le":"+Inf"},"value":[1,"100"]}]}}`))

@@ -43,7 +43,7 @@ func (r *Reconciler) planCanary(ctx context.Context, app *pylonv1alpha1.WebApp, 
 	if f.canary, err = r.ownedDeployment(ctx, app, names.Canary(app)); err != nil {
 		return canaryDecision{}, err
 	}
-	src, problem := r.metricsSource(app, view)
+	src, problem := r.metricsSource(view)
 	keys := []string{app.Namespace + "/" + names.Service(app), app.Namespace + "/" + names.Canary(app)}
 	analysed := canaryWanted(app) && app.Spec.Canary.Analysis != nil
 	if analysed {
@@ -100,7 +100,7 @@ func (r *Reconciler) ownedDeployment(ctx context.Context, app *pylonv1alpha1.Web
 
 // metricsSource is where the traffic of the WebApp's class is read, or nil
 // and why there is none.
-func (r *Reconciler) metricsSource(app *pylonv1alpha1.WebApp, view exposureView) (traffic.Source, string) {
+func (r *Reconciler) metricsSource(view exposureView) (traffic.Source, string) {
 	class := view.exp.Class
 	if class == nil || view.exp.Hostname == "" {
 		return nil, "the WebApp is not routed through an ExposureClass"
