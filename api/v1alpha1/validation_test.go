@@ -71,7 +71,11 @@ hostname: shop.apps.example.com
 path: /shop/v1
 exposure: {class: public}
 tls: {mode: Auto, secretName: shop-tls, redirectHTTP: true, issuerRef: {name: letsencrypt}}
-canary: {image: registry.example.com/shop:1.5.0, weight: 10, headerMatch: {name: x-release-track, value: canary}}
+canary:
+  image: registry.example.com/shop:1.5.0
+  weight: 10
+  headerMatch: {name: x-release-track, value: canary}
+  analysis: {steps: [1, 5], stepDuration: 2m, minRequests: 100, maxErrorRateIncrease: 0, maxLatencyRatio: "1.25"}
 availability: {minAvailable: 1}
 readinessProbe: {path: /ready}
 `),
@@ -104,19 +108,22 @@ func TestDefaultsAreApplied(t *testing.T) {
 	obj := decode(t, webApp(`
 image: shop:1
 autoscaling: {maxReplicas: 3}
-canary: {image: shop:2}
+canary: {image: shop:2, analysis: {}}
 tls: {mode: Auto, issuerRef: {name: le}}
 `))
 	if err := k8s.Create(context.Background(), obj, client.DryRunAll); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]any{
-		"spec.port":                    int64(8080),
-		"spec.path":                    "/",
-		"spec.autoscaling.minReplicas": int64(1),
-		"spec.canary.weight":           int64(0),
-		"spec.tls.issuerRef.kind":      "ClusterIssuer",
-		"spec.tls.issuerRef.group":     "cert-manager.io",
+		"spec.port":                                 int64(8080),
+		"spec.path":                                 "/",
+		"spec.autoscaling.minReplicas":              int64(1),
+		"spec.canary.weight":                        int64(0),
+		"spec.canary.analysis.stepDuration":         "1m",
+		"spec.canary.analysis.minRequests":          int64(50),
+		"spec.canary.analysis.maxErrorRateIncrease": int64(1),
+		"spec.tls.issuerRef.kind":                   "ClusterIssuer",
+		"spec.tls.issuerRef.group":                  "cert-manager.io",
 	} {
 		got, found, err := unstructured.NestedFieldNoCopy(obj.Object, strings.Split(path, ".")...)
 		if err != nil || !found || got != want {
@@ -159,6 +166,18 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"canary weight below 0", webApp("image: shop:1\ncanary: {image: shop:2, weight: -5}"), []string{"spec.canary.weight", "0 to 100"}},
 		{"canary without an image", webApp("image: shop:1\ncanary: {weight: 10}"), []string{"spec.canary.image", "canary.image is required"}},
 		{"canary header with a space", webApp("image: shop:1\ncanary: {image: shop:2, headerMatch: {name: 'x release', value: a}}"), []string{"spec.canary.headerMatch.name", "must be an HTTP header name"}},
+		{"analysis step of 0", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {steps: [0, 25]}}"), []string{"spec.canary.analysis.steps", "percentages between 1 and 99"}},
+		{"analysis step of 100", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {steps: [5, 100]}}"), []string{"spec.canary.analysis.steps", "percentages between 1 and 99"}},
+		{"analysis step repeated", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {steps: [5, 5]}}"), []string{"spec.canary.analysis.steps", "must not repeat a weight"}},
+		{"analysis step too short", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {stepDuration: 1s}}"), []string{"spec.canary.analysis.stepDuration", "between 5s and 24h"}},
+		{"analysis step not a duration", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {stepDuration: soon}}"), []string{"spec.canary.analysis.stepDuration"}},
+		{"analysis without requests", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {minRequests: 0}}"), []string{"spec.canary.analysis.minRequests", "between 1 and 1000000"}},
+		{"analysis error increase above 100", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {maxErrorRateIncrease: 101}}"), []string{"spec.canary.analysis.maxErrorRateIncrease", "percentage points"}},
+		{"analysis latency ratio below 1", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {maxLatencyRatio: '0.5'}}"), []string{"spec.canary.analysis.maxLatencyRatio", "a decimal of at least 1"}},
+		{"analysis latency ratio not a number", webApp("image: shop:1\ncanary: {image: shop:2, weight: 50, analysis: {maxLatencyRatio: fast}}"), []string{"spec.canary.analysis.maxLatencyRatio", "a decimal of at least 1"}},
+		{"Prometheus metrics without a URL", exposureClass("c6", "type: ClusterLocal\nmetrics: {source: Prometheus}"), []string{"spec.metrics.prometheus", "needs metrics.prometheus.url"}},
+		{"Prometheus URL not http", exposureClass("c7", "type: ClusterLocal\nmetrics: {prometheus: {url: 'ftp://prom'}}"), []string{"spec.metrics.prometheus.url", "http:// or https://"}},
+		{"unknown metrics source", exposureClass("c8", "type: ClusterLocal\nmetrics: {source: Datadog}"), []string{"spec.metrics.source", `supported values: "PylonGateway", "Prometheus", "None"`}},
 		{"two disruption budgets", webApp("image: shop:1\navailability: {minAvailable: 1, maxUnavailable: 1}"), []string{"spec.availability.maxUnavailable", "not both"}},
 		{"probe path without a slash", webApp("image: shop:1\nreadinessProbe: {path: ready}"), []string{"spec.readinessProbe.path", "probe path must start with '/'"}},
 		{"WebApp name too long", strings.Replace(webApp("image: shop:1"), "name: shop", "name: "+strings.Repeat("s", 57), 1), []string{"at most 56 characters"}},
