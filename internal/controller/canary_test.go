@@ -136,6 +136,7 @@ func TestCanaryGetsNoShareUntilItHasAvailablePods(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{50, 50}))
 		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.Weight).To(BeEquivalentTo(50))
 		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonWeightDeclared))
 		g.Expect(app.Status.Canary.LastWeightChangeTime).NotTo(BeNil())
@@ -157,6 +158,7 @@ func TestCanaryGetsEverythingWhileStableHasNoPods(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{0, 100}))
 		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonStableNotAvailable))
 	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop")
@@ -183,6 +185,7 @@ func TestCanaryPromotionKeepsCapacity(t *testing.T) {
 		get(g, stable)
 		g.Expect(stable.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/shop:2.0.0"))
 		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonCanaryRetiring))
 	}, timeout, poll).Should(Succeed())
 	// The stable rollout has not been observed: the canary keeps its share.
@@ -270,6 +273,7 @@ func TestCanaryAnalysisRollsBack(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.Phase).To(Equal(pylonv1alpha1.CanaryRolledBack))
 	}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
 	g.Expect(app.Status.Canary.Weight).To(BeZero())
@@ -293,6 +297,7 @@ func TestCanaryAnalysisRollsBack(t *testing.T) {
 	update(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Image = "registry.example.com/shop:2.0.1" })
 	g.Eventually(func(g Gomega) {
 		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.Phase).To(Equal(pylonv1alpha1.CanaryProgressing))
 		g.Expect(app.Status.Canary.Step).To(BeEquivalentTo(1))
 	}, timeout, poll).Should(Succeed())
