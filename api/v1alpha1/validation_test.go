@@ -88,8 +88,9 @@ allowedNamespaces: {selector: {matchLabels: {pylon.dev/public: "true"}}}
 tls: {issuerRef: {kind: ClusterIssuer, name: letsencrypt}, defaultMode: Auto}
 dns: {mode: ExternalDNS, ttl: 300}
 `),
-		"Ingress class":      exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
-		"ClusterLocal class": exposureClass("internal", "type: ClusterLocal"),
+		"Ingress class": exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
+		"path with escapes that survive normalisation": webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
+		"ClusterLocal class":                           exposureClass("internal", "type: ClusterLocal"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			obj := decode(t, manifest)
@@ -147,6 +148,15 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"path without a leading slash", webApp("image: shop:1\npath: shop"), []string{"spec.path", "path must start with '/'"}},
 		{"path with a query", webApp("image: shop:1\npath: /shop?x=1"), []string{"spec.path", "no spaces, '?' or '#'"}},
 		{"path with a dot segment", webApp("image: shop:1\npath: /a/../b"), []string{"spec.path", "must not contain"}},
+		{"path with a bare '%'", webApp("image: shop:1\npath: /100%"), []string{"spec.path", "does not start a percent-escape of two hex digits"}},
+		{"path with a '%' and one hex digit", webApp("image: shop:1\npath: /a%4/b"), []string{"spec.path", "write a literal '%' as %25"}},
+		{"path with a '%' and no hex", webApp("image: shop:1\npath: /a%zz"), []string{"spec.path", "does not start a percent-escape"}},
+		{"path with an encoded slash", webApp("image: shop:1\npath: /a%2Fb"), []string{"spec.path", "must not contain an encoded '/' (%2F)"}},
+		{"path with a lower-case encoded slash", webApp("image: shop:1\npath: /a%2fb"), []string{"spec.path", "encoded '/'"}},
+		{"path with an encoded letter", webApp("image: shop:1\npath: /%41pi"), []string{"spec.path", "must not percent-encode a letter, digit"}},
+		{"path with an encoded dot segment", webApp("image: shop:1\npath: /a/%2E%2E/b"), []string{"spec.path", "'.'"}},
+		{"path with an encoded tilde", webApp("image: shop:1\npath: /%7Euser"), []string{"spec.path", "write the character itself"}},
+		{"path with lower-case hex digits", webApp("image: shop:1\npath: /caf%c3%a9"), []string{"spec.path", "upper-case hex digits (%C3, not %c3)"}},
 		{"negative replicas", webApp("image: shop:1\nreplicas: -1"), []string{"spec.replicas", "replicas must not be negative"}},
 		{"replicas and autoscaling", webApp("image: shop:1\nreplicas: 2\nautoscaling: {maxReplicas: 3}"), []string{"spec.replicas", "set either replicas (a fixed size) or autoscaling (a range), not both"}},
 		{"autoscaling minimum 0", webApp("image: shop:1\nautoscaling: {minReplicas: 0, maxReplicas: 3}"), []string{"spec.autoscaling.minReplicas", "must be at least 1"}},
