@@ -89,6 +89,13 @@ tls: {issuerRef: {kind: ClusterIssuer, name: letsencrypt}, defaultMode: Auto}
 dns: {mode: ExternalDNS, ttl: 300}
 `),
 		"Ingress class": exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
+		"class allowing more issuers": exposureClass("issuers", `
+type: Ingress
+ingressClassName: nginx
+tls:
+  issuerRef: {name: letsencrypt}
+  allowedIssuers: [{name: letsencrypt-staging}, {name: team-ca, kind: Issuer}, {name: pca, kind: ClusterIssuer, group: awspca.cert-manager.io}]
+`),
 		"path with escapes that survive normalisation": webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
 		"ClusterLocal class":                           exposureClass("internal", "type: ClusterLocal"),
 	} {
@@ -182,6 +189,10 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"DNS TTL of 0", exposureClass("c7", "type: ClusterLocal\ndns: {mode: ExternalDNS, ttl: 0}"), []string{"spec.dns.ttl", "between 1 second and 604800"}},
 		{"empty namespace restriction", exposureClass("c8", "type: ClusterLocal\nallowedNamespaces: {}"), []string{"spec.allowedNamespaces", "needs a selector or names"}},
 		{"unknown DNS mode", exposureClass("c9", "type: ClusterLocal\ndns: {mode: Route53}"), []string{"spec.dns.mode", "supported values"}},
+		{"allowed issuer of an unknown kind", exposureClass("c10", "type: ClusterLocal\ntls: {allowedIssuers: [{name: a, kind: Vault}]}"), []string{"spec.tls.allowedIssuers[0].kind", `supported values: "Issuer", "ClusterIssuer"`}},
+		{"allowed issuer without a name", exposureClass("c11", "type: ClusterLocal\ntls: {allowedIssuers: [{kind: Issuer}]}"), []string{"spec.tls.allowedIssuers[0].name", "Required value"}},
+		{"allowed issuer listed twice", exposureClass("c12", "type: ClusterLocal\ntls: {allowedIssuers: [{name: a}, {name: a, kind: ClusterIssuer}]}"), []string{"spec.tls.allowedIssuers", "must not list the same issuer (name, kind and group) twice"}},
+		{"too many allowed issuers", exposureClass("c13", "type: ClusterLocal\ntls: {allowedIssuers: ["+manyIssuers(17)+"]}"), []string{"spec.tls.allowedIssuers", "must have at most 16 items"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -200,6 +211,15 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyIssuers lists n distinct issuers in YAML flow style.
+func manyIssuers(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("{name: issuer-%d}", i)
+	}
+	return strings.Join(out, ", ")
 }
 
 func decode(t *testing.T, manifest string) *unstructured.Unstructured {
