@@ -54,6 +54,7 @@ type refusedAnnotation struct {
 
 const (
 	whyAccess  = "it decides who may reach the app"
+	whyLimit   = "it limits what clients may send"
 	whyRouting = "it changes where or how requests are routed"
 	whySnippet = "it injects nginx configuration"
 )
@@ -67,9 +68,9 @@ var refusedAnnotations = []refusedAnnotation{
 	{name: "allowlist-source-range", why: whyAccess},
 	{name: "denylist-source-range", why: whyAccess},
 	{name: "satisfy", why: whyAccess},
-	{name: "limit-", prefix: true, why: whyAccess},
-	{name: "global-rate-limit", prefix: true, why: whyAccess},
-	{name: "proxy-body-size", why: whyAccess},
+	{name: "limit-", prefix: true, why: whyLimit},
+	{name: "global-rate-limit", prefix: true, why: whyLimit},
+	{name: "proxy-body-size", why: whyLimit},
 	{name: "enable-cors", why: whyAccess},
 	{name: "cors-", prefix: true, why: whyAccess},
 	{name: "enable-modsecurity", why: whyAccess},

@@ -26,7 +26,7 @@ func TestIngressRefusal(t *testing.T) {
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": "ns/ca"}, want: []string{"annotation nginx.ingress.kubernetes.io/auth-tls-secret (it decides who may reach the app); remove it"}},
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8"}, want: []string{"whitelist-source-range (it decides who may reach the app)"}},
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/server-snippet": "deny all;"}, want: []string{"server-snippet (it injects nginx configuration)"}},
-		{annotations: map[string]string{"nginx.ingress.kubernetes.io/limit-rps": "5"}, want: []string{"limit-rps (it decides who may reach the app)"}},
+		{annotations: map[string]string{"nginx.ingress.kubernetes.io/limit-rps": "5"}, want: []string{"limit-rps (it limits what clients may send)"}},
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/permanent-redirect": "https://x"}, want: []string{"permanent-redirect (it changes where or how requests are routed)"}},
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/brand-new": "1"}, want: []string{"brand-new (the gateway does not know what it does)"}},
 		{annotations: map[string]string{"nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/app-root": "/x"},
