@@ -63,13 +63,12 @@ func (t *translator) processIngresses() {
 		p.addListener("", ingressListenerKey, nil)
 	}
 	tls := ingressTLSHosts(primaries)
-	toHTTPS := httpsRedirect(httpsAt.Port)
 	for _, ing := range primaries {
 		for _, e := range t.ingressRoutes(ing, canaries) {
 			for _, p := range ports {
 				r := *e.route
 				if p.listener.Protocol == ir.ProtocolHTTP && redirectsToHTTPS(ing, e.host, r.Path, tls) {
-					r.Action = toHTTPS
+					r.Action = httpsRedirect(httpsAt.Port)
 				}
 				p.addRoute("", ingressListenerKey, e.host, &r)
 			}
