@@ -90,6 +90,10 @@ const (
 	ReasonCanaryUnsupported = "CanaryUnsupported"
 	// ReasonNoIssuer: TLS mode Auto and neither the WebApp nor its class names an issuer.
 	ReasonNoIssuer = "NoIssuer"
+	// ReasonIssuerNotAllowed: the WebApp's spec.tls.issuerRef names an
+	// issuer its ExposureClass does not allow (spec.tls.issuerRef and
+	// spec.tls.allowedIssuers of the class).
+	ReasonIssuerNotAllowed = "IssuerNotAllowed"
 	// ReasonSecretNotFound, ReasonSecretInvalid, ReasonCertificateExpired,
 	// ReasonHostnameNotCovered: why a bring-your-own certificate is refused.
 	ReasonSecretNotFound       = "SecretNotFound"

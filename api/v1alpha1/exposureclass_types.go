@@ -161,8 +161,20 @@ type AllowedNamespaces struct {
 // ExposureClassTLS holds certificate defaults.
 type ExposureClassTLS struct {
 	// IssuerRef is the cert-manager issuer for WebApps in tls.mode Auto.
+	// It is always allowed.
 	// +optional
 	IssuerRef *IssuerReference `json:"issuerRef,omitempty"`
+
+	// AllowedIssuers are the issuers, besides issuerRef, that WebApps of
+	// this class may name in spec.tls.issuerRef. An entry of kind Issuer
+	// means the Issuer of that name in the WebApp's own namespace. Omitted:
+	// only issuerRef. A WebApp naming any other issuer gets no Certificate
+	// and CertificateReady=False with reason IssuerNotAllowed.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(i, self.exists_one(j, j.name == i.name && (has(j.kind) ? j.kind : 'ClusterIssuer') == (has(i.kind) ? i.kind : 'ClusterIssuer') && (has(j.group) ? j.group : 'cert-manager.io') == (has(i.group) ? i.group : 'cert-manager.io')))",message="allowedIssuers must not list the same issuer (name, kind and group) twice"
+	// +listType=atomic
+	// +optional
+	AllowedIssuers []IssuerReference `json:"allowedIssuers,omitempty"`
 
 	// DefaultMode is the TLS mode of WebApps that do not set tls.mode.
 	// +kubebuilder:default=Disabled

@@ -92,8 +92,16 @@ allowedNamespaces: {selector: {matchLabels: {pylon.dev/public: "true"}}}
 tls: {issuerRef: {kind: ClusterIssuer, name: letsencrypt}, defaultMode: Auto}
 dns: {mode: ExternalDNS, ttl: 300}
 `),
-		"Ingress class":      exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
-		"ClusterLocal class": exposureClass("internal", "type: ClusterLocal"),
+		"Ingress class": exposureClass("nginx", "type: Ingress\ningressClassName: nginx"),
+		"class allowing more issuers": exposureClass("issuers", `
+type: Ingress
+ingressClassName: nginx
+tls:
+  issuerRef: {name: letsencrypt}
+  allowedIssuers: [{name: letsencrypt-staging}, {name: team-ca, kind: Issuer}, {name: pca, kind: ClusterIssuer, group: awspca.cert-manager.io}]
+`),
+		"path with escapes that survive normalisation": webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
+		"ClusterLocal class":                           exposureClass("internal", "type: ClusterLocal"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			obj := decode(t, manifest)
@@ -154,6 +162,15 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"path without a leading slash", webApp("image: shop:1\npath: shop"), []string{"spec.path", "path must start with '/'"}},
 		{"path with a query", webApp("image: shop:1\npath: /shop?x=1"), []string{"spec.path", "no spaces, '?' or '#'"}},
 		{"path with a dot segment", webApp("image: shop:1\npath: /a/../b"), []string{"spec.path", "must not contain"}},
+		{"path with a bare '%'", webApp("image: shop:1\npath: /100%"), []string{"spec.path", "does not start a percent-escape of two hex digits"}},
+		{"path with a '%' and one hex digit", webApp("image: shop:1\npath: /a%4/b"), []string{"spec.path", "write a literal '%' as %25"}},
+		{"path with a '%' and no hex", webApp("image: shop:1\npath: /a%zz"), []string{"spec.path", "does not start a percent-escape"}},
+		{"path with an encoded slash", webApp("image: shop:1\npath: /a%2Fb"), []string{"spec.path", "must not contain an encoded '/' (%2F)"}},
+		{"path with a lower-case encoded slash", webApp("image: shop:1\npath: /a%2fb"), []string{"spec.path", "encoded '/'"}},
+		{"path with an encoded letter", webApp("image: shop:1\npath: /%41pi"), []string{"spec.path", "must not percent-encode a letter, digit"}},
+		{"path with an encoded dot segment", webApp("image: shop:1\npath: /a/%2E%2E/b"), []string{"spec.path", "'.'"}},
+		{"path with an encoded tilde", webApp("image: shop:1\npath: /%7Euser"), []string{"spec.path", "write the character itself"}},
+		{"path with lower-case hex digits", webApp("image: shop:1\npath: /caf%c3%a9"), []string{"spec.path", "upper-case hex digits (%C3, not %c3)"}},
 		{"negative replicas", webApp("image: shop:1\nreplicas: -1"), []string{"spec.replicas", "replicas must not be negative"}},
 		{"replicas and autoscaling", webApp("image: shop:1\nreplicas: 2\nautoscaling: {maxReplicas: 3}"), []string{"spec.replicas", "set either replicas (a fixed size) or autoscaling (a range), not both"}},
 		{"autoscaling minimum 0", webApp("image: shop:1\nautoscaling: {minReplicas: 0, maxReplicas: 3}"), []string{"spec.autoscaling.minReplicas", "must be at least 1"}},
@@ -191,6 +208,10 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"DNS TTL of 0", exposureClass("c7", "type: ClusterLocal\ndns: {mode: ExternalDNS, ttl: 0}"), []string{"spec.dns.ttl", "between 1 second and 604800"}},
 		{"empty namespace restriction", exposureClass("c8", "type: ClusterLocal\nallowedNamespaces: {}"), []string{"spec.allowedNamespaces", "needs a selector or names"}},
 		{"unknown DNS mode", exposureClass("c9", "type: ClusterLocal\ndns: {mode: Route53}"), []string{"spec.dns.mode", "supported values"}},
+		{"allowed issuer of an unknown kind", exposureClass("c10", "type: ClusterLocal\ntls: {allowedIssuers: [{name: a, kind: Vault}]}"), []string{"spec.tls.allowedIssuers[0].kind", `supported values: "Issuer", "ClusterIssuer"`}},
+		{"allowed issuer without a name", exposureClass("c11", "type: ClusterLocal\ntls: {allowedIssuers: [{kind: Issuer}]}"), []string{"spec.tls.allowedIssuers[0].name", "Required value"}},
+		{"allowed issuer listed twice", exposureClass("c12", "type: ClusterLocal\ntls: {allowedIssuers: [{name: a}, {name: a, kind: ClusterIssuer}]}"), []string{"spec.tls.allowedIssuers", "must not list the same issuer (name, kind and group) twice"}},
+		{"too many allowed issuers", exposureClass("c13", "type: ClusterLocal\ntls: {allowedIssuers: ["+manyIssuers(17)+"]}"), []string{"spec.tls.allowedIssuers", "must have at most 16 items"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -209,6 +230,15 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyIssuers lists n distinct issuers in YAML flow style.
+func manyIssuers(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("{name: issuer-%d}", i)
+	}
+	return strings.Join(out, ", ")
 }
 
 func decode(t *testing.T, manifest string) *unstructured.Unstructured {

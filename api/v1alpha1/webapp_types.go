@@ -41,12 +41,27 @@ type WebAppSpec struct {
 	// +optional
 	Hostname string `json:"hostname,omitempty"`
 
-	// Path is the URL path prefix under the hostname that reaches the app.
+	// Path is the URL path prefix under the hostname that reaches the app,
+	// written as it appears in a URL (RFC 3986), e.g. /shop or /caf%C3%A9.
+	// Routers compare it with the request path after normalising that path
+	// (RFC 3986 section 6.2.2: escapes of unreserved characters decoded, hex
+	// digits upper-cased, dot segments removed; an encoded '/' refused or
+	// decoded), so a path that no normalised request path can contain is
+	// refused: a '%' that does not start an escape of two hex digits (write
+	// a literal '%' as %25), an encoded '/' (%2F), an escape of a letter,
+	// digit, '-', '.', '_' or '~' (write the character), lower-case hex
+	// digits (%C3, not %c3), '//', '/./' and '/../'. Escapes of other
+	// characters (%20, %25, %3F, UTF-8 bytes) are kept; note that
+	// ingress-nginx and Pylon's gateway compare against the decoded path.
 	// +kubebuilder:default="/"
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="path must start with '/'"
 	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') || self.matches('^/[-A-Za-z0-9/._~!$&()*+,;=:@%]*$')",message="path may contain only URL path characters (no spaces, '?' or '#')"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('//') && !self.contains('/./') && !self.contains('/../') && !self.endsWith('/.') && !self.endsWith('/..')",message="path must not contain '//', '/./' or '/../'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([^%]|%[0-9A-Fa-f]{2})*$')",message="path has a '%' that does not start a percent-escape of two hex digits: write a literal '%' as %25"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('%2[Ff]')",message="path must not contain an encoded '/' (%2F): routers refuse or decode it, so no request would match; write '/' to separate segments"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('%(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa]|2[DdEe]|5[Ff]|7[Ee])')",message="path must not percent-encode a letter, digit, '-', '.', '_' or '~' (e.g. %41): routers decode these before matching, so write the character itself"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('%([0-9A-Fa-f][a-f]|[a-f][0-9A-Fa-f])')",message="path percent-escapes must use upper-case hex digits (%C3, not %c3): routers upper-case them before matching"
 	// +optional
 	Path string `json:"path,omitempty"`
 

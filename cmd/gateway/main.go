@@ -128,7 +128,7 @@ func run(c runConfig) error {
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
 	})
-	writer := &status.Writer{Client: mgr.GetClient(), GatewayAPI: gatewayAPI, Logger: c.logger}
+	writer := &status.Writer{Client: mgr.GetClient(), GatewayAPI: gatewayAPI, Logger: c.logger, Recorder: mgr.GetEventRecorder("pylon-gateway")}
 	builder := &watch.Builder{
 		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI,
 		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService), Pool: c.pool},

@@ -186,3 +186,43 @@ func weights(a *ir.Action) map[string]int32 {
 	}
 	return out
 }
+
+// TestIngressTLSThroughTheTranslator: the ssl-redirect annotation the
+// builders write for tls.redirectHTTP makes the bundled gateway redirect
+// plain HTTP to HTTPS (308, path and query kept) or serve it, and nothing
+// the builders write is an annotation the gateway refuses.
+func TestIngressTLSThroughTheTranslator(t *testing.T) {
+	for name, c := range map[string]struct {
+		redirect *bool
+		want     bool
+	}{
+		"default":             {nil, true},
+		"redirectHTTP: true":  {ptr.To(true), true},
+		"redirectHTTP: false": {ptr.To(false), false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := canaryApp(10)
+			app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSSecret, SecretName: "shop-tls", RedirectHTTP: c.redirect}
+			table, st := translate.Translate(buildIngress(t, app))
+			if err := table.Validate(); err != nil {
+				t.Fatalf("invalid table: %v", err)
+			}
+			for _, s := range st.Ingresses {
+				if s.Refused != "" {
+					t.Errorf("the gateway refuses the builders' Ingress %s: %s", s.Name, s.Refused)
+				}
+			}
+			res := ir.Match(table, ir.ListenerKey{Port: 80}, &ir.Request{Host: host, Path: "/x", RawQuery: "y=1", Method: http.MethodPost, Header: http.Header{}})
+			if res.Route == nil {
+				t.Fatalf("no route for http://%s/x", host)
+			}
+			rd := res.Route.Action.Redirect
+			if got := rd != nil; got != c.want {
+				t.Fatalf("plain HTTP redirected: %v, want %v (action %+v)", got, c.want, res.Route.Action)
+			}
+			if rd != nil && (rd.Scheme != "https" || rd.StatusCode != http.StatusPermanentRedirect || rd.Path != nil || rd.Hostname != "") {
+				t.Errorf("redirect %+v, want 308 to https keeping host and path", rd)
+			}
+		})
+	}
+}

@@ -39,8 +39,21 @@ func TestDefaultClassServes(t *testing.T) {
 // HTTP is redirected to HTTPS.
 func TestTLSAuto(t *testing.T) {
 	g := NewWithT(t)
+	// The default class names no issuer, so it allows none: this class
+	// names the test issuer.
+	class := &pylonv1alpha1.ExposureClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-tls"},
+		Spec: pylonv1alpha1.ExposureClassSpec{
+			Type:    pylonv1alpha1.ExposureGateway,
+			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: "pylon-system", HTTPListener: "http"},
+			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}},
+		},
+	}
+	g.Expect(env.Client.Create(context.Background(), class)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), class) })
 	ns := newNamespace(t, "tls-auto")
 	app := newWebApp(ns, "secure", "secure.e2e.test")
+	app.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class.Name}
 	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}}
 	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
 

@@ -59,6 +59,7 @@ func TestHelmValuesApply(t *testing.T) {
 	g.Expect(strings.TrimSpace(data["resource.customizations.health.pylon.dev_WebApp"].(string))).To(Equal(strings.TrimSpace(string(lua))))
 	ec := byName(custom, "ExposureClass")["public"]
 	g.Expect(ec.Object["spec"]).To(HaveKeyWithValue("allowedDomains", ConsistOf("*.apps.example.com")))
+	g.Expect(ec.Object["spec"]).To(HaveKeyWithValue("tls", HaveKeyWithValue("allowedIssuers", ConsistOf(map[string]any{"kind": "Issuer", "name": "team-ca"}))))
 
 	none := parse(t, helmTemplate(t, valueSets["no-gateway"]...))
 	g.Expect(byName(none, "Deployment")).To(HaveLen(1), "gateway.enabled=false leaves only the manager")

@@ -12,6 +12,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
@@ -224,6 +225,8 @@ func certificateCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Con
 	switch {
 	case !v.exp.APIs.CertManager:
 		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonAPINotInstalled, capabilities.NotInstalledMessage(capabilities.CertManager)+", or use tls.mode Secret")
+	case v.exp.TLS.RefusedIssuer != nil:
+		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonIssuerNotAllowed, issuerNotAllowedMessage(v.exp.TLS.RefusedIssuer, v.exp.Class))
 	case v.exp.TLS.Issuer == nil:
 		return cond(t, metav1.ConditionFalse, pylonv1alpha1.ReasonNoIssuer, fmt.Sprintf("tls.mode is Auto but neither the WebApp (spec.tls.issuerRef) nor ExposureClass %s (spec.tls.issuerRef) names a cert-manager issuer", v.exp.Class.Name))
 	}
@@ -279,4 +282,27 @@ func dnsCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
 		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for external-dns to publish DNSEndpoint %s (%s -> %s)", names.Route(app), v.exp.Hostname, targets))
 	}
 	return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf("external-dns published %s -> %s", v.exp.Hostname, targets))
+}
+
+// issuerNotAllowedMessage names the refused issuer and the ones the class
+// allows, so the team can pick one or ask the platform team.
+func issuerNotAllowedMessage(refused *pylonv1alpha1.IssuerReference, class *pylonv1alpha1.ExposureClass) string {
+	describe := func(r pylonv1alpha1.IssuerReference) string {
+		s := r.Kind + " " + r.Name
+		if r.Group != "cert-manager.io" {
+			s += " (" + r.Group + ")"
+		}
+		return s
+	}
+	allowed := resources.AllowedIssuers(class)
+	names := make([]string, 0, len(allowed))
+	for _, r := range allowed {
+		names = append(names, describe(r))
+	}
+	list := "none: it names no issuer"
+	if len(names) > 0 {
+		list = strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("spec.tls.issuerRef names %s, which ExposureClass %s does not allow, so no Certificate is requested; allowed: %s (the platform team can add issuers to the class's spec.tls.allowedIssuers)",
+		describe(resources.NormalizeIssuer(*refused)), class.Name, list)
 }

@@ -40,6 +40,7 @@ var stalledReasons = map[string]bool{
 	pylonv1alpha1.ReasonNamespaceNotAllowed:      true,
 	pylonv1alpha1.ReasonHostnameConflict:         true,
 	pylonv1alpha1.ReasonNoIssuer:                 true,
+	pylonv1alpha1.ReasonIssuerNotAllowed:         true,
 	pylonv1alpha1.ReasonSecretNotFound:           true,
 	pylonv1alpha1.ReasonSecretInvalid:            true,
 	pylonv1alpha1.ReasonHostnameNotCovered:       true,

@@ -77,7 +77,13 @@ func redirectLocation(rd *ir.Redirect, route *ir.Route, r *http.Request, scheme 
 	if port != wellKnownPort(s) {
 		hostport = net.JoinHostPort(host, strconv.Itoa(int(port)))
 	}
-	path := modifyPath(r.URL.Path, rd.Path, route.Path.Value)
+	// Without a path modifier the path goes back as the client sent it
+	// (escapes kept): the decoded form would turn an escaped '?' into the
+	// query and a space into an invalid URL.
+	path := r.URL.EscapedPath()
+	if rd.Path != nil {
+		path = modifyPath(r.URL.Path, rd.Path, route.Path.Value)
+	}
 	loc := s + "://" + hostport + path
 	if r.URL.RawQuery != "" {
 		loc += "?" + r.URL.RawQuery

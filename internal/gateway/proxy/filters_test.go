@@ -87,6 +87,9 @@ func TestRequestRedirect(t *testing.T) {
 		{"/secure/x?a=b", "https://gw.example/secure/x?a=b", 301},
 		{"/host/y", "http://other.example:8443/host/y", 302},
 		{"/old/z", "http://gw.example/new/z", 308}, // listener port 80 is the scheme default
+		// The path is sent back as the client wrote it: decoding it would
+		// turn an escaped '?' into the query and a space into a bad URL.
+		{"/secure/a%3Fb%20c?q=1", "https://gw.example/secure/a%3Fb%20c?q=1", 301},
 	} {
 		res, _ := get(t, noRedirect, url+tc.path, "Host", "gw.example:80")
 		if res.StatusCode != tc.code || res.Header.Get("Location") != tc.loc {

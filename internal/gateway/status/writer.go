@@ -9,11 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -32,13 +34,27 @@ type Writer struct {
 	Logger     *slog.Logger
 	// Now is the clock for lastTransitionTime; nil means time.Now.
 	Now func() time.Time
+	// Recorder, when set, receives a Warning Event on every Ingress the
+	// translator refuses (an Ingress has no conditions to say it on).
+	Recorder events.EventRecorder
 
 	gatewayAPI atomic.Bool
 	mu         sync.Mutex
 	latest     *translate.StatusUpdates
 	pending    chan struct{}
 	once       sync.Once
+
+	// reported is the refusal last reported per Ingress UID: events mark
+	// transitions, not writes.
+	reportedMu sync.Mutex
+	reported   map[types.UID]string
 }
+
+// Event reason and action of a refused Ingress.
+const (
+	ReasonIngressRefused = "UnsupportedAnnotation"
+	actionRoute          = "Route"
+)
 
 func (w *Writer) init() {
 	w.once.Do(func() {
@@ -136,7 +152,48 @@ func (w *Writer) Write(ctx context.Context, su translate.StatusUpdates) error {
 			return setIfChanged(&in.Status.LoadBalancer, s.LoadBalancer)
 		}))
 	}
+	errs = append(errs, w.reportRefusals(ctx, su.Ingresses))
 	errs = append(errs, w.clearIngresses(ctx, su))
+	return errors.Join(errs...)
+}
+
+// reportRefusals emits a Warning Event on each refused Ingress whose
+// refusal differs from the one last reported for it, and forgets Ingresses
+// no longer refused, so a refusal that comes back is reported again.
+func (w *Writer) reportRefusals(ctx context.Context, ings []translate.IngressStatus) error {
+	if w.Recorder == nil {
+		return nil
+	}
+	w.reportedMu.Lock()
+	defer w.reportedMu.Unlock()
+	if w.reported == nil {
+		w.reported = map[types.UID]string{}
+	}
+	still := map[types.UID]bool{}
+	var errs []error
+	for _, s := range ings {
+		if s.Refused == "" {
+			continue
+		}
+		in := &networkingv1.Ingress{}
+		if err := w.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, in); err != nil {
+			if !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("get Ingress %s/%s: %w", s.Namespace, s.Name, err))
+			}
+			continue
+		}
+		still[in.UID] = true
+		if w.reported[in.UID] == s.Refused {
+			continue
+		}
+		w.Recorder.Eventf(in, nil, corev1.EventTypeWarning, ReasonIngressRefused, actionRoute, "%s", s.Refused)
+		w.reported[in.UID] = s.Refused
+	}
+	for uid := range w.reported {
+		if !still[uid] {
+			delete(w.reported, uid)
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -31,8 +31,13 @@ func (t *translator) processIngresses() {
 	if len(mine) == 0 {
 		return
 	}
+	refused := map[*networkingv1.Ingress]string{}
 	var primaries, canaries []*networkingv1.Ingress
 	for _, ing := range mine {
+		if why := ingressRefusal(ing); why != "" {
+			refused[ing] = why
+			continue
+		}
 		if ing.Annotations[contract.AnnotationCanary] == "true" {
 			canaries = append(canaries, ing)
 		} else {
@@ -57,21 +62,28 @@ func (t *translator) processIngresses() {
 	for _, p := range ports {
 		p.addListener("", ingressListenerKey, nil)
 	}
+	tls := ingressTLSHosts(primaries)
 	for _, ing := range primaries {
 		for _, e := range t.ingressRoutes(ing, canaries) {
 			for _, p := range ports {
 				r := *e.route
+				if p.listener.Protocol == ir.ProtocolHTTP && redirectsToHTTPS(ing, e.host, r.Path, tls) {
+					r.Action = httpsRedirect(httpsAt.Port)
+				}
 				p.addRoute("", ingressListenerKey, e.host, &r)
 			}
 		}
 	}
 
 	for _, ing := range sortedByName(mine) {
-		t.status.Ingresses = append(t.status.Ingresses, IngressStatus{
-			Namespace:    ing.Namespace,
-			Name:         ing.Name,
-			LoadBalancer: networkingv1.IngressLoadBalancerStatus{Ingress: slices.Clone(t.ix.opts.IngressLoadBalancer)},
-		})
+		st := IngressStatus{Namespace: ing.Namespace, Name: ing.Name}
+		if why, ok := refused[ing]; ok {
+			// No address: nothing may send traffic here for it.
+			st.Refused = why
+		} else {
+			st.LoadBalancer = networkingv1.IngressLoadBalancerStatus{Ingress: slices.Clone(t.ix.opts.IngressLoadBalancer)}
+		}
+		t.status.Ingresses = append(t.status.Ingresses, st)
 	}
 }
 

@@ -54,11 +54,15 @@ type HTTPRouteStatus struct {
 	Parents   []gwv1.RouteParentStatus `json:"parents"`
 }
 
-// IngressStatus is the load-balancer status of one Ingress we serve.
+// IngressStatus is the load-balancer status of one Ingress of our classes.
 type IngressStatus struct {
 	Namespace    string                                 `json:"namespace"`
 	Name         string                                 `json:"name"`
 	LoadBalancer networkingv1.IngressLoadBalancerStatus `json:"loadBalancer"`
+	// Refused, when set, says why the Ingress gets no routes (an Ingress
+	// has no conditions: the writer reports it as an Event); its
+	// LoadBalancer is empty then.
+	Refused string `json:"refused,omitempty"`
 }
 
 // condition builds a condition with the object's generation.

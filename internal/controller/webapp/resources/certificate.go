@@ -19,20 +19,14 @@ func MakeCertificate(app *pylonv1alpha1.WebApp, e Exposure) *certmanagerv1.Certi
 		e.TLS.Issuer == nil || !e.APIs.CertManager {
 		return nil
 	}
-	kind, group := e.TLS.Issuer.Kind, e.TLS.Issuer.Group
-	if kind == "" {
-		kind = "ClusterIssuer"
-	}
-	if group == "" {
-		group = "cert-manager.io"
-	}
+	issuer := NormalizeIssuer(*e.TLS.Issuer)
 	return &certmanagerv1.Certificate{
 		TypeMeta:   metav1.TypeMeta{APIVersion: certmanagerv1.SchemeGroupVersion.String(), Kind: "Certificate"},
 		ObjectMeta: objectMeta(app, names.Route(app)),
 		Spec: certmanagerv1.CertificateSpec{
 			SecretName: e.TLS.SecretName,
 			DNSNames:   []string{e.Hostname},
-			IssuerRef:  cmmeta.IssuerReference{Name: e.TLS.Issuer.Name, Kind: kind, Group: group},
+			IssuerRef:  cmmeta.IssuerReference{Name: issuer.Name, Kind: issuer.Kind, Group: issuer.Group},
 			// The Secret carries Pylon's labels, so one can tell whose it is.
 			SecretTemplate: &certmanagerv1.CertificateSecretTemplate{Labels: Labels(app)},
 		},

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"slices"
+
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 )
@@ -38,8 +40,13 @@ type APIs struct {
 type TLS struct {
 	Mode       pylonv1alpha1.TLSMode
 	SecretName string
-	Issuer     *pylonv1alpha1.IssuerReference
-	Redirect   bool
+	// Issuer is the issuer certificates are requested from: nil when none
+	// is named, or when the one the WebApp names is refused.
+	Issuer *pylonv1alpha1.IssuerReference
+	// RefusedIssuer is the issuer the WebApp named that its class does not
+	// allow; Issuer is nil then, so no Certificate is made with it.
+	RefusedIssuer *pylonv1alpha1.IssuerReference
+	Redirect      bool
 }
 
 // Enabled reports whether the hostname is served over HTTPS.
@@ -64,7 +71,11 @@ func EffectiveTLS(app *pylonv1alpha1.WebApp, class *pylonv1alpha1.ExposureClass)
 			t.SecretName = s.SecretName
 		}
 		if s.IssuerRef != nil {
-			t.Issuer = s.IssuerRef
+			if IssuerAllowed(class, *s.IssuerRef) {
+				t.Issuer = s.IssuerRef
+			} else {
+				t.Issuer, t.RefusedIssuer = nil, s.IssuerRef
+			}
 		}
 		if s.RedirectHTTP != nil {
 			t.Redirect = *s.RedirectHTTP
@@ -96,4 +107,47 @@ func (e Exposure) dnsTTL() int64 {
 		return 300
 	}
 	return e.Class.Spec.DNS.TTL
+}
+
+// AllowedIssuers are the issuers a WebApp of class may name, normalised
+// (kind and group defaulted): the class's own issuerRef, then its
+// allowedIssuers, without duplicates.
+func AllowedIssuers(class *pylonv1alpha1.ExposureClass) []pylonv1alpha1.IssuerReference {
+	if class == nil || class.Spec.TLS == nil {
+		return nil
+	}
+	var out []pylonv1alpha1.IssuerReference
+	add := func(r pylonv1alpha1.IssuerReference) {
+		if n := NormalizeIssuer(r); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if class.Spec.TLS.IssuerRef != nil {
+		add(*class.Spec.TLS.IssuerRef)
+	}
+	for _, r := range class.Spec.TLS.AllowedIssuers {
+		add(r)
+	}
+	return out
+}
+
+// IssuerAllowed says whether a WebApp of class may name issuer ref. Without
+// a class there is no policy (and no Certificate either).
+func IssuerAllowed(class *pylonv1alpha1.ExposureClass, ref pylonv1alpha1.IssuerReference) bool {
+	if class == nil {
+		return true
+	}
+	return slices.Contains(AllowedIssuers(class), NormalizeIssuer(ref))
+}
+
+// NormalizeIssuer applies the API's defaults: kind ClusterIssuer, group
+// cert-manager.io.
+func NormalizeIssuer(r pylonv1alpha1.IssuerReference) pylonv1alpha1.IssuerReference {
+	if r.Kind == "" {
+		r.Kind = "ClusterIssuer"
+	}
+	if r.Group == "" {
+		r.Group = "cert-manager.io"
+	}
+	return r
 }
