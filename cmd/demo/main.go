@@ -92,7 +92,7 @@ func printTry(env *localcluster.Env, caFile string) {
 	pid := hostPID()
 	ns := "nsenter -t " + pid + " -n"
 	fmt.Printf(`
-Pylon is serving https://%[1]s/ with a %[2]d%% canary. Everything lives in a private
+Pylon is serving https://%[1]s/ with a canary on its way to %[2]d%%. Everything lives in a private
 network namespace; enter it (as root, from another terminal) to try it:
 
   # a shell inside the cluster's network, with kubectl pointed at it
@@ -103,7 +103,9 @@ network namespace; enter it (as root, from another terminal) to try it:
   curl --cacert %[6]s --resolve %[1]s:443:%[7]s https://%[1]s/
   curl -i --resolve %[1]s:80:%[7]s http://%[1]s/            # 301 to https
   curl -s --cacert %[6]s --resolve %[1]s:443:%[7]s -H '%[8]s: canary' https://%[1]s/ | grep image
-  kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"weight":50}}}'   # watch the split below move
+  kubectl get webapp %[9]s -n %[5]s -o jsonpath='{.status.canary}'   # the effective weight, phase, measured figures
+  kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"weight":50}}}'   # analysed again, step by step
+  kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"image":"registry.example.com/shop:2.1_fail-30"}}}'   # fails 30%%: rolled back
 
   # or one command at a time
   %[3]s kubectl --kubeconfig %[4]s get webapps -A

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/test/echo"
 	"github.com/pylon-dev/pylon/test/localcluster"
 )
@@ -42,15 +45,33 @@ func showSplit(ctx context.Context, env *localcluster.Env) error {
 			}
 			counts[img]++
 		}
-		stable, canary := counts[stableImage], counts[canaryImage]
-		fmt.Printf("%s  stable %3d%% %-50s canary %3d%% %-50s failed %d\n", time.Now().Format("15:04:05"),
-			100*stable/batch, strings.Repeat("█", stable/4), 100*canary/batch, strings.Repeat("█", canary/4), failed)
+		// Whatever did not come from the stable image came from the canary,
+		// whichever image it runs now.
+		stable := counts[stableImage]
+		canary := batch - failed - stable
+		fmt.Printf("%s  stable %3d%% %-50s canary %3d%% %-25s failed %-3d %s\n", time.Now().Format("15:04:05"),
+			100*stable/batch, strings.Repeat("█", stable/4), 100*canary/batch, strings.Repeat("█", canary/8), failed, canaryState(ctx, env))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// canaryState says what status.canary says: the effective weight and, with
+// analysis, the phase and step.
+func canaryState(ctx context.Context, env *localcluster.Env) string {
+	app := &pylonv1alpha1.WebApp{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: demoNamespace, Name: demoApp}, app); err != nil || app.Status.Canary == nil {
+		return ""
+	}
+	c := app.Status.Canary
+	out := fmt.Sprintf("status: weight %d%% (%s)", c.Weight, c.WeightReason)
+	if c.Phase != "" {
+		out += fmt.Sprintf(", %s step %d/%d", c.Phase, c.Step, c.Steps)
+	}
+	return out
 }
 
 func fetchImage(ctx context.Context, c *http.Client) (string, error) {

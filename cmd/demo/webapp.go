@@ -19,6 +19,7 @@ import (
 const (
 	demoNamespace = "demo"
 	demoApp       = "shop"
+	demoClass     = "demo"
 	demoHost      = "shop.demo.test"
 	demoWeight    = 20
 	canaryHeader  = "x-release-track"
@@ -32,21 +33,40 @@ func applyDemo(ctx context.Context, env *localcluster.Env) error {
 	if err := env.Client.Create(ctx, ns); err != nil {
 		return fmt.Errorf("create namespace: %w", err)
 	}
+	// The platform team's side: a class on the bundled gateway whose
+	// certificates come from the local cluster's issuer.
+	class := &pylonv1alpha1.ExposureClass{
+		ObjectMeta: metav1.ObjectMeta{Name: demoClass},
+		Spec: pylonv1alpha1.ExposureClassSpec{
+			Type:    pylonv1alpha1.ExposureGateway,
+			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: localcluster.SystemNamespace, HTTPListener: "http"},
+			TLS: &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{
+				Name: fakeissuer.IssuerName, Kind: "ClusterIssuer", Group: "cert-manager.io",
+			}},
+		},
+	}
+	if err := env.Client.Create(ctx, class); err != nil {
+		return fmt.Errorf("create exposure class: %w", err)
+	}
+	// The app team's side: one WebApp whose canary walks 5% → 10% → 20%
+	// while the gateway's figures for it stay in bounds.
 	app := &pylonv1alpha1.WebApp{
 		ObjectMeta: metav1.ObjectMeta{Name: demoApp, Namespace: demoNamespace},
 		Spec: pylonv1alpha1.WebAppSpec{
 			Image: stableImage, Port: 8080, Replicas: ptr.To[int32](4), Hostname: demoHost,
+			Exposure:       &pylonv1alpha1.ExposureSpec{Class: demoClass},
 			ReadinessProbe: &pylonv1alpha1.ProbeSpec{Path: "/healthz"},
-			TLS: &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{
-				Name: fakeissuer.IssuerName, Kind: "ClusterIssuer",
-			}},
-			Canary: &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: demoWeight, HeaderMatch: &pylonv1alpha1.HeaderMatch{Name: canaryHeader, Value: "canary"}},
+			TLS:            &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto},
+			Canary: &pylonv1alpha1.CanarySpec{
+				Image: canaryImage, Weight: demoWeight, HeaderMatch: &pylonv1alpha1.HeaderMatch{Name: canaryHeader, Value: "canary"},
+				Analysis: &pylonv1alpha1.CanaryAnalysis{Steps: []int32{5, 10}, StepDuration: &metav1.Duration{Duration: 10 * time.Second}, MinRequests: 20},
+			},
 		},
 	}
 	if err := env.Client.Create(ctx, app); err != nil {
 		return fmt.Errorf("create webapp: %w", err)
 	}
-	fmt.Printf("==> applied WebApp %s/%s (%s, TLS Auto, canary %s at %d%%); waiting for Ready ...\n", demoNamespace, demoApp, demoHost, canaryImage, demoWeight)
+	fmt.Printf("==> applied ExposureClass %s and WebApp %s/%s (%s, TLS Auto, canary %s analysed in steps 5%% → 10%% → %d%%); waiting for Ready ...\n", demoClass, demoNamespace, demoApp, demoHost, canaryImage, demoWeight)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {

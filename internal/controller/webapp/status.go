@@ -102,8 +102,17 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 	if canaryWanted(app) {
 		conds = append(conds, availableCondition(pylonv1alpha1.ConditionCanaryAvailable, obs, names.Canary(app)))
 	}
+	// A canary not judged yet (no figures, too few requests) is reported
+	// but does not make the app not Ready: the app serves, and Reconciling
+	// already says the analysis is under way. A verdict, either way, counts.
+	var unjudged *metav1.Condition
 	if h := obs.canary.healthy; h != nil {
-		conds = append(conds, *h)
+		if h.Status == metav1.ConditionUnknown {
+			unjudged = h.DeepCopy()
+			unjudged.ObservedGeneration = gen
+		} else {
+			conds = append(conds, *h)
+		}
 	}
 	if cs := obs.canary.status; cs != nil {
 		cs = cs.DeepCopy()
@@ -126,6 +135,9 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 		transient = transient || !f.terminal
 	}
 	stalled := stalledCondition(append(conds, ready), gen)
+	if unjudged != nil {
+		conds = append(conds, *unjudged)
+	}
 	conds = append(conds, ready)
 	switch {
 	case stalled != nil:
