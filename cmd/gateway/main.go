@@ -152,7 +152,7 @@ func run(c runConfig) error {
 		return err
 	}
 
-	admin := server.NewAdminServer(c.adminAddr, server.AdminHandler(p, reg))
+	admin := server.NewAdminServer(c.adminAddr, server.AdminHandler(p, reg, srv.Check))
 	go func() {
 		if err := admin.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.logger.Error("admin server stopped", "error", err)

@@ -8,7 +8,9 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
@@ -21,6 +23,9 @@ type Server struct {
 	proxy *proxy.Proxy
 	certs *certCache
 
+	// listen binds a port; tests replace it to inject accept failures.
+	listen func(addr string, freebind bool) (net.Listener, error)
+
 	mu        sync.Mutex
 	listeners map[ir.ListenerKey]*listener
 	closed    bool
@@ -28,7 +33,7 @@ type Server struct {
 
 // New returns a Server that serves requests with p.
 func New(p *proxy.Proxy, o Options) *Server {
-	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listeners: map[ir.ListenerKey]*listener{}}
+	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: listen, listeners: map[ir.ListenerKey]*listener{}}
 }
 
 // Reconcile opens listeners for ports the table has and the server does
@@ -47,7 +52,8 @@ func (s *Server) Reconcile(t *ir.Table) error {
 		want[l.Key()] = l.Protocol
 	}
 	for k, l := range s.listeners {
-		if p, ok := want[k]; !ok || p != l.protocol || l.addr != s.bindAddr(k) {
+		// A listener that stopped accepting is reopened too.
+		if p, ok := want[k]; !ok || p != l.protocol || l.addr != s.bindAddr(k) || l.failure() != nil {
 			delete(s.listeners, k)
 			go s.drain(l)
 		}
@@ -98,6 +104,23 @@ func (s *Server) AddrOf(k ir.ListenerKey) net.Addr {
 		return l.raw.Addr()
 	}
 	return nil
+}
+
+// Check reports listeners that can no longer accept connections, naming
+// each; nil when every open listener accepts. /readyz fails on it, so a
+// port that stopped taking connections is not silently dropped: the Pod
+// leaves the Service until the next Reconcile reopens the port.
+func (s *Server) Check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, l := range s.listeners {
+		if err := l.failure(); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s on %s cannot accept connections: %w", l.at.String(), l.addr, err))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }
 
 // Shutdown closes every listener, draining in-flight requests until ctx ends.
