@@ -27,7 +27,11 @@ type exchange struct {
 	bstate    *backendState
 	endpoint  string
 	timeout   time.Duration
+	// errKind names what failed for the access log; errDetail says
+	// which backend and why. Neither reaches the client: replies name the
+	// failure, never a namespace, Service or ReferenceGrant.
 	errKind   string
+	errDetail string
 	// byGateway: the gateway wrote the response itself (reply), not the
 	// backend; the backend series count it with origin "gateway".
 	byGateway bool
@@ -85,12 +89,14 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b := a.Backends[i]
 	x.backend = b
 	if b.Invalid {
-		h.p.reply(rec, x, http.StatusInternalServerError, fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason))
+		x.errKind, x.errDetail = "invalid_backend", fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason)
+		h.p.reply(rec, x, http.StatusInternalServerError, msgInvalidBackend)
 		return
 	}
 	if !hasEndpoints(b) {
 		h.p.metrics.upstreamErrs.WithLabelValues("no_endpoints").Inc()
-		h.p.reply(rec, x, http.StatusServiceUnavailable, fmt.Sprintf("no ready endpoints for backend %s/%s port %d", b.Namespace, b.Name, b.Port))
+		x.errKind, x.errDetail = "no_endpoints", fmt.Sprintf("no ready endpoints for backend %s/%s port %d", b.Namespace, b.Name, b.Port)
+		h.p.reply(rec, x, http.StatusServiceUnavailable, msgNoEndpoints)
 		return
 	}
 	x.bstate = st.backends[b]
@@ -179,7 +185,7 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 		slogString("method", r.Method), slogString("host", r.Host), slogString("path", r.URL.Path),
 		slogInt("status", status), slogInt64("bytes", rec.bytes), slogDuration("duration", d),
 		slogString("route", route), slogString("backend", backend), slogString("endpoint", x.endpoint),
-		slogString("request_id", x.requestID), slogString("error", x.errKind))
+		slogString("request_id", x.requestID), slogString("error", x.errKind), slogString("error_detail", x.errDetail))
 }
 
 func routeLabel(r *ir.Route) string {
