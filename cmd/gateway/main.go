@@ -46,7 +46,7 @@ func main() {
 		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
 		leaderElect, accessLog                               bool
 		portOffset                                           int
-		readHeaderTimeout, idleTimeout                       time.Duration
+		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
 	)
 	flag.StringVar(&adminAddr, "admin-bind-address", ":9090", "Address of /healthz, /readyz and /metrics.")
 	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
@@ -58,6 +58,7 @@ func main() {
 	flag.BoolVar(&accessLog, "access-log", true, "Write a JSON access log line per request to stdout.")
 	flag.DurationVar(&readHeaderTimeout, "read-header-timeout", 10*time.Second, "Time a client has to send request headers (and finish the TLS handshake).")
 	flag.DurationVar(&idleTimeout, "idle-timeout", 120*time.Second, "Keep-alive connections idle this long are closed.")
+	flag.DurationVar(&bodyIdleTimeout, "request-body-idle-timeout", 30*time.Second, "Longest wait for the next bytes of a request body; a client that trickles or stalls its body gets 408 and the backend connection is released. Negative: no limit.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -72,7 +73,7 @@ func main() {
 	if err := run(runConfig{
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
 		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, accessLog: accessLog,
-		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, logger: logger,
+		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
 		os.Exit(1)
@@ -80,12 +81,12 @@ func main() {
 }
 
 type runConfig struct {
-	adminAddr, bindAddr, gatewayAddrs, selfService string
-	pool                                           watch.Pool
-	portOffset                                     int32
-	leaderElect, accessLog                         bool
-	readHeaderTimeout, idleTimeout                 time.Duration
-	logger                                         *slog.Logger
+	adminAddr, bindAddr, gatewayAddrs, selfService  string
+	pool                                            watch.Pool
+	portOffset                                      int32
+	leaderElect, accessLog                          bool
+	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
+	logger                                          *slog.Logger
 }
 
 func run(c runConfig) error {
@@ -123,7 +124,7 @@ func run(c runConfig) error {
 	if c.accessLog {
 		access = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
-	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics})
+	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics, RequestBodyIdleTimeout: c.bodyIdleTimeout})
 	srv := server.New(p, server.Options{
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,

@@ -53,6 +53,11 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	var code int
 	var msg string
 	switch {
+	case x.bodyIdle:
+		// The client, not the backend, failed: its connection is past
+		// its read deadline and cannot carry another request.
+		x.errKind, code, msg = "client_body_timeout", http.StatusRequestTimeout, msgBodyIdle
+		w.Header().Set("Connection", "close")
 	case errors.Is(err, errNoEndpoint):
 		x.errKind, code, msg = "connect", http.StatusServiceUnavailable, msgNoReachableEndpoint
 	case r.Context().Err() == context.DeadlineExceeded || isTimeout(err):
@@ -67,7 +72,7 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	default:
 		x.errKind, code, msg = "protocol", http.StatusBadGateway, msgProtocol
 	}
-	if x.errKind != "connect" { // connect failures are counted per attempt
+	if x.errKind != "connect" && !x.bodyIdle { // connect failures are counted per attempt
 		p.metrics.upstreamErrs.WithLabelValues(x.errKind).Inc()
 	}
 	p.reply(w, x, code, msg)
@@ -84,6 +89,7 @@ const (
 	msgTimeout             = "the backend did not answer within"
 	msgConnect             = "could not connect to the backend"
 	msgProtocol            = "bad response from the backend"
+	msgBodyIdle            = "request body not received in time"
 )
 
 func isTimeout(err error) bool {

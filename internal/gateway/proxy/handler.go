@@ -32,6 +32,8 @@ type exchange struct {
 	// failure, never a namespace, Service or ReferenceGrant.
 	errKind   string
 	errDetail string
+	// bodyIdle: the client's request body stopped arriving (idleBody).
+	bodyIdle bool
 	// byGateway: the gateway wrote the response itself (reply), not the
 	// backend; the backend series count it with origin "gateway".
 	byGateway bool
@@ -109,6 +111,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	sanitizeUpgrade(r.Header)
+	h.p.boundBody(w, r, x)
 	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.status == 0 && r.Header.Get("Upgrade") != "" {
 		rec.status = http.StatusSwitchingProtocols // hijacked by ReverseProxy

@@ -1,0 +1,103 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A client that sends its body one byte at a time, slower than the idle
+// timeout, is cut off and the backend's request ends: it cannot hold a
+// backend connection for ever.
+func TestTricklingRequestBodyIsCutOff(t *testing.T) {
+	released := make(chan error, 1)
+	be := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		released <- err
+		_, _ = io.WriteString(w, "got it")
+	}))
+	tb := table(t, prefixRoute(t, "up", "/", forward(svc("upload", 1, be))))
+	_, url := gateway(t, tb, Options{RequestBodyIdleTimeout: 150 * time.Millisecond})
+
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nA"); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(400 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := c.Write([]byte("A")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	select {
+	case err := <-released:
+		if err == nil {
+			t.Fatal("the backend read a whole body that was never sent")
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("a trickling body still holds the backend's request after 4s")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cut off after %s with a 150ms idle timeout", d)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err == nil {
+		_ = res.Body.Close()
+		t.Logf("client got %d", res.StatusCode)
+		if res.StatusCode != http.StatusRequestTimeout {
+			t.Fatalf("status %d, want 408 (or a closed connection)", res.StatusCode)
+		}
+	}
+}
+
+// A body that keeps arriving, each part within the timeout, is not cut off
+// however long it takes in total.
+func TestSteadyRequestBodyIsNotCutOff(t *testing.T) {
+	be := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	tb := table(t, prefixRoute(t, "up", "/", forward(svc("upload", 1, be))))
+	_, url := gateway(t, tb, Options{RequestBodyIdleTimeout: 300 * time.Millisecond})
+	pr, pw := io.Pipe()
+	go func() {
+		for range 8 {
+			time.Sleep(100 * time.Millisecond)
+			_, _ = pw.Write([]byte("chunk"))
+		}
+		_ = pw.Close()
+	}()
+	res, err := http.Post(url+"/", "text/plain", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || string(b) != strings.Repeat("chunk", 8) {
+		t.Fatalf("%d %q", res.StatusCode, b)
+	}
+}
