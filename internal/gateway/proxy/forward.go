@@ -29,8 +29,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			pr.Out.Host = rw.Hostname
 		}
 		if rw.Path != nil {
-			pr.Out.URL.Path = modifyPath(pr.In.URL.Path, rw.Path, x.route.Path.Value)
-			pr.Out.URL.RawPath = ""
+			setEscapedPath(pr.Out.URL, modifyPath(pr.In.URL.EscapedPath(), rw.Path, x.route.Path.Value))
 		}
 	}
 	applyHeaders(pr.Out.Header, a.RequestHeaders)

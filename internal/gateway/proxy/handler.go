@@ -58,8 +58,28 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.p.reply(rec, x, http.StatusServiceUnavailable, "gateway has no routing table yet")
 		return
 	}
+	np := normalizePath(r.URL.EscapedPath())
+	switch np.verdict {
+	case pathBad:
+		x.errKind = "bad_path"
+		h.p.reply(rec, x, http.StatusBadRequest, "request path cannot be served")
+		return
+	case pathRedirect:
+		// An encoded slash means different paths to different parsers:
+		// the client asks again with one that means the same to all.
+		loc := np.escaped
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		rec.Header().Set("Location", loc)
+		h.p.reply(rec, x, http.StatusTemporaryRedirect, "")
+		return
+	}
+	if np.escaped != r.URL.EscapedPath() {
+		setEscapedPath(r.URL, np.escaped) // the backend gets the normalised path
+	}
 	res := ir.Match(st.Table, h.at, &ir.Request{
-		Host: r.Host, Path: r.URL.Path, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
+		Host: r.Host, Path: np.match, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
 	})
 	if res.Route == nil {
 		h.p.reply(rec, x, http.StatusNotFound, fmt.Sprintf("no route for host %q path %q", hostOnly(r.Host), r.URL.Path))
