@@ -60,10 +60,10 @@ func normalizePath(escaped string) normalizedPath {
 	b.Grow(len(escaped))
 	for i := 0; i < len(escaped); i++ {
 		c := escaped[i]
-		switch {
-		case c == '\\':
+		switch c {
+		case '\\':
 			b.WriteByte('/')
-		case c == '%':
+		case '%':
 			if i+2 >= len(escaped) || !isHex(escaped[i+1]) || !isHex(escaped[i+2]) {
 				return normalizedPath{verdict: pathBad}
 			}

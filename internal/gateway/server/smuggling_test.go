@@ -44,8 +44,8 @@ func prefixTo(t *testing.T, prefix, name string, ep ir.Endpoint) *ir.Route {
 // at a path only they use: if the secret backend ever counts a request,
 // the refusal was bypassed.
 var smuggledRequests = map[string]string{
-	"":             "POST /secret HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-	" (folded TE)": "POST /secret HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+	"plain":     "POST /secret HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	"folded TE": "POST /secret HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
 }
 
 // An earlier request on the same connection cannot shift or switch off
@@ -73,7 +73,7 @@ func TestSmugglingRefusalSurvivesEarlierRequests(t *testing.T) {
 	} {
 		for variant, smuggled := range smuggledRequests {
 			for _, pipelined := range []bool{true, false} {
-				name := tc.name + " then smuggled" + variant
+				name := tc.name + " then smuggled (" + variant + ")"
 				if pipelined {
 					name += ", pipelined"
 				}
