@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -48,7 +49,7 @@ func main() {
 		portOffset                                           int
 		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
 	)
-	flag.StringVar(&adminAddr, "admin-bind-address", ":9090", "Address of /healthz, /readyz and /metrics.")
+	flag.StringVar(&adminAddr, "admin-bind-address", "127.0.0.1:9090", "Address of /healthz, /readyz and /metrics. Loopback by default: the manifests bind the Pod IP ($(POD_IP):9090, an IPv6 address needs no brackets) so that kubelet probes and in-cluster scrapes reach it, and loopback with hostNetwork, where the Pod IP is the node's address.")
 	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
 	flag.IntVar(&portOffset, "listener-port-offset", 0, "Added to every listener port when binding (routing still uses the Gateway's port).")
 	flag.StringVar(&gatewayAddrs, "gateway-address", "", "Comma-separated IPs or hostnames reported in Gateway and Ingress status; empty: taken from --gateway-service.")
@@ -65,6 +66,11 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
+	adminAddr, err := hostPort(adminAddr)
+	if err != nil {
+		logger.Error("invalid --admin-bind-address", "error", err)
+		os.Exit(2)
+	}
 	addressPool, err := watch.ParsePool(pool)
 	if err != nil {
 		logger.Error("invalid --gateway-address-pool", "error", err)
@@ -168,6 +174,24 @@ func run(c runConfig) error {
 	srv.Shutdown(shutdown)
 	_ = admin.Shutdown(shutdown)
 	return err
+}
+
+// hostPort returns addr as a host:port net.Listen accepts. An IPv6 address
+// without brackets before the port ("fd00::1:9090", what "$(POD_IP):9090"
+// expands to on an IPv6 cluster) gets them.
+func hostPort(addr string) (string, error) {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr, nil
+	}
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", fmt.Errorf("%q has no port", addr)
+	}
+	host, port := addr[:i], addr[i+1:]
+	if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 func splitList(s string) []string {
