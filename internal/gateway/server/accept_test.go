@@ -43,6 +43,7 @@ func startFlaky(t *testing.T, port int32, fail func() error) (*Server, *httptest
 		}
 		return &flakyListener{Listener: l, fail: fail}, nil
 	}
+	s.reopenDelay = 50 * time.Millisecond
 	p.Publish(tb)
 	if err := s.Reconcile(tb); err != nil {
 		t.Fatal(err)
@@ -139,6 +140,25 @@ func TestListenerThatCannotAcceptFailsReadyz(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			// Once accepting works again the port is reopened without
+			// waiting for the next table.
+			broken.Store(false)
+			deadline = time.Now().Add(5 * time.Second)
+			for {
+				code, body := readyz(t, admin)
+				if code == 200 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("readyz still %d %q: the listener was not reopened", code, body)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			res, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + s.Addr(port).String() + "/")
+			if err != nil {
+				t.Fatalf("reopened listener: %v", err)
+			}
+			_ = res.Body.Close()
 		})
 	}
 }

@@ -35,6 +35,8 @@ type listener struct {
 	// broken holds the error that stopped the accept loop on its own: the
 	// port no longer takes connections and readiness must say so.
 	broken atomic.Pointer[error]
+	// onBroken is called once the accept loop stopped on an error.
+	onBroken func()
 }
 
 type connKey struct{}
@@ -52,7 +54,7 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		return nil, err
 	}
 	o := s.opts
-	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr())}
+	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken}
 	scheme := "http"
 	if proto == ir.ProtocolHTTPS {
 		scheme = "https"
@@ -123,6 +125,9 @@ func (l *listener) acceptLoop(handler http.Handler) {
 			}
 			l.broken.Store(&err)
 			l.opts.Logger.Error("listener stopped accepting", "listener", l.at.String(), "error", err)
+			if l.onBroken != nil {
+				l.onBroken()
+			}
 			return
 		}
 		delay = 0
