@@ -29,7 +29,7 @@ func TestStalledBodyIsCutOffOnEveryProtocol(t *testing.T) {
 	for _, tc := range cases {
 		released[tc.name] = make(chan error, 1)
 	}
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	be := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, err := io.ReadAll(r.Body)
 		if ch := released[r.Header.Get("X-Case")]; ch != nil {
 			ch <- err
