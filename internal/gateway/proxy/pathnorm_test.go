@@ -154,3 +154,31 @@ func TestRewritesAndRedirectsKeepPercentEncoding(t *testing.T) {
 		}
 	}
 }
+
+// Normalising is idempotent and leaves no empty, "." or ".." segment, so
+// the path a backend receives routes exactly as the request did.
+func FuzzNormalizePath(f *testing.F) {
+	for _, s := range []string{"/", "/a/../b", "//a//b/", "/%2e%2E/x", "/a;b/..;c/d", "/a%2Fb", "/%7e%41%20", "\\a\\..\\b", "/a/./"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !strings.HasPrefix(in, "/") {
+			return
+		}
+		n := normalizePath(in)
+		if n.verdict == pathBad {
+			return
+		}
+		again := normalizePath(n.escaped)
+		if again.verdict != pathOK || again.escaped != n.escaped || again.match != n.match {
+			t.Fatalf("%q → %+v → %+v: not idempotent", in, n, again)
+		}
+		segs := strings.Split(n.escaped, "/")
+		for i, s := range segs[1:] {
+			name, _, _ := strings.Cut(s, ";")
+			if name == "." || name == ".." || (name == "" && i < len(segs)-2) {
+				t.Fatalf("%q → %q keeps segment %q", in, n.escaped, s)
+			}
+		}
+	})
+}
