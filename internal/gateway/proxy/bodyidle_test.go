@@ -5,9 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
 // A client that sends its body one byte at a time, slower than the idle
@@ -99,5 +103,77 @@ func TestSteadyRequestBodyIsNotCutOff(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || string(b) != strings.Repeat("chunk", 8) {
 		t.Fatalf("%d %q", res.StatusCode, b)
+	}
+}
+
+// A stream whose client pauses longer than the idle timeout while the
+// backend keeps answering is not idle: response progress moves the body's
+// deadline (gRPC bidirectional streams, uploads answered with progress).
+func TestBidirectionalStreamIsNotIdle(t *testing.T) {
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		w.WriteHeader(http.StatusOK)
+		_ = rc.Flush()
+		var mu sync.Mutex
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			tick := time.NewTicker(40 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					mu.Lock()
+					_, _ = io.WriteString(w, ".")
+					_ = rc.Flush()
+					mu.Unlock()
+				}
+			}
+		})
+		b, err := io.ReadAll(r.Body)
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			_, _ = io.WriteString(w, "|error "+err.Error())
+			return
+		}
+		_, _ = io.WriteString(w, "|"+string(b))
+	}))
+	be.Config.Protocols = new(http.Protocols)
+	be.Config.Protocols.SetUnencryptedHTTP2(true)
+	be.Start()
+	t.Cleanup(be.Close)
+	b := svc("stream", 1, endpointOf(t, be.Listener.Addr().String()))
+	b.AppProtocol = "kubernetes.io/h2c"
+	p := New(Options{RequestBodyIdleTimeout: 200 * time.Millisecond})
+	p.Publish(table(t, prefixRoute(t, "r", "/", forward(b))))
+	gw := httptest.NewUnstartedServer(p.Handler(ir.ListenerKey{Port: 80}, "https"))
+	gw.EnableHTTP2 = true
+	gw.StartTLS()
+	t.Cleanup(gw.Close)
+
+	pr, pw := io.Pipe()
+	go func() {
+		for i := range 4 {
+			if i > 0 {
+				time.Sleep(400 * time.Millisecond) // twice the idle timeout
+			}
+			_, _ = pw.Write([]byte("a"))
+		}
+		_ = pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/", pr)
+	c := gw.Client()
+	c.Timeout = 10 * time.Second
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil || res.ProtoMajor != 2 || !strings.HasSuffix(string(got), "|aaaa") {
+		t.Fatalf("%s %d %q %v: the stream was cut off", res.Proto, res.StatusCode, got, err)
 	}
 }

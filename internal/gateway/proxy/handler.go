@@ -131,7 +131,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	sanitizeUpgrade(r.Header)
-	h.p.boundBody(w, r, x)
+	rec.progress = h.p.boundBody(w, r, x)
 	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.status == 0 && r.Header.Get("Upgrade") != "" {
 		rec.status = http.StatusSwitchingProtocols // hijacked by ReverseProxy
