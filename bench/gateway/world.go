@@ -42,7 +42,7 @@ type world struct {
 // has its own hostname and the path prefix /v0, and its endpoint is a
 // not-ready TEST-NET address: the API server refuses loopback endpoints,
 // and the propagation benchmark only needs to see which route answered
-// (503 "no ready endpoints" from the route, 404 without it).
+// (503 "no ready endpoint for this route" from the route, 404 without it).
 func newWorld(n int, port, upstream int32, cert, key []byte, catchAll bool) *world {
 	w := &world{class: &gwv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "pylon", Generation: 1},

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -46,9 +47,9 @@ func main() {
 		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
 		leaderElect, accessLog                               bool
 		portOffset                                           int
-		readHeaderTimeout, idleTimeout                       time.Duration
+		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
 	)
-	flag.StringVar(&adminAddr, "admin-bind-address", ":9090", "Address of /healthz, /readyz and /metrics.")
+	flag.StringVar(&adminAddr, "admin-bind-address", "127.0.0.1:9090", "Address of /healthz, /readyz and /metrics. Loopback by default: the manifests bind the Pod IP ($(POD_IP):9090, an IPv6 address needs no brackets) so that kubelet probes and in-cluster scrapes reach it, and loopback with hostNetwork, where the Pod IP is the node's address.")
 	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
 	flag.IntVar(&portOffset, "listener-port-offset", 0, "Added to every listener port when binding (routing still uses the Gateway's port).")
 	flag.StringVar(&gatewayAddrs, "gateway-address", "", "Comma-separated IPs or hostnames reported in Gateway and Ingress status; empty: taken from --gateway-service.")
@@ -58,12 +59,18 @@ func main() {
 	flag.BoolVar(&accessLog, "access-log", true, "Write a JSON access log line per request to stdout.")
 	flag.DurationVar(&readHeaderTimeout, "read-header-timeout", 10*time.Second, "Time a client has to send request headers (and finish the TLS handshake).")
 	flag.DurationVar(&idleTimeout, "idle-timeout", 120*time.Second, "Keep-alive connections idle this long are closed.")
+	flag.DurationVar(&bodyIdleTimeout, "request-body-idle-timeout", 30*time.Second, "Longest wait for the next bytes of a request body; a client that trickles or stalls its body gets 408 and the backend connection is released. Negative: no limit.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
+	adminAddr, err := hostPort(adminAddr)
+	if err != nil {
+		logger.Error("invalid --admin-bind-address", "error", err)
+		os.Exit(2)
+	}
 	addressPool, err := watch.ParsePool(pool)
 	if err != nil {
 		logger.Error("invalid --gateway-address-pool", "error", err)
@@ -72,7 +79,7 @@ func main() {
 	if err := run(runConfig{
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
 		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, accessLog: accessLog,
-		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, logger: logger,
+		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
 		os.Exit(1)
@@ -80,12 +87,12 @@ func main() {
 }
 
 type runConfig struct {
-	adminAddr, bindAddr, gatewayAddrs, selfService string
-	pool                                           watch.Pool
-	portOffset                                     int32
-	leaderElect, accessLog                         bool
-	readHeaderTimeout, idleTimeout                 time.Duration
-	logger                                         *slog.Logger
+	adminAddr, bindAddr, gatewayAddrs, selfService  string
+	pool                                            watch.Pool
+	portOffset                                      int32
+	leaderElect, accessLog                          bool
+	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
+	logger                                          *slog.Logger
 }
 
 func run(c runConfig) error {
@@ -123,7 +130,7 @@ func run(c runConfig) error {
 	if c.accessLog {
 		access = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
-	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics})
+	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics, RequestBodyIdleTimeout: c.bodyIdleTimeout})
 	srv := server.New(p, server.Options{
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
@@ -152,7 +159,7 @@ func run(c runConfig) error {
 		return err
 	}
 
-	admin := server.NewAdminServer(c.adminAddr, server.AdminHandler(p, reg))
+	admin := server.NewAdminServer(c.adminAddr, server.AdminHandler(p, reg, srv.Check))
 	go func() {
 		if err := admin.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.logger.Error("admin server stopped", "error", err)
@@ -167,6 +174,24 @@ func run(c runConfig) error {
 	srv.Shutdown(shutdown)
 	_ = admin.Shutdown(shutdown)
 	return err
+}
+
+// hostPort returns addr as a host:port net.Listen accepts. An IPv6 address
+// without brackets before the port ("fd00::1:9090", what "$(POD_IP):9090"
+// expands to on an IPv6 cluster) gets them.
+func hostPort(addr string) (string, error) {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr, nil
+	}
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", fmt.Errorf("%q has no port", addr)
+	}
+	host, port := addr[:i], addr[i+1:]
+	if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 func splitList(s string) []string {

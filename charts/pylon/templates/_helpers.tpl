@@ -53,3 +53,30 @@ runAsNonRoot: true
 capabilities:
   drop: [ALL]
 {{- end -}}
+
+{{/*
+The IP the gateway's admin endpoint (/healthz, /readyz, /metrics) binds:
+gateway.admin.address, else the Pod IP, else with hostNetwork (where the
+Pod IP is the node's address) loopback. See docs/security.md.
+*/}}
+{{- define "pylon.gatewayAdminHost" -}}
+{{- $g := .Values.gateway -}}
+{{- if $g.admin.address -}}{{ $g.admin.address }}
+{{- else if $g.hostNetwork -}}127.0.0.1
+{{- else -}}$(POD_IP)
+{{- end -}}
+{{- end -}}
+
+{{/*
+Where kubelet probes the admin endpoint: the Pod IP (the default, empty)
+unless hostNetwork binds it elsewhere; kubelet shares the node's network
+namespace, so it reaches the gateway's loopback then.
+*/}}
+{{- define "pylon.gatewayAdminProbeHost" -}}
+{{- $g := .Values.gateway -}}
+{{- if $g.hostNetwork -}}
+{{- if and $g.admin.address (not (has $g.admin.address (list "0.0.0.0" "::" "[::]"))) -}}{{ $g.admin.address }}
+{{- else -}}127.0.0.1
+{{- end -}}
+{{- end -}}
+{{- end -}}

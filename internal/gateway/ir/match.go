@@ -11,7 +11,10 @@ import (
 // headers.
 type Request struct {
 	// Host is the Host header (":port" and a trailing dot are ignored).
-	Host   string
+	Host string
+	// Path is the request path as routes see it: normalised (dot
+	// segments resolved, slashes merged), decoded, and without ";"
+	// parameters; the proxy's normalizePath produces it.
 	Path   string
 	Method string
 	Header http.Header

@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,44 +26,79 @@ func TestErrorResponses(t *testing.T) {
 			_ = c.Close()
 		}
 	}))
-	timeout := forward(svc("slow", 1, slow))
+	// Names a client must never learn: the namespace, the Services and why
+	// a reference is refused.
+	const ns = "tenant-billing"
+	private := func(name string, eps ...ir.Endpoint) *ir.Backend {
+		return &ir.Backend{Namespace: ns, Name: "ledger-" + name, Port: 8443, Weight: 1, Endpoints: eps}
+	}
+	timeout := forward(private("slow", slow))
 	timeout.Timeouts = ir.Timeouts{Request: 5 * time.Second, BackendRequest: 150 * time.Millisecond}
-	invalid := forward(&ir.Backend{Namespace: "ns", Name: "gone", Port: 80, Weight: 1, Invalid: true, InvalidReason: "Service ns/gone not found"})
-	notReady := svc("notready", 1, ir.Endpoint{Address: "127.0.0.1", Port: 1, Ready: false, Serving: true, Terminating: true})
+	gone := private("gone")
+	gone.Invalid, gone.InvalidReason = true, "backend tenant-billing/ledger-gone is not permitted by any ReferenceGrant in tenant-billing"
+	notReady := private("notready", ir.Endpoint{Address: "127.0.0.1", Port: 1, Ready: false, Serving: true, Terminating: true})
 	tb := table(t,
 		prefixRoute(t, "timeout", "/timeout", timeout),
-		prefixRoute(t, "invalid", "/invalid", invalid),
-		prefixRoute(t, "direct", "/direct", &ir.Action{DirectResponse: &ir.DirectResponse{Status: 500, Reason: "rule has no backendRefs"}}),
-		prefixRoute(t, "empty", "/empty", forward(svc("empty", 1))),
+		prefixRoute(t, "invalid", "/invalid", forward(gone)),
+		prefixRoute(t, "direct", "/direct", forward()),
+		prefixRoute(t, "empty", "/empty", forward(private("empty"))),
 		prefixRoute(t, "notready", "/notready", forward(notReady)),
-		prefixRoute(t, "refused", "/refused", forward(svc("refused", 1, deadEndpoint(t)))),
-		prefixRoute(t, "hangup", "/hangup", forward(svc("hangup", 1, hangup))),
+		prefixRoute(t, "refused", "/refused", forward(private("refused", deadEndpoint(t)))),
+		prefixRoute(t, "hangup", "/hangup", forward(private("hangup", hangup))),
 	)
-	_, url := gateway(t, tb, Options{})
+	var logs bytes.Buffer
+	_, url := gateway(t, tb, Options{AccessLog: slog.New(slog.NewJSONHandler(&logs, nil))})
+	seen := map[string]string{}
 	for _, tc := range []struct {
 		path string
 		code int
 		body string
+		kind string // the access log's error
 	}{
-		{"/nothing-here", 404, "no route"},
-		{"/invalid", 500, "Service ns/gone not found"},
-		{"/direct", 500, "no backendRefs"},
-		{"/empty", 503, "no ready endpoints for backend ns/empty"},
-		{"/notready", 503, "no ready endpoints"},
-		{"/refused", 502, "could not connect to backend ns/refused"},
-		{"/hangup", 502, "bad response from backend ns/hangup"},
-		{"/timeout", 504, "did not answer within 150ms"},
+		{"/nothing-here", 404, "no route", ""},
+		{"/invalid", 500, "this route's backend is not usable", "invalid_backend"},
+		{"/direct", 500, "rule has no backend", ""},
+		{"/empty", 503, "no ready endpoint for this route", "no_endpoints"},
+		{"/notready", 503, "no ready endpoint for this route", "no_endpoints"},
+		{"/refused", 502, "could not connect to the backend", "connect"},
+		{"/hangup", 502, "bad response from the backend", "protocol"},
+		{"/timeout", 504, "the backend did not answer within 150ms", "timeout"},
 	} {
 		start := time.Now()
-		res, body := get(t, http.DefaultClient, url+tc.path)
+		logs.Reset()
+		res, body := get(t, http.DefaultClient, url+tc.path, "Host", "shop.example")
 		if res.StatusCode != tc.code || !strings.Contains(body, tc.body) {
 			t.Errorf("%s: %d %q, want %d containing %q", tc.path, res.StatusCode, body, tc.code, tc.body)
 		}
+		for _, secret := range []string{ns, "ledger", "8443", "ReferenceGrant", "127.0.0.1"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("%s: body %q names %q", tc.path, body, secret)
+			}
+		}
+		// Bodies tell failures apart (both not-ready cases are the same failure).
+		if other, ok := seen[body]; ok && tc.path != "/notready" {
+			t.Errorf("%s answers the same body as %s: %q", tc.path, other, body)
+		}
+		seen[body] = tc.path
 		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 			t.Errorf("%s: Content-Type %q", tc.path, ct)
 		}
 		if d := time.Since(start); tc.code == 504 && d > 2*time.Second {
 			t.Errorf("timeout took %s", d)
+		}
+		// The operator still learns which backend failed and why.
+		var line struct{ Error, ErrorDetail string }
+		var raw map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &raw); err != nil {
+			t.Fatalf("%s: access log %q: %v", tc.path, logs.String(), err)
+		}
+		line.Error, _ = raw["error"].(string)
+		line.ErrorDetail, _ = raw["error_detail"].(string)
+		if line.Error != tc.kind {
+			t.Errorf("%s: access log error %q, want %q", tc.path, line.Error, tc.kind)
+		}
+		if tc.kind != "" && !strings.Contains(line.ErrorDetail, ns+"/ledger-") {
+			t.Errorf("%s: access log error_detail %q does not name the backend", tc.path, line.ErrorDetail)
 		}
 	}
 }

@@ -25,8 +25,11 @@ func applyHeaders(h http.Header, m *ir.HeaderModifier) {
 	}
 }
 
-// modifyPath returns the path after a ReplaceFullPath or ReplacePrefixMatch.
-// prefix is the route's PathPrefix value (no trailing slash except "/").
+// modifyPath returns the escaped path after a ReplaceFullPath or
+// ReplacePrefixMatch. path is the request's normalised escaped path;
+// prefix is the route's PathPrefix value (no trailing slash except "/"),
+// which matched whole segments of it, parameters aside. Working on the
+// escaped form keeps the request's percent-encoding.
 func modifyPath(path string, pm *ir.PathModifier, prefix string) string {
 	if pm == nil {
 		return path
@@ -34,11 +37,11 @@ func modifyPath(path string, pm *ir.PathModifier, prefix string) string {
 	if pm.Type == ir.ReplaceFullPath {
 		return pm.Value
 	}
-	// The prefix matched whole path elements, so the rest is empty or
+	// The prefix matched its first segments, so the rest is empty or
 	// starts with "/".
 	rest := path
-	if prefix != "/" && len(path) >= len(prefix) {
-		rest = path[len(prefix):]
+	if prefix != "/" {
+		rest = afterSegments(path, strings.Count(prefix, "/"))
 	}
 	repl := strings.TrimSuffix(pm.Value, "/")
 	switch {
@@ -49,6 +52,23 @@ func modifyPath(path string, pm *ir.PathModifier, prefix string) string {
 	default:
 		return repl + rest
 	}
+}
+
+// afterSegments returns path without its first n segments: "" or a
+// string starting with "/".
+func afterSegments(path string, n int) string {
+	if !strings.HasPrefix(path, "/") {
+		return ""
+	}
+	i := 0
+	for ; n > 0; n-- {
+		j := strings.IndexByte(path[i+1:], '/')
+		if j < 0 {
+			return ""
+		}
+		i += 1 + j
+	}
+	return path[i:]
 }
 
 // redirectLocation builds the Location of a RequestRedirect. Empty fields
@@ -77,13 +97,7 @@ func redirectLocation(rd *ir.Redirect, route *ir.Route, r *http.Request, scheme 
 	if port != wellKnownPort(s) {
 		hostport = net.JoinHostPort(host, strconv.Itoa(int(port)))
 	}
-	// Without a path modifier the path goes back as the client sent it
-	// (escapes kept): the decoded form would turn an escaped '?' into the
-	// query and a space into an invalid URL.
-	path := r.URL.EscapedPath()
-	if rd.Path != nil {
-		path = modifyPath(r.URL.Path, rd.Path, route.Path.Value)
-	}
+	path := modifyPath(r.URL.EscapedPath(), rd.Path, route.Path.Value)
 	loc := s + "://" + hostport + path
 	if r.URL.RawQuery != "" {
 		loc += "?" + r.URL.RawQuery

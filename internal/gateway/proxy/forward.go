@@ -29,8 +29,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			pr.Out.Host = rw.Hostname
 		}
 		if rw.Path != nil {
-			pr.Out.URL.Path = modifyPath(pr.In.URL.Path, rw.Path, x.route.Path.Value)
-			pr.Out.URL.RawPath = ""
+			setEscapedPath(pr.Out.URL, modifyPath(pr.In.URL.EscapedPath(), rw.Path, x.route.Path.Value))
 		}
 	}
 	applyHeaders(pr.Out.Header, a.RequestHeaders)
@@ -43,37 +42,54 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	return nil
 }
 
-// errorHandler maps a failed backend exchange to 502, 503 or 504 with a
-// body naming the backend and what failed.
+// errorHandler maps a failed backend exchange to 502, 503 or 504. The body
+// says what failed in terms a client can act on; which backend and the
+// underlying error go to the access log (errDetail).
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	x := exchangeFrom(r.Context())
 	b := x.backend
-	name := fmt.Sprintf("%s/%s port %d", b.Namespace, b.Name, b.Port)
+	x.errDetail = fmt.Sprintf("backend %s/%s port %d: %v", b.Namespace, b.Name, b.Port, err)
 	var code int
 	var msg string
 	switch {
+	case x.bodyIdle:
+		// The client, not the backend, failed: its connection is past
+		// its read deadline and cannot carry another request.
+		x.errKind, code, msg = "client_body_timeout", http.StatusRequestTimeout, msgBodyIdle
+		w.Header().Set("Connection", "close")
 	case errors.Is(err, errNoEndpoint):
-		x.errKind, code = "connect", http.StatusServiceUnavailable
-		msg = "no reachable endpoint for backend " + name
+		x.errKind, code, msg = "connect", http.StatusServiceUnavailable, msgNoReachableEndpoint
 	case r.Context().Err() == context.DeadlineExceeded || isTimeout(err):
 		x.errKind, code = "timeout", http.StatusGatewayTimeout
-		msg = fmt.Sprintf("backend %s did not answer within %s", name, x.timeout)
+		msg = fmt.Sprintf("%s %s", msgTimeout, x.timeout)
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this response.
 		x.errKind = "canceled"
 		return
 	case isConnectError(err):
-		x.errKind, code = "connect", http.StatusBadGateway
-		msg = "could not connect to backend " + name
+		x.errKind, code, msg = "connect", http.StatusBadGateway, msgConnect
 	default:
-		x.errKind, code = "protocol", http.StatusBadGateway
-		msg = "bad response from backend " + name
+		x.errKind, code, msg = "protocol", http.StatusBadGateway, msgProtocol
 	}
-	if x.errKind != "connect" { // connect failures are counted per attempt
+	if x.errKind != "connect" && !x.bodyIdle { // connect failures are counted per attempt
 		p.metrics.upstreamErrs.WithLabelValues(x.errKind).Inc()
 	}
 	p.reply(w, x, code, msg)
 }
+
+// Bodies of the replies the gateway writes in a backend's place. They
+// differ per failure so that a client (or its operator) can tell them
+// apart, and name no namespace, Service or ReferenceGrant: those are the
+// cluster's business, not the Internet's.
+const (
+	msgInvalidBackend      = "this route's backend is not usable"
+	msgNoEndpoints         = "no ready endpoint for this route"
+	msgNoReachableEndpoint = "no reachable endpoint for this route"
+	msgTimeout             = "the backend did not answer within"
+	msgConnect             = "could not connect to the backend"
+	msgProtocol            = "bad response from the backend"
+	msgBodyIdle            = "request body not received in time"
+)
 
 func isTimeout(err error) bool {
 	var ne net.Error

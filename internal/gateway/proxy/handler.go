@@ -27,7 +27,13 @@ type exchange struct {
 	bstate    *backendState
 	endpoint  string
 	timeout   time.Duration
+	// errKind names what failed for the access log; errDetail says
+	// which backend and why. Neither reaches the client: replies name the
+	// failure, never a namespace, Service or ReferenceGrant.
 	errKind   string
+	errDetail string
+	// bodyIdle: the client's request body stopped arriving (idleBody).
+	bodyIdle bool
 	// byGateway: the gateway wrote the response itself (reply), not the
 	// backend; the backend series count it with origin "gateway".
 	byGateway bool
@@ -52,8 +58,28 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.p.reply(rec, x, http.StatusServiceUnavailable, "gateway has no routing table yet")
 		return
 	}
+	np := normalizePath(r.URL.EscapedPath())
+	switch np.verdict {
+	case pathBad:
+		x.errKind = "bad_path"
+		h.p.reply(rec, x, http.StatusBadRequest, "request path cannot be served")
+		return
+	case pathRedirect:
+		// An encoded slash means different paths to different parsers:
+		// the client asks again with one that means the same to all.
+		loc := np.escaped
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		rec.Header().Set("Location", loc)
+		h.p.reply(rec, x, http.StatusTemporaryRedirect, "")
+		return
+	}
+	if np.escaped != r.URL.EscapedPath() {
+		setEscapedPath(r.URL, np.escaped) // the backend gets the normalised path
+	}
 	res := ir.Match(st.Table, h.at, &ir.Request{
-		Host: r.Host, Path: r.URL.Path, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
+		Host: r.Host, Path: np.match, Method: r.Method, Header: r.Header, RawQuery: r.URL.RawQuery,
 	})
 	if res.Route == nil {
 		h.p.reply(rec, x, http.StatusNotFound, fmt.Sprintf("no route for host %q path %q", hostOnly(r.Host), r.URL.Path))
@@ -85,12 +111,14 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b := a.Backends[i]
 	x.backend = b
 	if b.Invalid {
-		h.p.reply(rec, x, http.StatusInternalServerError, fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason))
+		x.errKind, x.errDetail = "invalid_backend", fmt.Sprintf("backend %s/%s is invalid: %s", b.Namespace, b.Name, b.InvalidReason)
+		h.p.reply(rec, x, http.StatusInternalServerError, msgInvalidBackend)
 		return
 	}
 	if !hasEndpoints(b) {
 		h.p.metrics.upstreamErrs.WithLabelValues("no_endpoints").Inc()
-		h.p.reply(rec, x, http.StatusServiceUnavailable, fmt.Sprintf("no ready endpoints for backend %s/%s port %d", b.Namespace, b.Name, b.Port))
+		x.errKind, x.errDetail = "no_endpoints", fmt.Sprintf("no ready endpoints for backend %s/%s port %d", b.Namespace, b.Name, b.Port)
+		h.p.reply(rec, x, http.StatusServiceUnavailable, msgNoEndpoints)
 		return
 	}
 	x.bstate = st.backends[b]
@@ -103,6 +131,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	sanitizeUpgrade(r.Header)
+	rec.progress = h.p.boundBody(w, r, x)
 	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.status == 0 && r.Header.Get("Upgrade") != "" {
 		rec.status = http.StatusSwitchingProtocols // hijacked by ReverseProxy
@@ -179,7 +208,7 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 		slogString("method", r.Method), slogString("host", r.Host), slogString("path", r.URL.Path),
 		slogInt("status", status), slogInt64("bytes", rec.bytes), slogDuration("duration", d),
 		slogString("route", route), slogString("backend", backend), slogString("endpoint", x.endpoint),
-		slogString("request_id", x.requestID), slogString("error", x.errKind))
+		slogString("request_id", x.requestID), slogString("error", x.errKind), slogString("error_detail", x.errDetail))
 }
 
 func routeLabel(r *ir.Route) string {

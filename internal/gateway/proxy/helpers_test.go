@@ -17,7 +17,7 @@ func echo(name string) http.HandlerFunc {
 		w.Header().Set("X-Backend", name)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"backend": name, "host": r.Host, "path": r.URL.Path, "query": r.URL.RawQuery,
+			"backend": name, "host": r.Host, "path": r.URL.Path, "uri": r.RequestURI, "query": r.URL.RawQuery,
 			"proto": r.Proto, "headers": r.Header,
 		})
 	}
@@ -27,6 +27,7 @@ type echoed struct {
 	Backend string              `json:"backend"`
 	Host    string              `json:"host"`
 	Path    string              `json:"path"`
+	URI     string              `json:"uri"` // the request target as received
 	Query   string              `json:"query"`
 	Proto   string              `json:"proto"`
 	Headers map[string][]string `json:"headers"`

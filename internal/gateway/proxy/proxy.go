@@ -19,6 +19,11 @@ type Options struct {
 	// ConnectAttempts is how many endpoints a request without a body tries
 	// when connecting fails (nothing was sent, so retrying is safe).
 	ConnectAttempts int
+	// RequestBodyIdleTimeout is the longest wait for the next bytes of a
+	// request body; a client that trickles or stalls its body is cut off
+	// (408) and the backend connection released. 0 means 30s; negative
+	// disables it.
+	RequestBodyIdleTimeout time.Duration
 	// AccessLog receives one record per request; nil disables it.
 	AccessLog *slog.Logger
 	// Metrics; nil creates unregistered ones.
@@ -47,6 +52,9 @@ func New(o Options) *Proxy {
 	}
 	if o.EjectMax == 0 {
 		o.EjectMax = 30 * time.Second
+	}
+	if o.RequestBodyIdleTimeout == 0 {
+		o.RequestBodyIdleTimeout = 30 * time.Second
 	}
 	if o.ConnectAttempts == 0 {
 		o.ConnectAttempts = 3

@@ -11,6 +11,8 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// progress, when set, is told that response bytes are moving.
+	progress func()
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -26,6 +28,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
+	if n > 0 && r.progress != nil {
+		r.progress()
+	}
 	return n, err
 }
 

@@ -11,9 +11,10 @@ import (
 )
 
 // AdminHandler serves /healthz (the process runs), /readyz (a table has
-// been published, so traffic can be routed) and /metrics. It belongs on a
+// been published, so traffic can be routed, and every check passes, e.g.
+// Server.Check: all listeners accept) and /metrics. It belongs on a
 // separate port so that routes can never shadow it.
-func AdminHandler(p *proxy.Proxy, g prometheus.Gatherer) http.Handler {
+func AdminHandler(p *proxy.Proxy, g prometheus.Gatherer, checks ...func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -22,6 +23,12 @@ func AdminHandler(p *proxy.Proxy, g prometheus.Gatherer) http.Handler {
 		if !p.Ready() {
 			http.Error(w, "no routing table published yet", http.StatusServiceUnavailable)
 			return
+		}
+		for _, check := range checks {
+			if err := check(); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})

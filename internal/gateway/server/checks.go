@@ -25,7 +25,7 @@ func (c *checks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The body framing is ambiguous, so the connection cannot be
 			// reused safely either.
 			w.Header().Set("Connection", "close")
-			c.s.proxy.Reject(w, r, http.StatusBadRequest, "request has both Content-Length and Transfer-Encoding")
+			c.s.proxy.Reject(w, r, http.StatusBadRequest, "a request on this connection has both Content-Length and Transfer-Encoding, or cannot be framed")
 			return
 		}
 	}

@@ -11,15 +11,24 @@ import (
 // framedConn is an HTTP/1 connection whose inbound bytes are followed by a
 // small framing parser. Go's server accepts a request with both
 // Content-Length and Transfer-Encoding by dropping Content-Length; by the
-// time a handler runs the evidence is gone. The parser records, per
-// request in order, whether the header block had both, and the handler
-// pops that verdict.
+// time a handler runs the evidence is gone.
+//
+// The verdict is sticky, not per request: once the parser has seen a
+// request with both headers, or has lost track of the framing (a header
+// block or chunk it cannot follow the way Go's server does), every request
+// the handler sees afterwards on this connection is refused. A queue of
+// per-request verdicts would be shifted by any request Go answers without
+// calling the handler (OPTIONS *), and a parser that stops following the
+// stream would stop refusing; both are ways to smuggle the conflicting
+// request past the check. The price is that well-formed requests
+// pipelined ahead of a conflicting one in the same read may be refused
+// too: the connection is hostile and is closed.
 type framedConn struct {
 	net.Conn
 	tlsState *tls.ConnectionState
 
 	mu       sync.Mutex
-	verdicts []bool
+	conflict bool
 	sc       framer
 }
 
@@ -33,23 +42,21 @@ func (c *framedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()
-		c.sc.feed(b[:n], func(bad bool) { c.verdicts = append(c.verdicts, bad) })
+		if !c.conflict {
+			c.sc.feed(b[:n], func() { c.conflict = true })
+		}
 		c.mu.Unlock()
 	}
 	return n, err
 }
 
-// popConflict reports whether the oldest unhandled request had both
-// Content-Length and Transfer-Encoding.
+// popConflict reports whether any request read so far on the connection
+// had both Content-Length and Transfer-Encoding, or the framing could not
+// be followed.
 func (c *framedConn) popConflict() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.verdicts) == 0 {
-		return false
-	}
-	v := c.verdicts[0]
-	c.verdicts = c.verdicts[1:]
-	return v
+	return c.conflict
 }
 
 type framerState int
@@ -61,29 +68,34 @@ const (
 	stChunkData
 	stChunkEnd
 	stTrailers
-	stOpaque // upgraded, CONNECT, or unparsable: Go's parser decides
+	stLost // framing no longer followed: every later request is refused
 )
 
-// framer tracks HTTP/1 request boundaries: header block, then a body by
-// Content-Length or chunked coding, then the next request.
+// framer tracks HTTP/1 request boundaries the way Go's server does: header
+// block (obs-folded lines joined), then a body by chunked coding (HTTP/1.1
+// and later only: Go ignores Transfer-Encoding on HTTP/1.0) or by
+// Content-Length, then the next request. Upgrade and CONNECT requests are
+// framed like any other: the connection stays HTTP/1 unless a handler
+// hijacks it, and after a hijack no request reaches the handler again.
 type framer struct {
 	state     framerState
 	maxLine   int
 	line      []byte
-	started   bool // request line seen
+	header    []byte // the header line being read, until a line that does not continue it
+	started   bool   // request line seen
+	http10    bool
 	hasCL     bool
 	hasTE     bool
 	chunked   bool
-	upgrade   bool
-	connect   bool
 	cl        int64
 	remaining int64
 }
 
-func (f *framer) feed(b []byte, verdict func(bool)) {
+func (f *framer) feed(b []byte, bad func()) {
 	for len(b) > 0 {
 		switch f.state {
-		case stOpaque:
+		case stLost:
+			bad()
 			return
 		case stBody, stChunkData:
 			n := min(int64(len(b)), f.remaining)
@@ -101,35 +113,44 @@ func (f *framer) feed(b []byte, verdict func(bool)) {
 			if i < 0 {
 				f.line = append(f.line, b...)
 				if len(f.line) > f.maxLine {
-					f.state = stOpaque
+					f.lose(bad)
 				}
 				return
 			}
 			f.line = append(f.line, b[:i]...)
 			b = b[i+1:]
 			line := bytes.TrimSuffix(f.line, []byte("\r"))
-			f.onLine(line, verdict)
+			f.onLine(line, bad)
 			f.line = f.line[:0]
 		}
 	}
 }
 
-func (f *framer) onLine(line []byte, verdict func(bool)) {
+func (f *framer) lose(bad func()) {
+	f.state = stLost
+	bad()
+}
+
+func (f *framer) onLine(line []byte, bad func()) {
 	switch f.state {
 	case stHeaders:
-		f.onHeaderLine(line, verdict)
+		f.onHeaderLine(line, bad)
 	case stChunkSize:
 		sz, _, _ := bytes.Cut(line, []byte(";"))
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(sz)), 16, 64)
+		n, err := strconv.ParseUint(string(bytes.TrimSpace(sz)), 16, 63)
 		switch {
-		case err != nil || n < 0:
-			f.state = stOpaque
+		case err != nil:
+			f.lose(bad)
 		case n == 0:
 			f.state = stTrailers
 		default:
-			f.remaining, f.state = n, stChunkData
+			f.remaining, f.state = int64(n), stChunkData
 		}
 	case stChunkEnd:
+		if len(line) != 0 {
+			f.lose(bad) // Go requires CRLF right after the chunk data
+			return
+		}
 		f.state = stChunkSize
 	case stTrailers:
 		if len(line) == 0 {
@@ -138,50 +159,64 @@ func (f *framer) onLine(line []byte, verdict func(bool)) {
 	}
 }
 
-func (f *framer) onHeaderLine(line []byte, verdict func(bool)) {
+func (f *framer) onHeaderLine(line []byte, bad func()) {
 	if !f.started {
 		if len(line) == 0 {
 			return // stray CRLF between requests is allowed
 		}
 		f.started = true
-		f.connect = bytes.HasPrefix(line, []byte("CONNECT "))
+		// Go splits the request line at the first two spaces; the rest
+		// is the protocol version.
+		_, rest, _ := bytes.Cut(line, []byte(" "))
+		_, proto, _ := bytes.Cut(rest, []byte(" "))
+		f.http10 = string(proto) == "HTTP/1.0"
 		return
 	}
+	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && f.header != nil {
+		// obs-fold: Go joins this line to the previous header's value.
+		f.header = append(append(f.header, ' '), bytes.TrimSpace(line)...)
+		return
+	}
+	if f.header != nil {
+		f.onHeader(f.header, bad)
+		f.header = nil
+	}
 	if len(line) > 0 {
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return
-		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			f.hasCL = true
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 {
-				f.state = stOpaque // Go answers 400 itself
-			}
-			f.cl = n
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			f.hasTE = true
-			f.chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
-		case bytes.EqualFold(name, []byte("Upgrade")):
-			f.upgrade = true
-		}
+		f.header = append([]byte(nil), line...)
 		return
 	}
 	// End of the header block: one request.
-	verdict(f.hasCL && f.hasTE)
+	if f.hasCL && f.hasTE {
+		bad()
+	}
 	switch {
-	case f.state == stOpaque:
-	case f.upgrade || f.connect:
-		// The connection may stop being HTTP/1 after this request.
-		f.state = stOpaque
-	case f.hasTE && f.chunked:
+	case f.state == stLost:
+	case f.hasTE && !f.http10 && f.chunked:
 		f.state = stChunkSize
-	case f.hasTE:
-		f.state = stOpaque // Go rejects it; the connection closes
+	case f.hasTE && !f.http10:
+		f.lose(bad) // Go refuses it and closes the connection
 	case f.hasCL && f.cl > 0:
 		f.remaining, f.state = f.cl, stBody
 	}
-	f.started, f.hasCL, f.hasTE, f.chunked, f.upgrade, f.connect, f.cl = false, false, false, false, false, false, 0
+	f.started, f.http10, f.hasCL, f.hasTE, f.chunked, f.cl = false, false, false, false, false, 0
+}
+
+func (f *framer) onHeader(h []byte, bad func()) {
+	name, value, ok := bytes.Cut(h, []byte(":"))
+	if !ok {
+		return // Go refuses the request and closes the connection
+	}
+	value = bytes.TrimSpace(value)
+	switch {
+	case bytes.EqualFold(name, []byte("Content-Length")):
+		n, err := strconv.ParseUint(string(value), 10, 63)
+		if err != nil || (f.hasCL && int64(n) != f.cl) {
+			f.lose(bad) // Go answers 400 itself and closes
+			return
+		}
+		f.hasCL, f.cl = true, int64(n)
+	case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+		f.chunked = !f.hasTE && bytes.EqualFold(value, []byte("chunked"))
+		f.hasTE = true
+	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -74,14 +75,22 @@ func httpListener(t *testing.T, port int32, ep ir.Endpoint) *ir.Listener {
 // start publishes tb and reconciles a server bound to 127.0.0.1.
 func start(t *testing.T, tb *ir.Table, o Options) (*proxy.Proxy, *Server) {
 	t.Helper()
-	p := proxy.New(proxy.Options{})
-	o.BindAddress = "127.0.0.1"
-	s := New(p, o)
+	p, s := newServer(t, o)
 	p.Publish(tb)
 	if err := s.Reconcile(tb); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Shutdown(t.Context()) })
+	return p, s
+}
+
+// newServer returns a proxy and a server bound to 127.0.0.1, shut down
+// when the test ends.
+func newServer(t *testing.T, o Options) (*proxy.Proxy, *Server) {
+	t.Helper()
+	p := proxy.New(proxy.Options{})
+	o.BindAddress = "127.0.0.1"
+	s := New(p, o)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	return p, s
 }
 

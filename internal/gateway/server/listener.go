@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -27,6 +29,14 @@ type listener struct {
 	h2   *http2.Server
 	tls  *tls.Config
 	wg   sync.WaitGroup
+
+	// closing is set by shutdown; a closed socket is then expected.
+	closing atomic.Bool
+	// broken holds the error that stopped the accept loop on its own: the
+	// port no longer takes connections and readiness must say so.
+	broken atomic.Pointer[error]
+	// onBroken is called once the accept loop stopped on an error.
+	onBroken func()
 }
 
 type connKey struct{}
@@ -39,12 +49,12 @@ func connFrom(ctx context.Context) *framedConn {
 }
 
 func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string) (*listener, error) {
-	raw, err := listen(addr, at.Address != "")
+	raw, err := s.listen(addr, at.Address != "")
 	if err != nil {
 		return nil, err
 	}
 	o := s.opts
-	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr())}
+	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken}
 	scheme := "http"
 	if proto == ir.ProtocolHTTPS {
 		scheme = "https"
@@ -97,26 +107,71 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 }
 
 func (l *listener) acceptLoop(handler http.Handler) {
+	var delay time.Duration
 	for {
 		c, err := l.raw.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if l.closing.Load() {
 				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			if temporaryAcceptError(err) {
+				// Out of file descriptors or a connection reset before
+				// accept: wait and try again, as net/http's Serve does,
+				// instead of giving the port up.
+				delay = nextAcceptDelay(delay)
+				l.opts.Logger.Warn("accept failed; retrying", "listener", l.at.String(), "error", err, "retryIn", delay)
+				time.Sleep(delay)
 				continue
 			}
-			l.opts.Logger.Error("accept failed", "listener", l.at.String(), "error", err)
+			l.broken.Store(&err)
+			l.opts.Logger.Error("listener stopped accepting", "listener", l.at.String(), "error", err)
+			if l.onBroken != nil {
+				l.onBroken()
+			}
 			return
 		}
+		delay = 0
 		if l.tls == nil {
 			l.h1ln.push(newFramedConn(c, nil, l.opts.MaxHeaderBytes+4096))
 			continue
 		}
 		go l.serveTLS(c, handler)
 	}
+}
+
+// nextAcceptDelay doubles the wait between failed accepts from 5ms up to 1s.
+func nextAcceptDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return 5 * time.Millisecond
+	}
+	return min(2*d, time.Second)
+}
+
+// temporaryAcceptError reports whether an accept error is expected to
+// clear up on its own: descriptor or memory exhaustion, a connection that
+// went away while queued, an interrupted call, or a timeout.
+func temporaryAcceptError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{
+		syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EAGAIN, syscall.EINTR, syscall.EPROTO,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// failure returns why the listener stopped accepting, or nil.
+func (l *listener) failure() error {
+	if p := l.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // serveTLS completes the handshake within ReadHeaderTimeout, then hands
@@ -139,6 +194,7 @@ func (l *listener) serveTLS(c net.Conn, handler http.Handler) {
 
 // shutdown stops accepting and drains in-flight requests.
 func (l *listener) shutdown(ctx context.Context) {
+	l.closing.Store(true)
 	_ = l.raw.Close()
 	_ = l.h1ln.Close()
 	if err := l.h1.Shutdown(ctx); err != nil {

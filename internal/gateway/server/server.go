@@ -8,8 +8,11 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/proxy"
@@ -21,14 +24,24 @@ type Server struct {
 	proxy *proxy.Proxy
 	certs *certCache
 
+	// listen binds a port; tests replace it to inject accept failures.
+	listen func(addr string, freebind bool) (net.Listener, error)
+
 	mu        sync.Mutex
 	listeners map[ir.ListenerKey]*listener
 	closed    bool
+	// table is the last one reconciled; a listener that stops accepting
+	// is reopened from it without waiting for the next publish.
+	table *ir.Table
+	// reopenDelay is the wait before the first reopen; it doubles up to
+	// 30s while reopening fails.
+	reopenDelay time.Duration
+	reopening   bool
 }
 
 // New returns a Server that serves requests with p.
 func New(p *proxy.Proxy, o Options) *Server {
-	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listeners: map[ir.ListenerKey]*listener{}}
+	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: listen, reopenDelay: time.Second, listeners: map[ir.ListenerKey]*listener{}}
 }
 
 // Reconcile opens listeners for ports the table has and the server does
@@ -39,16 +52,27 @@ func New(p *proxy.Proxy, o Options) *Server {
 func (s *Server) Reconcile(t *ir.Table) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.reconcileLocked(t)
+}
+
+func (s *Server) reconcileLocked(t *ir.Table) error {
 	if s.closed {
 		return errors.New("server is closed")
 	}
+	s.table = t
 	want := map[ir.ListenerKey]ir.Protocol{}
 	for _, l := range t.Listeners {
 		want[l.Key()] = l.Protocol
 	}
 	for k, l := range s.listeners {
-		if p, ok := want[k]; !ok || p != l.protocol || l.addr != s.bindAddr(k) {
+		// A listener that stopped accepting is reopened too.
+		if p, ok := want[k]; !ok || p != l.protocol || l.addr != s.bindAddr(k) || l.failure() != nil {
 			delete(s.listeners, k)
+			if l.failure() != nil {
+				// Free the port now: it is reopened below.
+				l.closing.Store(true)
+				_ = l.raw.Close()
+			}
 			go s.drain(l)
 		}
 	}
@@ -67,6 +91,39 @@ func (s *Server) Reconcile(t *ir.Table) error {
 		s.listeners[k] = nl
 	}
 	return errors.Join(errs...)
+}
+
+// listenerBroken is called by a listener whose accept loop stopped on an
+// error: the port is reopened from the last table after a delay, and
+// again with a longer one while that fails. /readyz fails meanwhile.
+func (s *Server) listenerBroken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reopening || s.closed {
+		return
+	}
+	s.reopening = true
+	s.scheduleReopen(s.reopenDelay)
+}
+
+func (s *Server) scheduleReopen(d time.Duration) {
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || s.table == nil {
+			s.reopening = false
+			return
+		}
+		err := s.reconcileLocked(s.table)
+		if err == nil && s.checkLocked() == nil {
+			s.reopening = false
+			s.opts.Logger.Info("listeners reopened")
+			return
+		}
+		next := min(2*d, 30*time.Second)
+		s.opts.Logger.Error("reopening listeners failed; retrying", "error", errors.Join(err, s.checkLocked()), "retryIn", next)
+		s.scheduleReopen(next)
+	})
 }
 
 // bindAddr is where a table listener binds: its own address, or the
@@ -98,6 +155,27 @@ func (s *Server) AddrOf(k ir.ListenerKey) net.Addr {
 		return l.raw.Addr()
 	}
 	return nil
+}
+
+// Check reports listeners that can no longer accept connections, naming
+// each; nil when every open listener accepts. /readyz fails on it, so a
+// port that stopped taking connections is not silently dropped: the Pod
+// leaves the Service until the next Reconcile reopens the port.
+func (s *Server) Check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checkLocked()
+}
+
+func (s *Server) checkLocked() error {
+	var errs []error
+	for _, l := range s.listeners {
+		if err := l.failure(); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s on %s cannot accept connections: %w", l.at.String(), l.addr, err))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }
 
 // Shutdown closes every listener, draining in-flight requests until ctx ends.
