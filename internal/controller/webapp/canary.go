@@ -126,7 +126,9 @@ func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f
 		st.WeightMessage = fmt.Sprintf("the spec no longer declares this canary; it gets no requests and is removed in %s", f.drain)
 		d.requeue = f.drain
 	default:
-		left := f.drain - f.now.Sub(prev.LastWeightChangeTime.Time)
+		// Status times are recorded to the second: count from the end of
+		// that second, so a drain is never shorter than declared.
+		left := f.drain - f.now.Sub(prev.LastWeightChangeTime.Add(time.Second))
 		if left <= 0 {
 			return canaryDecision{} // drained: its children are deleted
 		}

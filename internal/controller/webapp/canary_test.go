@@ -158,6 +158,7 @@ func TestRetiringCanary(t *testing.T) {
 		{"stable rolling out: keeps its share", prev(30, t0.Add(-time.Minute)), rolling, true, 30},
 		{"stable rolled out: drains at 0", prev(30, t0.Add(-time.Minute)), deployment("shop", "shop:2", 4), true, 0},
 		{"draining, time left: still there at 0", prev(0, t0.Add(-5*time.Second)), deployment("shop", "shop:2", 4), true, 0},
+		{"drain not over once the recorded second is counted in full", prev(0, t0.Add(-10*time.Second)), deployment("shop", "shop:2", 4), true, 0},
 		{"drained: removed", prev(0, t0.Add(-11*time.Second)), deployment("shop", "shop:2", 4), false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
