@@ -21,6 +21,19 @@ type StatusUpdates struct {
 	// it serves; an Ingress it no longer serves that still carries exactly
 	// this is cleared.
 	IngressLoadBalancer []networkingv1.IngressLoadBalancerIngress `json:"ingressLoadBalancer,omitempty"`
+	// Rejections are objects (today: Ingresses) denied hostnames that
+	// have no status field to say so; the writer logs them and records
+	// Events. Sorted by kind, namespace and name.
+	Rejections []Rejection `json:"rejections,omitempty"`
+}
+
+// Rejection explains why an object without conditions is not (fully) served.
+type Rejection struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	Message   string `json:"message"`
 }
 
 // GatewayClassStatus is the full status of one GatewayClass we own.
