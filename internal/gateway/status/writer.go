@@ -9,12 +9,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
@@ -32,6 +34,13 @@ type Writer struct {
 	Logger     *slog.Logger
 	// Now is the clock for lastTransitionTime; nil means time.Now.
 	Now func() time.Time
+	// Recorder, when set, records an Event on each object of
+	// StatusUpdates.Rejections (Ingresses have no condition to say why
+	// they are not served); each rejection is also logged. Both happen
+	// once per distinct message.
+	Recorder recorder.EventRecorder
+
+	reported map[types.NamespacedName]string
 
 	gatewayAPI atomic.Bool
 	mu         sync.Mutex
@@ -137,7 +146,31 @@ func (w *Writer) Write(ctx context.Context, su translate.StatusUpdates) error {
 		}))
 	}
 	errs = append(errs, w.clearIngresses(ctx, su))
+	w.report(ctx, su.Rejections)
 	return errors.Join(errs...)
+}
+
+// report logs and records an Event for each new or changed rejection.
+func (w *Writer) report(ctx context.Context, rejections []translate.Rejection) {
+	seen := make(map[types.NamespacedName]string, len(rejections))
+	for _, r := range rejections {
+		if r.Kind != "Ingress" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+		seen[key] = r.Message
+		if w.reported[key] == r.Message {
+			continue
+		}
+		w.Logger.Info("Ingress not served for hostnames of another namespace", "ingress", key, "reason", r.Reason, "message", r.Message)
+		if w.Recorder != nil {
+			in := &networkingv1.Ingress{}
+			if err := w.Client.Get(ctx, key, in); err == nil {
+				w.Recorder.Eventf(in, nil, corev1.EventTypeWarning, r.Reason, "Route", "%s", r.Message)
+			}
+		}
+	}
+	w.reported = seen
 }
 
 // clearIngresses empties status.loadBalancer of Ingresses this data plane

@@ -74,8 +74,9 @@ func (t *translator) compiled(hr *gwv1.HTTPRoute) *compiledRoute {
 // hostnames the route's namespace owns, and computes status.parents
 // entries for parents that are ours.
 func (t *translator) processHTTPRoutes() {
-	var out []HTTPRouteStatus
-	for _, e := range t.planHTTPRoutes() {
+	entries := t.planHTTPRoutes()
+	out := make([]HTTPRouteStatus, 0, len(entries))
+	for _, e := range entries {
 		parents := make([]gwv1.RouteParentStatus, 0, len(e.parents))
 		for _, p := range e.parents {
 			parents = append(parents, t.attach(e.cr, p))

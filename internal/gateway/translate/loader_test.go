@@ -14,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	"sigs.k8s.io/yaml"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
-	"sigs.k8s.io/yaml"
 )
 
 // testOptions is a pseudo-object ("kind: TestOptions") in golden inputs.
