@@ -260,6 +260,14 @@ func TestTenantCannotTakeOverHostname(t *testing.T) {
 	// 1. A plain HTTPRoute with the victim's hostname.
 	attacker.create(t, plainRoute("takeover", sharedGateway(), host))
 	acc := routeParentCondition(t, attacker.client, attacker.ns, "takeover", string(gwv1.RouteConditionAccepted))
+	// The gateway has judged the route (status follows the published
+	// table): who answers now?
+	c := gatewayClient()
+	for _, u := range urls {
+		r, err := do(c, http.MethodGet, u, nil)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect([]string{r.Echo.Namespace, r.Echo.Image}).To(Equal([]string{victimNS, stableImage}), "GET %s answered by the attacker", u)
+	}
 	g.Expect(acc.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(acc.Reason).To(Equal(contract.ReasonHostnameOwnedByAnotherNamespace))
 	g.Expect(acc.Message).To(ContainSubstring(victimNS))
