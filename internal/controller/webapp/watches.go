@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -167,8 +168,12 @@ func (r *Reconciler) webAppsNamedLike(ctx context.Context, obj client.Object) []
 	var out []reconcile.Request
 	for _, n := range candidates {
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: n}
-		if err := r.Get(ctx, key, &pylonv1alpha1.WebApp{}); err == nil {
+		err := r.Get(ctx, key, &pylonv1alpha1.WebApp{})
+		switch {
+		case err == nil:
 			out = append(out, reconcile.Request{NamespacedName: key})
+		case !apierrors.IsNotFound(err):
+			ctrl.LoggerFrom(ctx).Error(err, "read the WebApp a watched object may belong to", "webapp", key)
 		}
 	}
 	return out
