@@ -95,7 +95,9 @@ func (t *translator) decideOwners() {
 			continue
 		}
 		for _, l := range s.listeners {
-			if l.accepted && l.hostname != "" {
+			// A listener already conflicted with a Gateway listener or an
+			// older ListenerSet's claims nothing.
+			if l.valid() && l.hostname != "" {
 				o.offer(l.hostname, claimant{created: s.ls.CreationTimestamp, ns: s.ls.Namespace, kind: kindListenerSet, name: s.ls.Name})
 			}
 		}
