@@ -97,12 +97,16 @@ const (
 	// ConditionServed is the implementation-specific route parent
 	// condition the bundled gateway writes: True when every hostname the
 	// route attaches with is served from the route's namespace, False
-	// (ReasonHostnameOwnedByAnotherNamespace, ReasonListenerNotServed)
-	// when some or all of them are not.
+	// (ReasonHostnameOwnedByAnotherNamespace, ReasonListenerNotServed,
+	// ReasonShadowedByAnotherNamespace) when some or all of them are not.
 	ConditionServed = "pylon.dev/Served"
 	// ReasonServed is the reason of Served=True.
 	ReasonServed = "Served"
 	// ReasonListenerNotServed: the listeners the route attached to are
 	// not in the routing table (no address, invalid certificates...).
 	ReasonListenerNotServed = "ListenerNotServed"
+	// ReasonShadowedByAnotherNamespace: a route of another namespace
+	// comes first for some of the route's paths (only where hostnames
+	// are shared, or on the catch-all).
+	ReasonShadowedByAnotherNamespace = "ShadowedByAnotherNamespace"
 )

@@ -76,6 +76,11 @@ func TestExposureConditions(t *testing.T) {
 			claimed: metav1.ConditionTrue, routed: metav1.ConditionFalse, routedReason: contract.ReasonHostnameOwnedByAnotherNamespace,
 		},
 		{
+			name: "a path is shadowed by another namespace's route (sharing class)", claim: held,
+			route:   routeWith(contract.GatewayControllerName, accepted, resolved, c(contract.ConditionServed, "False", contract.ReasonShadowedByAnotherNamespace)),
+			claimed: metav1.ConditionTrue, routed: metav1.ConditionFalse, routedReason: contract.ReasonShadowedByAnotherNamespace,
+		},
+		{
 			name: "accepted on a listener without address", claim: held,
 			route:   routeWith(contract.GatewayControllerName, accepted, resolved, c(contract.ConditionServed, "False", contract.ReasonListenerNotServed)),
 			claimed: metav1.ConditionTrue, routed: metav1.ConditionFalse, routedReason: contract.ReasonListenerNotServed,

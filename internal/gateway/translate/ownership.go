@@ -11,6 +11,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/pylon-dev/pylon/internal/contract"
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
 // Hostname ownership. A hostname (exact or wildcard, as written) and all its
@@ -195,4 +196,69 @@ func ingressHosts(ing *networkingv1.Ingress) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// markShadowed turns Served=True into False (ReasonShadowedByAnotherNamespace)
+// for HTTPRoutes that lose requests to a route of another namespace placed
+// before them on a host they serve: only possible where sharing is allowed,
+// or on the catch-all, which nobody owns.
+func (t *translator) markShadowed(table *ir.Table) {
+	shadowed := map[string]string{}
+	for _, l := range table.Listeners {
+		for _, vh := range l.VirtualHosts {
+			earlier := map[string][]*ir.Route{} // by namespace
+			for _, r := range vh.Chain() {
+				key := r.Source.Namespace + "/" + r.Source.Name
+				if _, done := shadowed[key]; !done && r.Source.Kind == kindHTTPRoute {
+					if by := shadowingRoute(earlier, r); by != nil {
+						host := vh.Hostname
+						if host == "" {
+							host = "*"
+						}
+						shadowed[key] = fmt.Sprintf("on %s port %d, %s %s of %s %s/%s comes first and takes requests for %s %s",
+							host, l.Port, by.Path.Type, by.Path.Value, by.Source.Kind, by.Source.Namespace, by.Source.Name, r.Path.Type, r.Path.Value)
+					}
+				}
+				earlier[r.Source.Namespace] = append(earlier[r.Source.Namespace], r)
+			}
+		}
+	}
+	if len(shadowed) == 0 {
+		return
+	}
+	for i := range t.status.HTTPRoutes {
+		s := &t.status.HTTPRoutes[i]
+		msg, ok := shadowed[s.Namespace+"/"+s.Name]
+		if !ok {
+			continue
+		}
+		for j := range s.Parents {
+			for k := range s.Parents[j].Conditions {
+				c := &s.Parents[j].Conditions[k]
+				if c.Type == contract.ConditionServed && c.Status == metav1.ConditionTrue {
+					c.Status, c.Reason, c.Message = metav1.ConditionFalse, contract.ReasonShadowedByAnotherNamespace, msg
+				}
+			}
+		}
+	}
+}
+
+// shadowingRoute returns an earlier route of another namespace whose path
+// overlaps r's, or nil.
+func shadowingRoute(earlier map[string][]*ir.Route, r *ir.Route) *ir.Route {
+	namespaces := make([]string, 0, len(earlier))
+	for ns := range earlier {
+		if ns != r.Source.Namespace {
+			namespaces = append(namespaces, ns)
+		}
+	}
+	slices.Sort(namespaces)
+	for _, ns := range namespaces {
+		for _, e := range earlier[ns] {
+			if e.Path.Overlaps(r.Path) {
+				return e
+			}
+		}
+	}
+	return nil
 }

@@ -61,5 +61,7 @@ func Translate(snap *Snapshot) (*ir.Table, StatusUpdates) {
 	t.finishGatewayStatus()
 	t.finishListenerSetStatus()
 	t.status.IngressLoadBalancer = snap.Options.IngressLoadBalancer
-	return t.table.build(), t.status
+	table := t.table.build()
+	t.markShadowed(table)
+	return table, t.status
 }
