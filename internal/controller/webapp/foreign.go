@@ -65,8 +65,9 @@ func (r *Reconciler) servedElsewhere(ctx context.Context, app *pylonv1alpha1.Web
 		if ic.Spec.Controller != contract.IngressControllerName {
 			return nil, nil
 		}
+		isDefault := ic.Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true"
 		return func(ctx context.Context) (*claims.Foreign, error) {
-			return r.ingressServes(ctx, app.Namespace, ic.Name, host)
+			return r.ingressServes(ctx, app.Namespace, ic.Name, isDefault, host)
 		}, nil
 	}
 	return nil, nil
@@ -160,8 +161,9 @@ func hasHostname(list []gwv1.Hostname, host string) bool {
 }
 
 // ingressServes finds the oldest Ingress outside ns of IngressClass class
-// with a rule or TLS entry for host.
-func (r *Reconciler) ingressServes(ctx context.Context, ns, class, host string) (*claims.Foreign, error) {
+// (or of no class, when class is the default) with a rule or TLS entry for
+// host.
+func (r *Reconciler) ingressServes(ctx context.Context, ns, class string, isDefault bool, host string) (*claims.Foreign, error) {
 	list := &networkingv1.IngressList{}
 	if err := r.List(ctx, list); err != nil {
 		return nil, fmt.Errorf("list Ingresses: %w", err)
@@ -169,7 +171,8 @@ func (r *Reconciler) ingressServes(ctx context.Context, ns, class, host string) 
 	var found *claims.Foreign
 	for i := range list.Items {
 		ing := &list.Items[i]
-		if ing.Namespace == ns || pylonChild(ing) || ingressClassOf(ing) != class || !ingressHasHost(ing, host) {
+		c := ingressClassOf(ing)
+		if ing.Namespace == ns || pylonChild(ing) || (c != class && (c != "" || !isDefault)) || !ingressHasHost(ing, host) {
 			continue
 		}
 		found = oldest(found, claims.Foreign{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name, Created: ing.CreationTimestamp})
@@ -177,6 +180,8 @@ func (r *Reconciler) ingressServes(ctx context.Context, ns, class, host string) 
 	return found, nil
 }
 
+// ingressClassOf is the Ingress's class ("" for none): spec.ingressClassName,
+// else the legacy annotation.
 func ingressClassOf(ing *networkingv1.Ingress) string {
 	if ing.Spec.IngressClassName != nil {
 		return *ing.Spec.IngressClassName
