@@ -57,6 +57,9 @@ const (
 	ReasonUnavailable = "Unavailable"
 	// ReasonProgressDeadlineExceeded: the rollout stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	// ReasonScaledToZero: the Deployment asks for no Pods, so nothing
+	// serves the app (Available=False; not Stalled: it is a choice).
+	ReasonScaledToZero = "ScaledToZero"
 )
 
 // Reasons of the exposure conditions (HostnameClaimed, Routed,

@@ -32,6 +32,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 	"github.com/pylon-dev/pylon/internal/gateway/server"
@@ -100,6 +101,7 @@ func run(c runConfig) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(gwv1.Install(scheme))
 	utilruntime.Must(gwv1beta1.Install(scheme))
+	utilruntime.Must(pylonv1alpha1.AddToScheme(scheme))
 
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -135,9 +137,13 @@ func run(c runConfig) error {
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
 	})
+	claims := watch.HostnameClaimsServed(mgr.GetRESTMapper())
+	if !claims {
+		c.logger.Warn("HostnameClaim CRD is not installed; hostname ownership follows object age only")
+	}
 	writer := &status.Writer{Client: mgr.GetClient(), GatewayAPI: gatewayAPI, Logger: c.logger, Recorder: mgr.GetEventRecorder("pylon-gateway")}
 	builder := &watch.Builder{
-		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI,
+		Cache: mgr.GetCache(), Reader: mgr.GetCache(), GatewayAPI: gatewayAPI, HostnameClaims: claims,
 		Addresses: watch.Addresses{Static: splitList(c.gatewayAddrs), Service: parseNN(c.selfService), Pool: c.pool},
 		Publish: func(t *ir.Table) error {
 			p.Publish(t)

@@ -74,3 +74,39 @@ const (
 	OriginBackend = "backend"
 	OriginGateway = "gateway"
 )
+
+// Hostname ownership: the bundled gateway serves each hostname from one
+// namespace only (the holder of its HostnameClaim, else the namespace of
+// the oldest object that asks for it). The manager reads the reasons below
+// from route status; the gateway writes them.
+const (
+	// AnnotationHostnameSharing on a GatewayClass set to
+	// HostnameSharingAllowAcrossNamespaces turns ownership off for the
+	// Gateways of that class: routes of any namespace the listeners allow
+	// may share a hostname, as plain Gateway API specifies. The default
+	// (unset or any other value) is strict.
+	AnnotationHostnameSharing = "pylon.dev/hostname-sharing"
+	// HostnameSharingAllowAcrossNamespaces is the opt-in value.
+	HostnameSharingAllowAcrossNamespaces = "AllowAcrossNamespaces"
+
+	// ReasonHostnameOwnedByAnotherNamespace is the reason of an HTTPRoute
+	// parent's Accepted=False condition, and of a Served=False condition,
+	// when hostnames the route asks for belong to another namespace.
+	ReasonHostnameOwnedByAnotherNamespace = "HostnameOwnedByAnotherNamespace"
+
+	// ConditionServed is the implementation-specific route parent
+	// condition the bundled gateway writes: True when every hostname the
+	// route attaches with is served from the route's namespace, False
+	// (ReasonHostnameOwnedByAnotherNamespace, ReasonListenerNotServed,
+	// ReasonShadowedByAnotherNamespace) when some or all of them are not.
+	ConditionServed = "pylon.dev/Served"
+	// ReasonServed is the reason of Served=True.
+	ReasonServed = "Served"
+	// ReasonListenerNotServed: the listeners the route attached to are
+	// not in the routing table (no address, invalid certificates...).
+	ReasonListenerNotServed = "ListenerNotServed"
+	// ReasonShadowedByAnotherNamespace: a route of another namespace
+	// comes first for some of the route's paths (only where hostnames
+	// are shared, or on the catch-all).
+	ReasonShadowedByAnotherNamespace = "ShadowedByAnotherNamespace"
+)

@@ -207,10 +207,8 @@ func TestIngressTLSThroughTheTranslator(t *testing.T) {
 			if err := table.Validate(); err != nil {
 				t.Fatalf("invalid table: %v", err)
 			}
-			for _, s := range st.Ingresses {
-				if s.Refused != "" {
-					t.Errorf("the gateway refuses the builders' Ingress %s: %s", s.Name, s.Refused)
-				}
+			for _, r := range st.Rejections {
+				t.Errorf("the gateway rejects the builders' %s %s: %s: %s", r.Kind, r.Name, r.Reason, r.Message)
 			}
 			res := ir.Match(table, ir.ListenerKey{Port: 80}, &ir.Request{Host: host, Path: "/x", RawQuery: "y=1", Method: http.MethodPost, Header: http.Header{}})
 			if res.Route == nil {

@@ -19,6 +19,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/contract"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 	"github.com/pylon-dev/pylon/test/testcerts"
 )
@@ -677,4 +678,93 @@ func TestExposureClassReportsMissingGateway(t *testing.T) {
 		g.Expect(a.Reason).To(Equal(pylonv1alpha1.ReasonGatewayNotFound))
 		g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
 	}, timeout, poll).Should(Succeed())
+}
+
+// TestHostnameServedByAnotherNamespace: on Pylon's gateway, a WebApp may
+// not claim a hostname a plain HTTPRoute or Ingress of another namespace
+// already serves; it says which namespace does, and claims once that
+// object is gone.
+func TestHostnameServedByAnotherNamespace(t *testing.T) {
+	g := NewWithT(t)
+	infra := newNamespace(t)
+	gc := &gwv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "pylon-" + infra},
+		Spec:       gwv1.GatewayClassSpec{ControllerName: contract.GatewayControllerName},
+	}
+	g.Expect(k8s.Create(ctx, gc)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(ctx, gc) })
+	gw := &gwv1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Namespace: infra, Name: "shared"},
+		Spec: gwv1.GatewaySpec{
+			GatewayClassName: gwv1.ObjectName(gc.Name),
+			Listeners:        []gwv1.Listener{{Name: "http", Port: 80, Protocol: gwv1.HTTPProtocolType}},
+		},
+	}
+	g.Expect(k8s.Create(ctx, gw)).To(Succeed())
+	gwClass := &pylonv1alpha1.ExposureClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "own-gw-" + infra},
+		Spec: pylonv1alpha1.ExposureClassSpec{
+			Type:    pylonv1alpha1.ExposureGateway,
+			Gateway: &pylonv1alpha1.GatewayReference{Name: "shared", Namespace: infra, HTTPListener: "http"},
+		},
+	}
+	createClass(t, gwClass)
+	ingClass := ingressClass(t, contract.IngressControllerName, nil)
+
+	tenant, other := newNamespace(t), newNamespace(t)
+	gwNS := gwv1.Namespace(infra)
+	pathType := networkingv1.PathTypePrefix
+	for _, tc := range []struct {
+		app     string
+		class   string
+		foreign client.Object
+	}{
+		{"by-route", gwClass.Name, &gwv1.HTTPRoute{
+			ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "plain"},
+			Spec: gwv1.HTTPRouteSpec{
+				CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "shared", Namespace: &gwNS}}},
+				Hostnames:       []gwv1.Hostname{gwv1.Hostname("plain." + tenant + ".example.com")},
+			},
+		}},
+		{"by-ingress", ingClass, &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "plain"},
+			Spec: networkingv1.IngressSpec{
+				IngressClassName: &ingClass,
+				Rules: []networkingv1.IngressRule{{Host: "ing." + tenant + ".example.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+					Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pathType, Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "x", Port: networkingv1.ServiceBackendPort{Number: 80}}}}},
+				}}}},
+			},
+		}},
+	} {
+		g.Expect(k8s.Create(ctx, tc.foreign)).To(Succeed())
+		host := hostnamesOfForeign(tc.foreign)
+		app := newWebApp(t, tenant, tc.app, func(a *pylonv1alpha1.WebApp) {
+			a.Spec.Hostname = host
+			a.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: tc.class}
+		})
+		g.Eventually(func(g Gomega) {
+			get(g, app)
+			expectCondition(g, app, pylonv1alpha1.ConditionHostnameClaimed, metav1.ConditionFalse, pylonv1alpha1.ReasonHostnameConflict)
+			g.Expect(condition(app, pylonv1alpha1.ConditionHostnameClaimed).Message).To(ContainSubstring("namespace " + other))
+			expectCondition(g, app, pylonv1alpha1.ConditionRouted, metav1.ConditionFalse, pylonv1alpha1.ReasonHostnameConflict)
+		}, timeout, poll).Should(Succeed())
+		g.Expect(absent(&pylonv1alpha1.HostnameClaim{ObjectMeta: metav1.ObjectMeta{Name: host}})()).To(BeTrue(), "no claim while another namespace serves %s", host)
+
+		// The other namespace stops serving it: the WebApp claims it.
+		g.Expect(k8s.Delete(ctx, tc.foreign)).To(Succeed())
+		g.Eventually(func(g Gomega) {
+			get(g, app)
+			expectCondition(g, app, pylonv1alpha1.ConditionHostnameClaimed, metav1.ConditionTrue, pylonv1alpha1.ReasonHostnameClaimed)
+		}, timeout, poll).Should(Succeed())
+	}
+}
+
+func hostnamesOfForeign(o client.Object) string {
+	switch f := o.(type) {
+	case *gwv1.HTTPRoute:
+		return string(f.Spec.Hostnames[0])
+	case *networkingv1.Ingress:
+		return f.Spec.Rules[0].Host
+	}
+	return ""
 }

@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance"
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 	"sigs.k8s.io/gateway-api/pkg/features"
 
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/test/localcluster"
 )
 
@@ -77,6 +79,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
+	// The suite attaches routes of several namespaces to one listener
+	// hostname (ListenerSetAllowedRoutesNamespaces): plain Gateway API
+	// lets them share it. Pylon serves each hostname from one namespace
+	// unless the platform opts in, as done here for the suite's class.
+	if err := allowHostnameSharing(context.Background(), "pylon"); err != nil {
+		fmt.Fprintf(os.Stderr, "opt the conformance GatewayClass into hostname sharing: %v\n", err)
+		return 1
+	}
 	return m.Run()
 }
 
@@ -101,4 +111,19 @@ func TestConformance(t *testing.T) {
 	}
 	opts.Mode = "default"
 	conformance.RunConformanceWithOptions(t, opts)
+}
+
+// allowHostnameSharing sets contract.AnnotationHostnameSharing on a
+// GatewayClass.
+func allowHostnameSharing(ctx context.Context, class string) error {
+	gc := &gwv1.GatewayClass{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: class}, gc); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(gc.DeepCopy())
+	if gc.Annotations == nil {
+		gc.Annotations = map[string]string{}
+	}
+	gc.Annotations[contract.AnnotationHostnameSharing] = contract.HostnameSharingAllowAcrossNamespaces
+	return env.Client.Patch(ctx, gc, patch)
 }

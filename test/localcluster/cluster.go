@@ -33,6 +33,10 @@ var Controllers = []string{
 	"deployment-controller", "replicaset-controller", "endpointslice-controller",
 	"garbage-collector-controller", "namespace-controller", "disruption-controller",
 	"horizontal-pod-autoscaler-controller",
+	// Fills the built-in admin/edit/view ClusterRoles from the roles
+	// aggregated into them, as on any cluster: tests acting as a tenant
+	// bound to "edit" need it.
+	"clusterrole-aggregation-controller",
 }
 
 // Options configure a cluster.

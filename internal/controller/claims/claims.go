@@ -34,17 +34,42 @@ type Claims struct {
 // caller's backoff retries.
 const maxRounds = 5
 
+// Rules are the caller's policy for Ensure.
+type Rules struct {
+	// Eligible says whether another WebApp wanting the hostname may hold
+	// it, so that one the policy refuses never blocks the others. Nil
+	// counts every WebApp as eligible. An error stops Ensure: a WebApp
+	// whose eligibility could not be read is never skipped.
+	Eligible func(context.Context, *pylonv1alpha1.WebApp) (bool, error)
+	// ServedElsewhere returns the oldest object of another namespace that
+	// already serves the hostname (a plain HTTPRoute, Ingress or
+	// ListenerSet on the same data plane), or nil. It is asked only before
+	// creating a claim: a WebApp that holds its hostname keeps it, and the
+	// data plane then serves the hostname from the holder's namespace
+	// alone. Nil: no such objects are considered.
+	ServedElsewhere func(context.Context) (*Foreign, error)
+}
+
+// Foreign is an object of another namespace serving a hostname.
+type Foreign struct {
+	Kind, Namespace, Name string
+	Created               metav1.Time
+}
+
+func (f Foreign) String() string { return fmt.Sprintf("%s %s/%s", f.Kind, f.Namespace, f.Name) }
+
 // Ensure makes app hold Normalize(app.Spec.Hostname) if it may, and says who
 // holds it otherwise. The caller has already decided that app itself may use
-// the hostname (class, namespace and domain policy); eligible says the same
-// of any other WebApp wanting it, so that one the policy refuses never
-// blocks the others. A nil eligible counts every WebApp as eligible.
+// the hostname (class, namespace and domain policy); rules say the same of
+// any other WebApp wanting it, and which objects outside Pylon already
+// serve it.
 //
 // Ensure never takes a claim away from a holder that still exists with the
 // claimed UID, is not being deleted and still wants the hostname. A claim
 // left by anything else is deleted, and the oldest eligible WebApp wanting
-// the hostname may then create it.
-func (c *Claims) Ensure(ctx context.Context, app *pylonv1alpha1.WebApp, eligible func(context.Context, *pylonv1alpha1.WebApp) bool) (Verdict, error) {
+// the hostname may then create it, unless another namespace already serves
+// the hostname.
+func (c *Claims) Ensure(ctx context.Context, app *pylonv1alpha1.WebApp, rules Rules) (Verdict, error) {
 	host := Normalize(app.Spec.Hostname)
 	if host == "" {
 		return Verdict{}, fmt.Errorf("webapp %s/%s has no hostname to claim", app.Namespace, app.Name)
@@ -80,12 +105,21 @@ func (c *Claims) Ensure(ctx context.Context, app *pylonv1alpha1.WebApp, eligible
 			}
 		}
 
-		first, err := c.firstClaimant(ctx, app, host, eligible)
+		first, err := c.firstClaimant(ctx, app, host, rules.Eligible)
 		if err != nil {
 			return Verdict{}, err
 		}
 		if first != app {
 			return goesFirstVerdict(host, first), nil
+		}
+		if rules.ServedElsewhere != nil {
+			f, err := rules.ServedElsewhere(ctx)
+			if err != nil {
+				return Verdict{}, fmt.Errorf("hostname %s: look for objects of other namespaces serving it: %w", host, err)
+			}
+			if f != nil {
+				return servedElsewhereVerdict(host, f), nil
+			}
 		}
 		err = c.Client.Create(ctx, newClaim(app, host))
 		if err == nil {
@@ -111,7 +145,7 @@ func (c *Claims) Ensure(ctx context.Context, app *pylonv1alpha1.WebApp, eligible
 // It reads the cache: a WebApp the cache has not seen yet cannot go first,
 // which only matters for WebApps created within moments of each other, and
 // even then at most one of them can create the claim.
-func (c *Claims) firstClaimant(ctx context.Context, app *pylonv1alpha1.WebApp, host string, eligible func(context.Context, *pylonv1alpha1.WebApp) bool) (*pylonv1alpha1.WebApp, error) {
+func (c *Claims) firstClaimant(ctx context.Context, app *pylonv1alpha1.WebApp, host string, eligible func(context.Context, *pylonv1alpha1.WebApp) (bool, error)) (*pylonv1alpha1.WebApp, error) {
 	list := &pylonv1alpha1.WebAppList{}
 	if err := c.Client.List(ctx, list, client.MatchingFields{HostnameIndex: host}); err != nil {
 		return nil, fmt.Errorf("list WebApps wanting hostname %s: %w", host, err)
@@ -133,7 +167,14 @@ func (c *Claims) firstClaimant(ctx context.Context, app *pylonv1alpha1.WebApp, h
 	// Eligibility is asked oldest first and only of those older than app:
 	// it may read classes and namespaces, and the first yes decides.
 	for _, o := range older {
-		if eligible == nil || eligible(ctx, o) {
+		if eligible == nil {
+			return o, nil
+		}
+		ok, err := eligible(ctx, o)
+		if err != nil {
+			return nil, fmt.Errorf("decide whether WebApp %s/%s may hold hostname %s: %w", o.Namespace, o.Name, host, err)
+		}
+		if ok {
 			return o, nil
 		}
 	}

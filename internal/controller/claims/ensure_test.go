@@ -2,12 +2,15 @@ package claims
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 )
@@ -131,7 +134,7 @@ func ensureAll(t *testing.T, apps []*pylonv1alpha1.WebApp, eligible func(context
 	for i, app := range apps {
 		wg.Go(func() {
 			<-start
-			verdicts[i], errs[i] = cl.Ensure(context.Background(), app, eligible)
+			verdicts[i], errs[i] = cl.Ensure(context.Background(), app, rulesOf(eligible))
 		})
 	}
 	close(start)
@@ -207,7 +210,52 @@ func TestEnsureComparesNormalizedHostnames(t *testing.T) {
 
 func TestEnsureRefusesAWebAppWithoutHostname(t *testing.T) {
 	app := newWebApp(t, newNamespace(t, "a"), "shop", "")
-	if _, err := cl.Ensure(context.Background(), app, nil); err == nil {
+	if _, err := cl.Ensure(context.Background(), app, Rules{}); err == nil {
 		t.Fatal("Ensure succeeded for a WebApp without hostname")
 	}
+}
+
+func TestEligibilityReadErrorIsAnError(t *testing.T) {
+	g := gomega.NewWithT(t)
+	host := newHost(t)
+	older := newWebApp(t, newNamespace(t, "a"), "shop", host)
+	nextSecond()
+	younger := newWebApp(t, newNamespace(t, "b"), "shop", host)
+	waitCached(t, host, older, younger)
+
+	// Reading the older WebApp's class failed: that is not "not
+	// eligible", or the younger one would take a hostname that may be
+	// the older one's.
+	boom := errors.New("class not readable")
+	_, err := cl.Ensure(context.Background(), younger, Rules{Eligible: func(context.Context, *pylonv1alpha1.WebApp) (bool, error) { return false, boom }})
+	g.Expect(err).To(gomega.MatchError(boom))
+	g.Expect(liveClaim(t, host)).To(gomega.BeNil(), "nothing is claimed on an error")
+}
+
+func TestHostnameServedByAnotherNamespaceIsNotClaimed(t *testing.T) {
+	g := gomega.NewWithT(t)
+	host := newHost(t)
+	app := newWebApp(t, newNamespace(t, "a"), "shop", host)
+	waitCached(t, host, app)
+
+	f := &Foreign{Kind: "HTTPRoute", Namespace: "tenant-b", Name: "plain", Created: metav1.NewTime(time.Unix(1700000000, 0))}
+	served := Rules{ServedElsewhere: func(context.Context) (*Foreign, error) { return f, nil }}
+	v, err := cl.Ensure(context.Background(), app, served)
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(v.Held).To(gomega.BeFalse())
+	g.Expect(v.Reason).To(gomega.Equal(pylonv1alpha1.ReasonHostnameConflict))
+	g.Expect(v.ServedBy).To(gomega.Equal(f))
+	g.Expect(v.Message).To(gomega.ContainSubstring("namespace tenant-b"))
+	g.Expect(liveClaim(t, host)).To(gomega.BeNil())
+
+	failing := Rules{ServedElsewhere: func(context.Context) (*Foreign, error) { return nil, errors.New("list failed") }}
+	_, err = cl.Ensure(context.Background(), app, failing)
+	g.Expect(err).To(gomega.HaveOccurred(), "a failed look-up is an error, not a free hostname")
+
+	// Once the foreign object is gone the WebApp claims; from then on a
+	// new foreign object does not take the hostname away.
+	g.Expect(ensure(t, app, nil).Held).To(gomega.BeTrue())
+	v, err = cl.Ensure(context.Background(), app, served)
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(v.Held).To(gomega.BeTrue(), "the holder keeps its hostname")
 }

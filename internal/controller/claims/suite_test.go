@@ -140,7 +140,7 @@ func liveClaim(t *testing.T, host string) *pylonv1alpha1.HostnameClaim {
 // ensure calls Ensure and fails the test on error.
 func ensure(t *testing.T, app *pylonv1alpha1.WebApp, eligible func(context.Context, *pylonv1alpha1.WebApp) bool) Verdict {
 	t.Helper()
-	v, err := cl.Ensure(context.Background(), app, eligible)
+	v, err := cl.Ensure(context.Background(), app, rulesOf(eligible))
 	if err != nil {
 		t.Fatalf("Ensure %s/%s: %v", app.Namespace, app.Name, err)
 	}
@@ -163,4 +163,12 @@ func except(refused ...*pylonv1alpha1.WebApp) func(context.Context, *pylonv1alph
 		}
 		return true
 	}
+}
+
+// rulesOf turns a yes/no eligibility test into Rules.
+func rulesOf(eligible func(context.Context, *pylonv1alpha1.WebApp) bool) Rules {
+	if eligible == nil {
+		return Rules{}
+	}
+	return Rules{Eligible: func(ctx context.Context, a *pylonv1alpha1.WebApp) (bool, error) { return eligible(ctx, a), nil }}
 }

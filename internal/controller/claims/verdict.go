@@ -14,8 +14,11 @@ type Verdict struct {
 	// Held is true when the WebApp holds its hostname and may be routed.
 	Held bool
 	// Holder is the WebApp holding the hostname, or the one that goes first
-	// when nobody holds it yet; nil when Held.
+	// when nobody holds it yet; nil when Held or ServedBy is set.
 	Holder *pylonv1alpha1.WebAppReference
+	// ServedBy is the object of another namespace that already serves the
+	// hostname, when that is why the WebApp may not claim it.
+	ServedBy *Foreign
 	// Reason is pylonv1alpha1.ReasonHostnameClaimed or ReasonHostnameConflict.
 	Reason string
 	// Message names the holder as "<namespace>/<name>".
@@ -54,6 +57,17 @@ func goesFirstVerdict(host string, first *pylonv1alpha1.WebApp) Verdict {
 		Reason: pylonv1alpha1.ReasonHostnameConflict,
 		Message: fmt.Sprintf("hostname %s is wanted by the older WebApp %s (created %s), which goes first; %s",
 			host, refString(holder), rfc3339(first.CreationTimestamp.Time), consequence),
+	}
+}
+
+// servedElsewhereVerdict reports an unclaimed hostname that another
+// namespace already serves with an object of its own.
+func servedElsewhereVerdict(host string, f *Foreign) Verdict {
+	return Verdict{
+		ServedBy: f,
+		Reason:   pylonv1alpha1.ReasonHostnameConflict,
+		Message: fmt.Sprintf("hostname %s is already served by namespace %s (%s, created %s) through the same gateway; %s",
+			host, f.Namespace, f, rfc3339(f.Created.Time), consequence),
 	}
 }
 

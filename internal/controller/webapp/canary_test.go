@@ -31,9 +31,9 @@ func testApp(weight int32, mutate func(*pylonv1alpha1.WebApp)) *pylonv1alpha1.We
 	return app
 }
 
-// deployment is a live Deployment running image with available Pods,
+// liveDeployment is a live Deployment running image with available Pods,
 // rolled out at its generation.
-func deployment(name, image string, available int32) *appsv1.Deployment {
+func liveDeployment(name, image string, available int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Generation: 1},
 		Spec: appsv1.DeploymentSpec{Replicas: ptr.To(available), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
@@ -57,27 +57,27 @@ func TestDecideCanaryWeight(t *testing.T) {
 	}{
 		{
 			name: "canary not created yet: no share, sized for the declared weight",
-			app:  testApp(50, nil), facts: canaryFacts{stable: deployment("shop", "shop:1", 4)},
+			app:  testApp(50, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4)},
 			weight: 0, size: 50, reason: pylonv1alpha1.ReasonCanaryNotAvailable, run: true, messageContain: "being created",
 		},
 		{
 			name: "canary without available Pods: no share",
-			app:  testApp(50, nil), facts: canaryFacts{stable: deployment("shop", "shop:1", 4), canary: deployment("shop-canary", "shop:2", 0)},
+			app:  testApp(50, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 0)},
 			weight: 0, size: 50, reason: pylonv1alpha1.ReasonCanaryNotAvailable, run: true, messageContain: "no available Pod",
 		},
 		{
 			name: "both available: the declared weight",
-			app:  testApp(30, nil), facts: canaryFacts{stable: deployment("shop", "shop:1", 4), canary: deployment("shop-canary", "shop:2", 2)},
+			app:  testApp(30, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2)},
 			weight: 30, size: 30, reason: pylonv1alpha1.ReasonWeightDeclared, run: true,
 		},
 		{
 			name: "stable without Pods, canary with: everything to the canary",
-			app:  testApp(10, nil), facts: canaryFacts{stable: deployment("shop", "shop:1", 0), canary: deployment("shop-canary", "shop:2", 1)},
+			app:  testApp(10, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 0), canary: liveDeployment("shop-canary", "shop:2", 1)},
 			weight: 100, size: 10, reason: pylonv1alpha1.ReasonStableNotAvailable, run: true,
 		},
 		{
 			name: "Ingress controller without canary support",
-			app:  testApp(10, nil), facts: canaryFacts{unsupported: true, stable: deployment("shop", "shop:1", 4), canary: deployment("shop-canary", "shop:2", 1)},
+			app:  testApp(10, nil), facts: canaryFacts{unsupported: true, stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1)},
 			weight: 0, size: 10, reason: pylonv1alpha1.ReasonCanaryUnsupported, run: true,
 		},
 		{
@@ -85,7 +85,7 @@ func TestDecideCanaryWeight(t *testing.T) {
 			app: testApp(0, func(a *pylonv1alpha1.WebApp) {
 				a.Spec.Canary.HeaderMatch = &pylonv1alpha1.HeaderMatch{Name: "x", Value: "y"}
 			}),
-			facts:  canaryFacts{stable: deployment("shop", "shop:1", 4), canary: deployment("shop-canary", "shop:2", 1)},
+			facts:  canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1)},
 			weight: 0, size: 0, reason: pylonv1alpha1.ReasonWeightDeclared, run: true,
 		},
 		{
@@ -130,7 +130,7 @@ func TestWeightChangeTimeKeptWhileTheWeightHolds(t *testing.T) {
 	app := testApp(30, nil)
 	earlier := metav1.NewTime(t0.Add(-time.Hour))
 	app.Status.Canary = &pylonv1alpha1.CanaryStatus{Weight: 30, LastWeightChangeTime: &earlier}
-	d := decideCanary(app, canaryFacts{stable: deployment("shop", "shop:1", 4), canary: deployment("shop-canary", "shop:2", 2), now: t0})
+	d := decideCanary(app, canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), now: t0})
 	if !d.status.LastWeightChangeTime.Equal(&earlier) {
 		t.Fatalf("last change %v, want the earlier %v: the weight did not change", d.status.LastWeightChangeTime, earlier)
 	}
@@ -144,8 +144,8 @@ func TestRetiringCanary(t *testing.T) {
 		ct := metav1.NewTime(changed)
 		return &pylonv1alpha1.CanaryStatus{Weight: w, LastWeightChangeTime: &ct, Revision: "r1"}
 	}
-	canary := deployment("shop-canary", "shop:2", 2)
-	rolling := deployment("shop", "shop:2", 4)
+	canary := liveDeployment("shop-canary", "shop:2", 2)
+	rolling := liveDeployment("shop", "shop:2", 4)
 	rolling.Status.UpdatedReplicas = 2 // half rolled out
 	for _, tc := range []struct {
 		name   string
@@ -154,12 +154,12 @@ func TestRetiringCanary(t *testing.T) {
 		run    bool
 		weight int32
 	}{
-		{"stable still runs the old image: keeps its share", prev(30, t0.Add(-time.Minute)), deployment("shop", "shop:1", 4), true, 30},
+		{"stable still runs the old image: keeps its share", prev(30, t0.Add(-time.Minute)), liveDeployment("shop", "shop:1", 4), true, 30},
 		{"stable rolling out: keeps its share", prev(30, t0.Add(-time.Minute)), rolling, true, 30},
-		{"stable rolled out: drains at 0", prev(30, t0.Add(-time.Minute)), deployment("shop", "shop:2", 4), true, 0},
-		{"draining, time left: still there at 0", prev(0, t0.Add(-5*time.Second)), deployment("shop", "shop:2", 4), true, 0},
-		{"drain not over once the recorded second is counted in full", prev(0, t0.Add(-10*time.Second)), deployment("shop", "shop:2", 4), true, 0},
-		{"drained: removed", prev(0, t0.Add(-11*time.Second)), deployment("shop", "shop:2", 4), false, 0},
+		{"stable rolled out: drains at 0", prev(30, t0.Add(-time.Minute)), liveDeployment("shop", "shop:2", 4), true, 0},
+		{"draining, time left: still there at 0", prev(0, t0.Add(-5*time.Second)), liveDeployment("shop", "shop:2", 4), true, 0},
+		{"drain not over once the recorded second is counted in full", prev(0, t0.Add(-10*time.Second)), liveDeployment("shop", "shop:2", 4), true, 0},
+		{"drained: removed", prev(0, t0.Add(-11*time.Second)), liveDeployment("shop", "shop:2", 4), false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := promoted.DeepCopy()

@@ -84,9 +84,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // owner references garbage-collect the children
 	}
 
-	view, err := r.observeExposure(ctx, app)
+	view, err := r.exposure(ctx, app)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("observe exposure: %w", err)
+		return ctrl.Result{}, fmt.Errorf("exposure: %w", err)
 	}
 	canary, err := r.planCanary(ctx, app, view)
 	if err != nil {

@@ -155,34 +155,74 @@ func (r *Reconciler) claimable(ctx context.Context, app *pylonv1alpha1.WebApp) (
 }
 
 // eligible says whether another WebApp wanting a hostname may hold it.
-// Ineligible WebApps never block others.
-func (r *Reconciler) eligible(ctx context.Context, app *pylonv1alpha1.WebApp) bool {
+// Ineligible WebApps never block others; an error reading what decides it
+// is an error, never "not eligible".
+func (r *Reconciler) eligible(ctx context.Context, app *pylonv1alpha1.WebApp) (bool, error) {
 	class, cp, pp, err := r.claimable(ctx, app)
-	return err == nil && cp == nil && pp == nil && routes(class)
+	if err != nil {
+		return false, err
+	}
+	return cp == nil && pp == nil && routes(class), nil
 }
 
-// observeExposure resolves class, policy, hostname, TLS, canary support and
-// DNS targets, claiming or releasing hostnames on the way.
-func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.WebApp) (exposureView, error) {
-	v := exposureView{}
-	v.exp.APIs = resources.APIs{
+// exposure works out how a WebApp is exposed in three steps: resolve
+// (pure: class and policy verdicts into a view), claim (writes: take or
+// release the hostname) and observe (reads: the route's controller, DNS
+// targets, the TLS Secret).
+func (r *Reconciler) exposure(ctx context.Context, app *pylonv1alpha1.WebApp) (exposureView, error) {
+	class, classProblem, policyProblem, err := r.claimable(ctx, app)
+	if err != nil {
+		return exposureView{}, err
+	}
+	v := resolveExposure(app, class, classProblem, policyProblem, r.apis())
+	if err := r.claimHostname(ctx, app, &v); err != nil {
+		return v, err
+	}
+	if v.exp.Hostname == "" {
+		return v, nil
+	}
+	return v, r.observeExposure(ctx, app, &v)
+}
+
+func (r *Reconciler) apis() resources.APIs {
+	return resources.APIs{
 		GatewayAPI:  r.Caps.Has(capabilities.GatewayAPI),
 		CertManager: r.Caps.Has(capabilities.CertManager),
 		ExternalDNS: r.Caps.Has(capabilities.ExternalDNS),
 	}
-	class, classProblem, policyProblem, err := r.claimable(ctx, app)
-	if err != nil {
-		return v, err
-	}
+}
+
+// resolveExposure builds the view from the class and the policy verdicts.
+// It is pure.
+func resolveExposure(app *pylonv1alpha1.WebApp, class *pylonv1alpha1.ExposureClass, classProblem, policyProblem *problem, apis resources.APIs) exposureView {
+	v := exposureView{}
+	v.exp.APIs = apis
 	v.exp.Class = class
 	v.exp.TLS = resources.EffectiveTLS(app, class)
 	v.routing = routes(class) || classProblem != nil
 	v.classProblem, v.policyProblem = classProblem, policyProblem
+	return v
+}
+
+// mayClaim is true when the view allows claiming the hostname.
+func (v exposureView) mayClaim() bool {
+	return v.classProblem == nil && v.policyProblem == nil && routes(v.exp.Class)
+}
+
+// claimHostname claims the WebApp's hostname when the view allows it
+// (oldest eligible WebApp first, never one another namespace already
+// serves through the same bundled gateway) and releases every other claim
+// the WebApp holds. It sets v.claim and, when held, v.exp.Hostname.
+func (r *Reconciler) claimHostname(ctx context.Context, app *pylonv1alpha1.WebApp, v *exposureView) error {
 	keep := ""
-	if v.classProblem == nil && v.policyProblem == nil && routes(class) {
-		verdict, err := r.Claims.Ensure(ctx, app, r.eligible)
+	if v.mayClaim() {
+		foreign, err := r.servedElsewhere(ctx, app, v.exp.Class)
 		if err != nil {
-			return v, err
+			return err
+		}
+		verdict, err := r.Claims.Ensure(ctx, app, claims.Rules{Eligible: r.eligible, ServedElsewhere: foreign})
+		if err != nil {
+			return err
 		}
 		v.claim = &verdict
 		if verdict.Held {
@@ -190,19 +230,20 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 			v.exp.Hostname = keep
 		}
 	}
-	if err := r.Claims.Release(ctx, app, keep); err != nil {
-		return v, err
-	}
-	if v.exp.Hostname == "" {
-		return v, nil
-	}
+	return r.Claims.Release(ctx, app, keep)
+}
 
+// observeExposure reads what the class's controller reports for a WebApp
+// that holds its hostname: IngressClass controller and canary support, the
+// Gateway's or Ingress's addresses for DNS, the TLS Secret. It only reads.
+func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.WebApp, v *exposureView) error {
+	class := v.exp.Class
 	switch class.Spec.Type {
 	case pylonv1alpha1.ExposureIngress:
 		ic := &networkingv1.IngressClass{}
 		err := r.Get(ctx, types.NamespacedName{Name: class.Spec.IngressClassName}, ic)
 		if err != nil && !apierrors.IsNotFound(err) {
-			return v, err
+			return err
 		}
 		if err == nil {
 			v.controller = ic.Spec.Controller
@@ -215,7 +256,7 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 				v.exp.DNSTargets = appendNonEmpty(v.exp.DNSTargets, lb.IP, lb.Hostname)
 			}
 		} else if !apierrors.IsNotFound(err) {
-			return v, err
+			return err
 		}
 	case pylonv1alpha1.ExposureGateway:
 		gw := &gwv1.Gateway{}
@@ -228,10 +269,10 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 			if err := r.Get(ctx, types.NamespacedName{Name: string(gw.Spec.GatewayClassName)}, gc); err == nil {
 				v.controller = string(gc.Spec.ControllerName)
 			} else if !apierrors.IsNotFound(err) {
-				return v, err
+				return err
 			}
 		} else if !apierrors.IsNotFound(err) {
-			return v, err
+			return err
 		}
 	}
 
@@ -243,12 +284,12 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 		if apierrors.IsNotFound(err) {
 			s = nil
 		} else if err != nil {
-			return v, err
+			return err
 		}
 		res := tlscheck.Check(s, key.String(), v.exp.Hostname, r.now())
 		v.secret = &res
 	}
-	return v, nil
+	return nil
 }
 
 func appendNonEmpty(list []string, vals ...string) []string {

@@ -12,6 +12,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/contract"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
@@ -113,7 +114,14 @@ func routeAccepted(r *gwv1.HTTPRoute) metav1.Condition {
 		if st == nil {
 			return cond("", metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for the controller of %s to accept HTTPRoute %s", parent, r.Name))
 		}
-		for _, ct := range []string{string(gwv1.RouteConditionAccepted), string(gwv1.RouteConditionResolvedRefs)} {
+		types := []string{string(gwv1.RouteConditionAccepted), string(gwv1.RouteConditionResolvedRefs)}
+		if st.ControllerName == contract.GatewayControllerName {
+			// The bundled gateway also says whether it really sends the
+			// route's hostnames to it (not owned by another namespace, on
+			// a listener that is served): accepted is not enough.
+			types = append(types, contract.ConditionServed)
+		}
+		for _, ct := range types {
 			c := meta.FindStatusCondition(st.Conditions, ct)
 			switch {
 			case c == nil || c.ObservedGeneration != r.Generation:

@@ -205,6 +205,13 @@ func deploymentAvailability(condType, name string, d *appsv1.Deployment) metav1.
 		want = *d.Spec.Replicas
 	}
 	s := d.Status
+	if want == 0 {
+		// The Deployment controller calls a Deployment of zero replicas
+		// available; nothing answers requests, so the app is not.
+		c.Status, c.Reason = metav1.ConditionFalse, pylonv1alpha1.ReasonScaledToZero
+		c.Message = fmt.Sprintf("Deployment %s is scaled to 0 replicas: no Pod serves the app", d.Name)
+		return c
+	}
 	if a := deploymentCondition(d, appsv1.DeploymentAvailable); a != nil && a.Status != "True" {
 		c.Status, c.Reason = metav1.ConditionFalse, pylonv1alpha1.ReasonUnavailable
 		c.Message = fmt.Sprintf("%d of %d Pods of Deployment %s are available: %s", s.AvailableReplicas, want, d.Name, a.Message)

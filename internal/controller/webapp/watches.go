@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -66,6 +67,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		return err
 	}
 	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
+	byNameOrHost := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLikeOrWanting)
 	all := handler.EnqueueRequestsFromMapFunc(r.allWebApps)
 	kick := make(chan event.GenericEvent)
 	c, err := ctrl.NewControllerManagedBy(mgr).
@@ -74,7 +76,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&corev1.Service{}, byName).
 		Watches(&autoscalingv2.HorizontalPodAutoscaler{}, byName).
 		Watches(&policyv1.PodDisruptionBudget{}, byName).
-		Watches(&networkingv1.Ingress{}, byName).
+		Watches(&networkingv1.Ingress{}, byNameOrHost).
 		Watches(&pylonv1alpha1.ExposureClass{}, all).
 		Watches(&networkingv1.IngressClass{}, all).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.webAppsInNamespace)).
@@ -130,13 +132,14 @@ func (r *Reconciler) watchAPI(api capabilities.API) error {
 	if w.on[api.Name] {
 		return nil
 	}
+	byNameOrHost := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLikeOrWanting)
 	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
 	var srcs []source.Source
 	switch api.Name {
 	case capabilities.GatewayAPI.Name:
 		srcs = []source.Source{
-			source.Kind(w.cache, client.Object(&gwv1.HTTPRoute{}), byName),
-			source.Kind(w.cache, client.Object(&gwv1.ListenerSet{}), byName),
+			source.Kind(w.cache, client.Object(&gwv1.HTTPRoute{}), byNameOrHost),
+			source.Kind(w.cache, client.Object(&gwv1.ListenerSet{}), byNameOrHost),
 			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
 		}
 	case capabilities.CertManager.Name:
@@ -165,8 +168,12 @@ func (r *Reconciler) webAppsNamedLike(ctx context.Context, obj client.Object) []
 	var out []reconcile.Request
 	for _, n := range candidates {
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: n}
-		if err := r.Get(ctx, key, &pylonv1alpha1.WebApp{}); err == nil {
+		err := r.Get(ctx, key, &pylonv1alpha1.WebApp{})
+		switch {
+		case err == nil:
 			out = append(out, reconcile.Request{NamespacedName: key})
+		case !apierrors.IsNotFound(err):
+			ctrl.LoggerFrom(ctx).Error(err, "read the WebApp a watched object may belong to", "webapp", key)
 		}
 	}
 	return out
@@ -185,9 +192,57 @@ func (r *Reconciler) webAppsUsingSecret(ctx context.Context, s client.Object) []
 	return r.requestsFor(ctx, client.InNamespace(s.GetNamespace()), client.MatchingFields{tlsSecretIndex: s.GetName()})
 }
 
+// webAppsNamedLikeOrWanting maps a route object to the WebApp whose child
+// it would be and to every WebApp of another namespace wanting one of its
+// hostnames: an HTTPRoute, ListenerSet or Ingress of another namespace
+// serving a hostname keeps a WebApp from claiming it, and its removal
+// lets the WebApp claim.
+func (r *Reconciler) webAppsNamedLikeOrWanting(ctx context.Context, obj client.Object) []reconcile.Request {
+	out := r.webAppsNamedLike(ctx, obj)
+	for _, h := range hostnamesOf(obj) {
+		for _, req := range r.requestsFor(ctx, client.MatchingFields{claims.HostnameIndex: claims.Normalize(h)}) {
+			if req.Namespace != obj.GetNamespace() {
+				out = append(out, req)
+			}
+		}
+	}
+	return out
+}
+
+// hostnamesOf lists the hostnames a route object asks for.
+func hostnamesOf(obj client.Object) []string {
+	var out []string
+	switch o := obj.(type) {
+	case *gwv1.HTTPRoute:
+		for _, h := range o.Spec.Hostnames {
+			out = append(out, string(h))
+		}
+	case *gwv1.ListenerSet:
+		for _, l := range o.Spec.Listeners {
+			if l.Hostname != nil {
+				out = append(out, string(*l.Hostname))
+			}
+		}
+	case *networkingv1.Ingress:
+		for _, rule := range o.Spec.Rules {
+			if rule.Host != "" {
+				out = append(out, rule.Host)
+			}
+		}
+		for _, tl := range o.Spec.TLS {
+			out = append(out, tl.Hosts...)
+		}
+	}
+	return out
+}
+
+// requestsFor lists WebApps as requests. A map function cannot return an
+// error: a failed List is logged, and the WebApps concerned are retried
+// by their own events and resyncs.
 func (r *Reconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	list := &pylonv1alpha1.WebAppList{}
 	if err := r.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "list WebApps to reconcile after a watched object changed")
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(list.Items))

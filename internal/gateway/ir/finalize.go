@@ -59,8 +59,13 @@ func (l *Listener) finalize() {
 	for _, vh := range l.VirtualHosts {
 		vh.chain = nil
 		for _, other := range l.VirtualHosts {
-			if other.ListenerHostname == vh.ListenerHostname && PatternCovers(other.Hostname, vh.Hostname) {
-				vh.chain = append(vh.chain, other.Routes...)
+			if other.ListenerHostname != vh.ListenerHostname || !PatternCovers(other.Hostname, vh.Hostname) {
+				continue
+			}
+			for _, r := range other.Routes {
+				if vh.Owner == "" || other == vh || r.Source.Namespace == vh.Owner {
+					vh.chain = append(vh.chain, r)
+				}
 			}
 		}
 	}

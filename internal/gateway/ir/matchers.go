@@ -110,3 +110,21 @@ func (v *ValueMatch) matchesValue(s string) bool {
 	}
 	return s == v.Value
 }
+
+// Overlaps reports whether some request path matches both p and q. A
+// regular expression is assumed to overlap anything: the answer is used to
+// warn, and a false "no" would hide a shadowed route.
+func (p PathMatch) Overlaps(q PathMatch) bool {
+	switch {
+	case p.Type == PathRegex || q.Type == PathRegex:
+		return true
+	case p.Type == PathExact && q.Type == PathExact:
+		return p.Value == q.Value
+	case p.Type == PathExact:
+		return prefixMatches(q.Value, p.Value)
+	case q.Type == PathExact:
+		return prefixMatches(p.Value, q.Value)
+	default:
+		return prefixMatches(p.Value, q.Value) || prefixMatches(q.Value, p.Value)
+	}
+}

@@ -98,6 +98,11 @@ type VirtualHost struct {
 	// Routes attached with exactly this hostname, in precedence order after
 	// Finalize.
 	Routes []*Route `json:"routes,omitempty"`
+	// Owner, when set, is the only namespace whose routes serve this host:
+	// routes of less specific hosts (wildcards, the catch-all) from other
+	// namespaces do not join its chain, so a wildcard of one namespace
+	// never takes paths of a hostname another namespace owns.
+	Owner string `json:"owner,omitempty"`
 
 	// chain is Routes followed by the routes of less specific hosts of the
 	// same listener group that also cover this host: the full ordered list a

@@ -15,8 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
@@ -34,27 +34,24 @@ type Writer struct {
 	Logger     *slog.Logger
 	// Now is the clock for lastTransitionTime; nil means time.Now.
 	Now func() time.Time
-	// Recorder, when set, receives a Warning Event on every Ingress the
-	// translator refuses (an Ingress has no conditions to say it on).
-	Recorder events.EventRecorder
+	// Recorder, when set, records an Event on each object of
+	// StatusUpdates.Rejections (Ingresses have no condition to say why
+	// they are not served); each rejection is also logged. Both happen
+	// once per distinct message.
+	Recorder recorder.EventRecorder
+
+	reported map[types.NamespacedName]string
 
 	gatewayAPI atomic.Bool
 	mu         sync.Mutex
 	latest     *translate.StatusUpdates
 	pending    chan struct{}
 	once       sync.Once
-
-	// reported is the refusal last reported per Ingress UID: events mark
-	// transitions, not writes.
-	reportedMu sync.Mutex
-	reported   map[types.UID]string
 }
 
-// Event reason and action of a refused Ingress.
-const (
-	ReasonIngressRefused = "UnsupportedAnnotation"
-	actionRoute          = "Route"
-)
+// ReasonIngressRefused is the Event reason of an Ingress refused for an
+// ingress-nginx annotation the gateway does not implement.
+const ReasonIngressRefused = translate.ReasonUnsupportedAnnotation
 
 func (w *Writer) init() {
 	w.once.Do(func() {
@@ -152,49 +149,32 @@ func (w *Writer) Write(ctx context.Context, su translate.StatusUpdates) error {
 			return setIfChanged(&in.Status.LoadBalancer, s.LoadBalancer)
 		}))
 	}
-	errs = append(errs, w.reportRefusals(ctx, su.Ingresses))
 	errs = append(errs, w.clearIngresses(ctx, su))
+	w.report(ctx, su.Rejections)
 	return errors.Join(errs...)
 }
 
-// reportRefusals emits a Warning Event on each refused Ingress whose
-// refusal differs from the one last reported for it, and forgets Ingresses
-// no longer refused, so a refusal that comes back is reported again.
-func (w *Writer) reportRefusals(ctx context.Context, ings []translate.IngressStatus) error {
-	if w.Recorder == nil {
-		return nil
-	}
-	w.reportedMu.Lock()
-	defer w.reportedMu.Unlock()
-	if w.reported == nil {
-		w.reported = map[types.UID]string{}
-	}
-	still := map[types.UID]bool{}
-	var errs []error
-	for _, s := range ings {
-		if s.Refused == "" {
+// report logs and records an Event for each new or changed rejection.
+func (w *Writer) report(ctx context.Context, rejections []translate.Rejection) {
+	seen := make(map[types.NamespacedName]string, len(rejections))
+	for _, r := range rejections {
+		if r.Kind != "Ingress" {
 			continue
 		}
-		in := &networkingv1.Ingress{}
-		if err := w.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, in); err != nil {
-			if !apierrors.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("get Ingress %s/%s: %w", s.Namespace, s.Name, err))
+		key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+		seen[key] = r.Message
+		if w.reported[key] == r.Message {
+			continue
+		}
+		w.Logger.Info("Ingress not served", "ingress", key, "reason", r.Reason, "message", r.Message)
+		if w.Recorder != nil {
+			in := &networkingv1.Ingress{}
+			if err := w.Client.Get(ctx, key, in); err == nil {
+				w.Recorder.Eventf(in, nil, corev1.EventTypeWarning, r.Reason, "Route", "%s", r.Message)
 			}
-			continue
-		}
-		still[in.UID] = true
-		if w.reported[in.UID] == s.Refused {
-			continue
-		}
-		w.Recorder.Eventf(in, nil, corev1.EventTypeWarning, ReasonIngressRefused, actionRoute, "%s", s.Refused)
-		w.reported[in.UID] = s.Refused
-	}
-	for uid := range w.reported {
-		if !still[uid] {
-			delete(w.reported, uid)
 		}
 	}
-	return errors.Join(errs...)
+	w.reported = seen
 }
 
 // clearIngresses empties status.loadBalancer of Ingresses this data plane

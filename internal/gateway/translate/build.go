@@ -11,6 +11,8 @@ import (
 // listener isolation and produces the finalized table.
 type tableBuilder struct {
 	ports map[ir.ListenerKey]*portBuilder
+	// owners is the hostname ownership decision (ownership.go).
+	owners owners
 }
 
 type portBuilder struct {
@@ -18,6 +20,11 @@ type portBuilder struct {
 	certs    map[string]*ir.Certificate
 	// hosts by listener hostname (isolation group), then effective hostname.
 	hosts map[string]map[string]*ir.VirtualHost
+	// strict lists the listener hostname groups where hostname ownership
+	// applies; groupOwner gives the namespace of a tenant's (ListenerSet)
+	// listener group, which never hides hosts of other namespaces.
+	strict     map[string]bool
+	groupOwner map[string]string
 }
 
 func newTableBuilder() *tableBuilder { return &tableBuilder{ports: map[ir.ListenerKey]*portBuilder{}} }
@@ -31,6 +38,9 @@ func (b *tableBuilder) port(at ir.ListenerKey, proto ir.Protocol) *portBuilder {
 			listener: &ir.Listener{Address: at.Address, Port: at.Port, Protocol: proto},
 			certs:    map[string]*ir.Certificate{},
 			hosts:    map[string]map[string]*ir.VirtualHost{},
+
+			strict:     map[string]bool{},
+			groupOwner: map[string]string{},
 		}
 		b.ports[at] = p
 	}
@@ -69,10 +79,15 @@ func (p *portBuilder) host(listenerHost, host, key string) *ir.VirtualHost {
 	return vh
 }
 
-func (p *portBuilder) addRoute(listenerHost, key, host string, r *ir.Route) {
+// addRoute adds a route for host; owner, when set, is the namespace that
+// owns host and the only one whose routes may serve it.
+func (p *portBuilder) addRoute(listenerHost, key, host string, r *ir.Route, owner string) {
 	r.Listener = key
 	vh := p.host(listenerHost, host, key)
 	vh.Routes = append(vh.Routes, r)
+	if owner != "" {
+		vh.Owner = owner
+	}
 }
 
 // build drops hosts that listener isolation hides and finalizes the table.
@@ -85,9 +100,10 @@ func (b *tableBuilder) build() *ir.Table {
 		for g := range p.hosts {
 			groups = append(groups, g)
 		}
+		b.protectOwnedHosts(p, groups)
 		for _, g := range groups {
 			for h, vh := range p.hosts[g] {
-				if !hidden(g, h, groups) {
+				if !b.hidden(p, g, h, groups) {
 					p.listener.VirtualHosts = append(p.listener.VirtualHosts, vh)
 				}
 			}
@@ -103,9 +119,75 @@ func (b *tableBuilder) build() *ir.Table {
 	return t
 }
 
-func hidden(group, host string, groups []string) bool {
+// A tenant's listener group never hides a host another namespace owns.
+func (b *tableBuilder) hidden(p *portBuilder, group, host string, groups []string) bool {
 	for _, g2 := range groups {
-		if g2 != group && moreSpecific(g2, group) && ir.PatternCovers(g2, host) {
+		if g2 == group || !moreSpecific(g2, group) || !ir.PatternCovers(g2, host) {
+			continue
+		}
+		if gns := p.groupOwner[g2]; gns != "" {
+			if o := b.owners.ownerOf(host); o != "" && o != gns {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// protectOwnedHosts keeps wildcard and catch-all hosts of strict groups
+// from serving a hostname owned by another namespace: for every such owned
+// hostname they cover that has no host of its own on the port, it adds an
+// empty host owned by its owner. Its chain then holds only the owner's
+// routes of the less specific hosts (none: 404).
+func (b *tableBuilder) protectOwnedHosts(p *portBuilder, groups []string) {
+	exists := map[string]bool{}
+	for _, g := range groups {
+		for h := range p.hosts[g] {
+			exists[h] = true
+		}
+	}
+	for _, g := range groups {
+		if !p.strict[g] {
+			continue
+		}
+		var broad []*ir.VirtualHost
+		for h, vh := range p.hosts[g] {
+			if h == "" || ir.IsWildcard(h) {
+				broad = append(broad, vh)
+			}
+		}
+		// Most specific first, so the result never depends on map order.
+		slices.SortFunc(broad, func(a, c *ir.VirtualHost) int {
+			switch {
+			case moreSpecific(a.Hostname, c.Hostname):
+				return -1
+			case moreSpecific(c.Hostname, a.Hostname):
+				return 1
+			}
+			return cmp.Compare(a.Hostname, c.Hostname)
+		})
+		for h, c := range b.owners {
+			if h == "" || ir.IsWildcard(h) || exists[h] {
+				continue
+			}
+			for _, vh := range broad {
+				if !ir.PatternCovers(vh.Hostname, h) || !servesOtherNamespace(vh, c.ns) {
+					continue
+				}
+				nv := p.host(g, h, "")
+				nv.Listeners = slices.Clone(vh.Listeners)
+				nv.Owner = c.ns
+				exists[h] = true
+				break
+			}
+		}
+	}
+}
+
+func servesOtherNamespace(vh *ir.VirtualHost, ns string) bool {
+	for _, r := range vh.Routes {
+		if r.Source.Namespace != ns {
 			return true
 		}
 	}
@@ -137,7 +219,12 @@ func (t *translator) addRouteToTable(cr *compiledRoute, l *listenerInfo, hosts [
 		return
 	}
 	p := t.table.port(l.at(), l.irProtocol())
+	strict := !l.gw.class.sharing
 	for _, h := range hosts {
+		owner := ""
+		if strict {
+			owner = t.owners.ownerOf(h)
+		}
 		for _, ri := range cr.validRules() {
 			rule := cr.rules[ri]
 			for mi, ms := range rule.matches {
@@ -148,7 +235,7 @@ func (t *translator) addRouteToTable(cr *compiledRoute, l *listenerInfo, hosts [
 					},
 					Path: ms.path, Method: ms.method, Headers: ms.headers, Query: ms.query,
 					Action: rule.action,
-				})
+				}, owner)
 			}
 		}
 	}
@@ -164,7 +251,14 @@ func (t *translator) programListeners() {
 		}
 		for _, l := range g.allListeners() {
 			if l.served() {
-				t.table.port(l.at(), l.irProtocol()).addListener(l.hostname, l.key(), l.pairs)
+				p := t.table.port(l.at(), l.irProtocol())
+				p.addListener(l.hostname, l.key(), l.pairs)
+				if !g.class.sharing {
+					p.strict[l.hostname] = true
+					if l.ownerKind == kindListenerSet && l.hostname != "" {
+						p.groupOwner[l.hostname] = l.ownerNS
+					}
+				}
 			}
 		}
 	}

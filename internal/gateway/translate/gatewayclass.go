@@ -7,6 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/gateway-api/pkg/consts"
 
+	"github.com/pylon-dev/pylon/internal/contract"
+
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -15,6 +17,9 @@ type classInfo struct {
 	accepted bool
 	reason   gwv1.GatewayClassConditionReason
 	message  string
+	// sharing is the platform's opt-in to hostnames shared across
+	// namespaces (contract.AnnotationHostnameSharing).
+	sharing bool
 }
 
 // processGatewayClasses claims the classes whose controllerName is ours and
@@ -24,7 +29,8 @@ func (t *translator) processGatewayClasses() {
 		if gc == nil || gc.Spec.ControllerName != ControllerName {
 			continue
 		}
-		ci := &classInfo{gc: gc, accepted: true, reason: gwv1.GatewayClassReasonAccepted, message: "accepted by " + string(ControllerName)}
+		ci := &classInfo{gc: gc, accepted: true, reason: gwv1.GatewayClassReasonAccepted, message: "accepted by " + string(ControllerName),
+			sharing: gc.Annotations[contract.AnnotationHostnameSharing] == contract.HostnameSharingAllowAcrossNamespaces}
 		if gc.Spec.ParametersRef != nil {
 			// The bundled data plane has no parameters type; refusing is
 			// clearer than silently ignoring what the user asked for.

@@ -76,6 +76,7 @@ func reverseSnapshot(s *Snapshot) *Snapshot {
 	r.Services = reversed(s.Services)
 	r.EndpointSlices = reversed(s.EndpointSlices)
 	r.Secrets = reversed(s.Secrets)
+	r.HostnameClaims = reversed(s.HostnameClaims)
 	return &r
 }
 

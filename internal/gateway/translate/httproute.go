@@ -6,16 +6,41 @@ import (
 	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/pylon-dev/pylon/internal/contract"
 )
 
-// processHTTPRoutes attaches every HTTPRoute to the listeners its parentRefs
-// select, writes the routes of usable listeners into the table and computes
-// status.parents entries for parents that are ours.
-func (t *translator) processHTTPRoutes() {
-	var out []HTTPRouteStatus
+// routeEntry is one HTTPRoute with a parent of ours and the plan for each
+// such parent.
+type routeEntry struct {
+	hr      *gwv1.HTTPRoute
+	cr      *compiledRoute
+	parents []parentPlan
+}
+
+// parentPlan is what one parentRef resolved to before hostname ownership:
+// either a rejection (Accepted=False with reason and message) or the
+// listeners that take the route with the hosts it serves through each.
+type parentPlan struct {
+	ref      gwv1.ParentReference
+	rejected bool
+	reason   gwv1.RouteConditionReason
+	msg      string
+	hits     []hit
+}
+
+type hit struct {
+	l     *listenerInfo
+	hosts []string
+}
+
+// planHTTPRoutes resolves every HTTPRoute's parentRefs to listeners and
+// effective hostnames, oldest route first. Routes are compiled once per
+// translation, lazily: only routes with a parent of ours.
+func (t *translator) planHTTPRoutes() []*routeEntry {
+	var out []*routeEntry
 	for _, hr := range sortedObjects(t.snap.HTTPRoutes) {
-		var cr *compiledRoute // compiled lazily: only routes with a parent of ours
-		var parents []gwv1.RouteParentStatus
+		var e *routeEntry
 		var seen []gwv1.ParentReference
 		for _, ref := range hr.Spec.ParentRefs {
 			candidates, ok := t.parentListeners(hr.Namespace, ref)
@@ -23,14 +48,40 @@ func (t *translator) processHTTPRoutes() {
 				continue
 			}
 			seen = append(seen, ref)
-			if cr == nil {
-				cr = t.compileHTTPRoute(hr)
+			if e == nil {
+				e = &routeEntry{hr: hr, cr: t.compiled(hr)}
 			}
-			parents = append(parents, t.attach(cr, ref, candidates))
+			e.parents = append(e.parents, t.planParent(e.cr, ref, candidates))
 		}
-		if parents != nil {
-			out = append(out, HTTPRouteStatus{Namespace: hr.Namespace, Name: hr.Name, Parents: parents})
+		if e != nil {
+			out = append(out, e)
 		}
+	}
+	return out
+}
+
+func (t *translator) compiled(hr *gwv1.HTTPRoute) *compiledRoute {
+	if cr := t.compiledRoutes[hr]; cr != nil {
+		return cr
+	}
+	cr := t.compileHTTPRoute(hr)
+	t.compiledRoutes[hr] = cr
+	return cr
+}
+
+// processHTTPRoutes attaches every HTTPRoute to the listeners its parentRefs
+// select, writes the routes of usable listeners into the table for the
+// hostnames the route's namespace owns, and computes status.parents
+// entries for parents that are ours.
+func (t *translator) processHTTPRoutes() {
+	entries := t.planHTTPRoutes()
+	out := make([]HTTPRouteStatus, 0, len(entries))
+	for _, e := range entries {
+		parents := make([]gwv1.RouteParentStatus, 0, len(e.parents))
+		for _, p := range e.parents {
+			parents = append(parents, t.attach(e.cr, p))
+		}
+		out = append(out, HTTPRouteStatus{Namespace: e.hr.Namespace, Name: e.hr.Name, Parents: parents})
 	}
 	t.status.HTTPRoutes = sortStatuses(out)
 }
@@ -100,25 +151,17 @@ func (t *translator) parentListeners(routeNS string, ref gwv1.ParentReference) (
 	return parentCandidates{}, false
 }
 
-// attach decides one parentRef: which listeners take the route, with the
-// spec's reasons when none do, and records accepted attachments.
-func (t *translator) attach(cr *compiledRoute, ref gwv1.ParentReference, pc parentCandidates) (st gwv1.RouteParentStatus) {
+// planParent decides one parentRef up to hostname ownership: which
+// listeners take the route, with the spec's reasons when none do.
+func (t *translator) planParent(cr *compiledRoute, ref gwv1.ParentReference, pc parentCandidates) parentPlan {
 	hr := cr.route
-	gen := hr.Generation
-	st = gwv1.RouteParentStatus{ParentRef: explicitParentRef(ref), ControllerName: ControllerName}
-	accepted := func(ok bool, reason gwv1.RouteConditionReason, msg string) {
-		st.Conditions = append(st.Conditions, condition(gwv1.RouteConditionAccepted, ok, reason, msg, gen))
+	p := parentPlan{ref: ref}
+	reject := func(reason gwv1.RouteConditionReason, msg string) parentPlan {
+		p.rejected, p.reason, p.msg = true, reason, msg
+		return p
 	}
-	defer func() {
-		st.Conditions = append(st.Conditions, cr.resolvedRefsCondition())
-		if c, ok := cr.partiallyInvalidCondition(); ok && st.Conditions[0].Status == "True" {
-			st.Conditions = append(st.Conditions, c)
-		}
-	}()
-
 	if pc.notAccepted != "" {
-		accepted(false, gwv1.RouteReasonNoMatchingParent, pc.notAccepted)
-		return st
+		return reject(gwv1.RouteReasonNoMatchingParent, pc.notAccepted)
 	}
 	var selected []*listenerInfo
 	for _, l := range pc.listeners {
@@ -131,8 +174,7 @@ func (t *translator) attach(cr *compiledRoute, ref gwv1.ParentReference, pc pare
 		selected = append(selected, l)
 	}
 	if len(selected) == 0 {
-		accepted(false, gwv1.RouteReasonNoMatchingParent, "no listener matches the parentRef's sectionName and port")
-		return st
+		return reject(gwv1.RouteReasonNoMatchingParent, "no listener matches the parentRef's sectionName and port")
 	}
 	var allowed []*listenerInfo
 	for _, l := range selected {
@@ -141,28 +183,62 @@ func (t *translator) attach(cr *compiledRoute, ref gwv1.ParentReference, pc pare
 		}
 	}
 	if len(allowed) == 0 {
-		accepted(false, gwv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener allows HTTPRoutes from namespace %s", hr.Namespace))
-		return st
+		return reject(gwv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener allows HTTPRoutes from namespace %s", hr.Namespace))
 	}
-	type hit struct {
-		l     *listenerInfo
-		hosts []string
-	}
-	var hits []hit
 	for _, l := range allowed {
 		if hosts := effectiveHostnames(l.hostname, cr.hostnames); len(hosts) > 0 {
-			hits = append(hits, hit{l, hosts})
+			p.hits = append(p.hits, hit{l, hosts})
 		}
 	}
-	if len(hits) == 0 {
-		accepted(false, gwv1.RouteReasonNoMatchingListenerHostname, "no listener hostname intersects the route's hostnames")
-		return st
+	if len(p.hits) == 0 {
+		return reject(gwv1.RouteReasonNoMatchingListenerHostname, "no listener hostname intersects the route's hostnames")
 	}
 	if len(cr.validRules()) == 0 {
-		accepted(false, cr.invalidReason(), "no valid rules: "+strings.Join(cr.invalidMessages(), "; "))
+		p.hits = nil
+		return reject(cr.invalidReason(), "no valid rules: "+strings.Join(cr.invalidMessages(), "; "))
+	}
+	return p
+}
+
+// attach finishes one parentRef: it keeps the hosts the route's namespace
+// owns, records accepted attachments, adds them to the table and builds
+// the parent's status. A route that asks only for hostnames of other
+// namespaces is not accepted (ReasonHostnameOwnedByAnotherNamespace); one
+// that keeps some is accepted and says in its Served condition which it
+// lost.
+func (t *translator) attach(cr *compiledRoute, p parentPlan) gwv1.RouteParentStatus {
+	hr := cr.route
+	gen := hr.Generation
+	st := gwv1.RouteParentStatus{ParentRef: explicitParentRef(p.ref), ControllerName: ControllerName}
+	accepted := func(ok bool, reason gwv1.RouteConditionReason, msg string) {
+		st.Conditions = append(st.Conditions, condition(gwv1.RouteConditionAccepted, ok, reason, msg, gen))
+	}
+	served := func(ok bool, reason, msg string) {
+		st.Conditions = append(st.Conditions, condition(contract.ConditionServed, ok, reason, msg, gen))
+	}
+	if p.rejected {
+		accepted(false, p.reason, p.msg)
+		st.Conditions = append(st.Conditions, cr.resolvedRefsCondition())
 		return st
 	}
-	for _, h := range hits {
+	var kept []hit
+	var denied []string
+	for _, h := range p.hits {
+		hosts, lost := t.ownedHosts(h.l, hr.Namespace, h.hosts)
+		denied = append(denied, lost...)
+		if len(hosts) > 0 {
+			kept = append(kept, hit{h.l, hosts})
+		}
+	}
+	if len(kept) == 0 {
+		msg := t.deniedMessage(denied)
+		accepted(false, contract.ReasonHostnameOwnedByAnotherNamespace, msg)
+		st.Conditions = append(st.Conditions, cr.resolvedRefsCondition())
+		served(false, contract.ReasonHostnameOwnedByAnotherNamespace, msg)
+		return st
+	}
+	anyServed := false
+	for _, h := range kept {
 		if !cr.attachedTo[h.l] {
 			cr.attachedTo[h.l] = true
 			h.l.attached++
@@ -170,8 +246,21 @@ func (t *translator) attach(cr *compiledRoute, ref gwv1.ParentReference, pc pare
 				t.addRouteToTable(cr, h.l, h.hosts)
 			}
 		}
+		anyServed = anyServed || h.l.served()
 	}
 	accepted(true, gwv1.RouteReasonAccepted, "accepted")
+	st.Conditions = append(st.Conditions, cr.resolvedRefsCondition())
+	if c, ok := cr.partiallyInvalidCondition(); ok {
+		st.Conditions = append(st.Conditions, c)
+	}
+	switch {
+	case len(denied) > 0:
+		served(false, contract.ReasonHostnameOwnedByAnotherNamespace, "not served for: "+t.deniedMessage(denied))
+	case !anyServed:
+		served(false, contract.ReasonListenerNotServed, "no listener the route attached to is served: it has no address or is not programmed")
+	default:
+		served(true, contract.ReasonServed, "served for every hostname the route attached with")
+	}
 	return st
 }
 

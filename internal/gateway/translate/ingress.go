@@ -61,29 +61,70 @@ func (t *translator) processIngresses() {
 	}
 	for _, p := range ports {
 		p.addListener("", ingressListenerKey, nil)
+		p.strict[""] = true
+	}
+	// An Ingress is served for the hosts its namespace owns; one that asks
+	// only for hosts of other namespaces is not served at all and gets no
+	// address (Ingress has no condition to say why: it is reported in
+	// Rejections, which the status writer logs and records as an Event).
+	rejected := map[*networkingv1.Ingress]bool{}
+	for _, ing := range mine {
+		if why, ok := refused[ing]; ok {
+			// Never served half-way: no routes, no address, and the
+			// reason in an Event.
+			rejected[ing] = true
+			t.status.Rejections = append(t.status.Rejections, Rejection{
+				Kind: kindIngress, Namespace: ing.Namespace, Name: ing.Name,
+				Reason: ReasonUnsupportedAnnotation, Message: why,
+			})
+			continue
+		}
+		hosts := ingressHosts(ing)
+		var denied []string
+		for _, h := range hosts {
+			if o := t.owners.ownerOf(h); o != "" && o != ing.Namespace {
+				denied = append(denied, h)
+			}
+		}
+		if len(denied) == 0 {
+			continue
+		}
+		what := "some of its hosts are not served: "
+		if len(denied) == len(hosts) {
+			rejected[ing] = true
+			what = "not served: "
+		}
+		t.status.Rejections = append(t.status.Rejections, Rejection{
+			Kind: kindIngress, Namespace: ing.Namespace, Name: ing.Name,
+			Reason: contract.ReasonHostnameOwnedByAnotherNamespace, Message: what + t.deniedMessage(denied),
+		})
 	}
 	tls := ingressTLSHosts(primaries)
 	for _, ing := range primaries {
 		for _, e := range t.ingressRoutes(ing, canaries) {
+			owner := t.owners.ownerOf(e.host)
+			if owner != "" && owner != ing.Namespace {
+				continue
+			}
 			for _, p := range ports {
 				r := *e.route
 				if p.listener.Protocol == ir.ProtocolHTTP && redirectsToHTTPS(ing, e.host, r.Path, tls) {
 					r.Action = httpsRedirect(httpsAt.Port)
 				}
-				p.addRoute("", ingressListenerKey, e.host, &r)
+				p.addRoute("", ingressListenerKey, e.host, &r, owner)
 			}
 		}
 	}
 
 	for _, ing := range sortedByName(mine) {
-		st := IngressStatus{Namespace: ing.Namespace, Name: ing.Name}
-		if why, ok := refused[ing]; ok {
-			// No address: nothing may send traffic here for it.
-			st.Refused = why
-		} else {
-			st.LoadBalancer = networkingv1.IngressLoadBalancerStatus{Ingress: slices.Clone(t.ix.opts.IngressLoadBalancer)}
+		if rejected[ing] {
+			continue
 		}
-		t.status.Ingresses = append(t.status.Ingresses, st)
+		t.status.Ingresses = append(t.status.Ingresses, IngressStatus{
+			Namespace:    ing.Namespace,
+			Name:         ing.Name,
+			LoadBalancer: networkingv1.IngressLoadBalancerStatus{Ingress: slices.Clone(t.ix.opts.IngressLoadBalancer)},
+		})
 	}
 }
 
@@ -183,7 +224,7 @@ func (t *translator) ingressRoutes(ing *networkingv1.Ingress, canaries []*networ
 				continue
 			}
 			primary := t.ingressBackend(ing.Namespace, p.Backend)
-			c := findCanary(canaries, host, pm)
+			c := findCanary(canaries, ing.Namespace, host, pm)
 			out = append(out, t.canaryEntries(host, pm, src(ri, pi), primary, c)...)
 		}
 	}

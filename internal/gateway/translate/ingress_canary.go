@@ -22,10 +22,15 @@ type canary struct {
 	headerValue string
 }
 
-// findCanary returns the oldest canary Ingress with a rule for the same host
-// and path (ingress-nginx supports one canary per primary path).
-func findCanary(canaries []*networkingv1.Ingress, host string, pm ir.PathMatch) *canary {
+// findCanary returns the oldest canary Ingress of the primary's namespace
+// with a rule for the same host and path (ingress-nginx supports one canary
+// per primary path). A canary of another namespace never joins: it would
+// take a share of traffic for a hostname that namespace does not own.
+func findCanary(canaries []*networkingv1.Ingress, ns, host string, pm ir.PathMatch) *canary {
 	for _, ing := range canaries {
+		if ing.Namespace != ns {
+			continue
+		}
 		for _, rule := range ing.Spec.Rules {
 			if rule.HTTP == nil || strings.ToLower(rule.Host) != host {
 				continue

@@ -15,6 +15,8 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 )
 
 // testOptions is a pseudo-object ("kind: TestOptions") in golden inputs.
@@ -99,6 +101,9 @@ func loadSnapshot(path string) (*Snapshot, error) {
 		case "Secret":
 			o := &corev1.Secret{}
 			s.Secrets, target = append(s.Secrets, o), o
+		case "HostnameClaim":
+			o := &pylonv1alpha1.HostnameClaim{}
+			s.HostnameClaims, target = append(s.HostnameClaims, o), o
 		case "TestOptions":
 			target = &opts
 		default:

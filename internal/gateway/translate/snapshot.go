@@ -8,6 +8,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/contract"
 )
 
@@ -34,6 +35,8 @@ type Snapshot struct {
 	Services        []*corev1.Service
 	EndpointSlices  []*discoveryv1.EndpointSlice
 	Secrets         []*corev1.Secret
+	// HostnameClaims decide which namespace owns a WebApp's hostname.
+	HostnameClaims []*pylonv1alpha1.HostnameClaim
 
 	Options Options
 }

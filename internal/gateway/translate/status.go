@@ -21,6 +21,24 @@ type StatusUpdates struct {
 	// it serves; an Ingress it no longer serves that still carries exactly
 	// this is cleared.
 	IngressLoadBalancer []networkingv1.IngressLoadBalancerIngress `json:"ingressLoadBalancer,omitempty"`
+	// Rejections are objects (today: Ingresses) denied hostnames that
+	// have no status field to say so; the writer logs them and records
+	// Events. Sorted by kind, namespace and name.
+	Rejections []Rejection `json:"rejections,omitempty"`
+}
+
+// ReasonUnsupportedAnnotation rejects an Ingress carrying an ingress-nginx
+// annotation that changes security or routing and that the gateway does
+// not implement: it is not served at all rather than half-way.
+const ReasonUnsupportedAnnotation = "UnsupportedAnnotation"
+
+// Rejection explains why an object without conditions is not (fully) served.
+type Rejection struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	Message   string `json:"message"`
 }
 
 // GatewayClassStatus is the full status of one GatewayClass we own.
@@ -59,10 +77,6 @@ type IngressStatus struct {
 	Namespace    string                                 `json:"namespace"`
 	Name         string                                 `json:"name"`
 	LoadBalancer networkingv1.IngressLoadBalancerStatus `json:"loadBalancer"`
-	// Refused, when set, says why the Ingress gets no routes (an Ingress
-	// has no conditions: the writer reports it as an Event); its
-	// LoadBalancer is empty then.
-	Refused string `json:"refused,omitempty"`
 }
 
 // condition builds a condition with the object's generation.

@@ -1,6 +1,12 @@
 package translate
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
@@ -16,6 +22,9 @@ type translator struct {
 	ports    map[ir.ListenerKey]portClaim
 	table    *tableBuilder
 	status   StatusUpdates
+	// owners decides which namespace serves each hostname (ownership.go).
+	owners         owners
+	compiledRoutes map[*gwv1.HTTPRoute]*compiledRoute
 }
 
 // Translate computes the routing table and all status for a snapshot. The
@@ -33,17 +42,26 @@ func Translate(snap *Snapshot) (*ir.Table, StatusUpdates) {
 		setByKey: map[string]*listenerSetInfo{},
 		ports:    map[ir.ListenerKey]portClaim{},
 		table:    newTableBuilder(),
+
+		compiledRoutes: map[*gwv1.HTTPRoute]*compiledRoute{},
 	}
 	t.processGatewayClasses()
 	t.processGateways()
 	t.processListenerSets()
 	t.validateListeners()
+	t.decideOwners()
+	t.markListenerSetOwnership()
 	t.settleListenerSets()
 	t.programListeners()
 	t.processHTTPRoutes()
 	t.processIngresses()
+	slices.SortFunc(t.status.Rejections, func(a, b Rejection) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
 	t.finishGatewayStatus()
 	t.finishListenerSetStatus()
 	t.status.IngressLoadBalancer = snap.Options.IngressLoadBalancer
-	return t.table.build(), t.status
+	table := t.table.build()
+	t.markShadowed(table)
+	return table, t.status
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
 )
@@ -31,7 +32,11 @@ type Builder struct {
 	Detect       func() bool
 	DetectEvery  time.Duration
 	OnGatewayAPI func()
-	Addresses    Addresses
+	// HostnameClaims says whether Pylon's HostnameClaim CRD is installed:
+	// the translator then reads claims to decide hostname ownership.
+	// Without it, ownership falls back to the oldest object.
+	HostnameClaims bool
+	Addresses      Addresses
 	// IngressHTTPPort and IngressHTTPSPort: zero means 80 and 443.
 	IngressHTTPPort, IngressHTTPSPort int32
 
@@ -88,7 +93,11 @@ func (b *Builder) Start(ctx context.Context) error {
 		DeleteFunc: func(any) { b.deb.trigger() },
 	}
 	b.gatewayAPI.Store(b.GatewayAPI)
-	if err := b.watch(ctx, watchedTypes(b.GatewayAPI), handler); err != nil {
+	types := watchedTypes(b.GatewayAPI)
+	if b.HostnameClaims {
+		types = append(types, &pylonv1alpha1.HostnameClaim{})
+	}
+	if err := b.watch(ctx, types, handler); err != nil {
 		return err
 	}
 	if !b.Cache.WaitForCacheSync(ctx) {

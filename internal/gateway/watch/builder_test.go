@@ -12,11 +12,14 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
 )
@@ -120,5 +123,47 @@ func TestRebuildRetriesAFailedPublish(t *testing.T) {
 	b.rebuild(ctx, time.Now())
 	if calls != 2 {
 		t.Fatalf("Publish called %d times after it succeeded, want still 2", calls)
+	}
+}
+
+// A HostnameClaim read from the cluster decides who serves its hostname: a
+// newer Ingress of the holder's namespace takes it from an older one of
+// another namespace.
+func TestSnapshotReadsHostnameClaims(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(pylonv1alpha1.AddToScheme(scheme))
+	ing := func(ns string, created time.Time) *networkingv1.Ingress {
+		return &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "site", CreationTimestamp: metav1.NewTime(created)},
+			Spec:       networkingv1.IngressSpec{IngressClassName: ptr.To("pylon"), Rules: []networkingv1.IngressRule{{Host: "shop.example.com"}}},
+		}
+	}
+	objs := []client.Object{
+		&networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "pylon"}, Spec: networkingv1.IngressClassSpec{Controller: translate.IngressControllerName}},
+		ing("early", time.Unix(1_000, 0)), ing("holder", time.Unix(2_000, 0)),
+		&pylonv1alpha1.HostnameClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: "shop.example.com"},
+			Spec:       pylonv1alpha1.HostnameClaimSpec{Hostname: "shop.example.com", WebApp: pylonv1alpha1.WebAppReference{Namespace: "holder", Name: "shop", UID: "u"}},
+		},
+	}
+	for _, claims := range []bool{false, true} {
+		c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+		var st translate.StatusUpdates
+		b := &Builder{
+			Reader: c, HostnameClaims: claims,
+			Status: func(s translate.StatusUpdates) { st = s },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			deb:    newDebouncer(time.Second, time.Second),
+		}
+		b.rebuild(ctx, time.Now())
+		loser := "holder"
+		if claims {
+			loser = "early"
+		}
+		if len(st.Rejections) != 1 || st.Rejections[0].Namespace != loser {
+			t.Fatalf("HostnameClaims=%v: rejections %+v, want the Ingress of %s", claims, st.Rejections, loser)
+		}
 	}
 }

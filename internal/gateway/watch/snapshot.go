@@ -14,6 +14,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
 )
 
@@ -94,6 +95,11 @@ func (b *Builder) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 			return nil, err
 		}
 	}
+	if b.HostnameClaims {
+		if s.HostnameClaims, err = list(ctx, r, &pylonv1alpha1.HostnameClaimList{}, func(l *pylonv1alpha1.HostnameClaimList) []pylonv1alpha1.HostnameClaim { return l.Items }); err != nil {
+			return nil, err
+		}
+	}
 	addrs := b.Addresses.resolve(s.Services)
 	s.Options.IngressLoadBalancer = ingressAddresses(addrs)
 	switch {
@@ -120,5 +126,12 @@ func (b *Builder) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 // (its Gateway kind at the version this data plane speaks).
 func GatewayAPIServed(m meta.RESTMapper) bool {
 	_, err := m.RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: "Gateway"}, gwv1.GroupVersion.Version)
+	return err == nil
+}
+
+// HostnameClaimsServed reports whether the API server serves Pylon's
+// HostnameClaim kind.
+func HostnameClaimsServed(m meta.RESTMapper) bool {
+	_, err := m.RESTMapping(schema.GroupKind{Group: pylonv1alpha1.GroupVersion.Group, Kind: "HostnameClaim"}, pylonv1alpha1.GroupVersion.Version)
 	return err == nil
 }

@@ -1,0 +1,86 @@
+package webapp
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+)
+
+// deployment is a Deployment at its latest generation with the given
+// desired and available replicas.
+func deployment(name string, want *int32, available int32) *appsv1.Deployment {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Generation: 2},
+		Spec:       appsv1.DeploymentSpec{Replicas: want},
+		Status: appsv1.DeploymentStatus{
+			ObservedGeneration: 2, Replicas: available, UpdatedReplicas: available,
+			ReadyReplicas: available, AvailableReplicas: available,
+			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: "True"}},
+		},
+	}
+	return d
+}
+
+func TestDeploymentAvailability(t *testing.T) {
+	outdated := deployment("web", ptr.To[int32](2), 2)
+	outdated.Status.ObservedGeneration = 1
+	unavailable := deployment("web", ptr.To[int32](2), 0)
+	unavailable.Status.Conditions[0].Status = "False"
+	rolling := deployment("web", ptr.To[int32](3), 2)
+	for _, tc := range []struct {
+		name   string
+		d      *appsv1.Deployment
+		status metav1.ConditionStatus
+		reason string
+	}{
+		{"missing", nil, metav1.ConditionUnknown, pylonv1alpha1.ReasonReconciling},
+		{"outdated", outdated, metav1.ConditionUnknown, pylonv1alpha1.ReasonDeploymentOutdated},
+		{"scaled to zero is not available", deployment("web", ptr.To[int32](0), 0), metav1.ConditionFalse, pylonv1alpha1.ReasonScaledToZero},
+		{"unavailable", unavailable, metav1.ConditionFalse, pylonv1alpha1.ReasonUnavailable},
+		{"rolling out", rolling, metav1.ConditionUnknown, pylonv1alpha1.ReasonRollingOut},
+		{"available", deployment("web", ptr.To[int32](2), 2), metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable},
+		{"default one replica", deployment("web", nil, 1), metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := deploymentAvailability(pylonv1alpha1.ConditionAvailable, "web", tc.d)
+			if c.Status != tc.status || c.Reason != tc.reason {
+				t.Fatalf("got %s/%s (%s), want %s/%s", c.Status, c.Reason, c.Message, tc.status, tc.reason)
+			}
+		})
+	}
+}
+
+func TestComputeStatusReady(t *testing.T) {
+	app := &pylonv1alpha1.WebApp{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "team", Generation: 3}}
+	for _, tc := range []struct {
+		name   string
+		d      *appsv1.Deployment
+		ready  metav1.ConditionStatus
+		reason string
+	}{
+		{"serving", deployment("web", ptr.To[int32](1), 1), metav1.ConditionTrue, pylonv1alpha1.ReasonReady},
+		{"replicas 0 is not ready", deployment("web", ptr.To[int32](0), 0), metav1.ConditionFalse, pylonv1alpha1.ReasonScaledToZero},
+		{"no Deployment yet", nil, metav1.ConditionUnknown, pylonv1alpha1.ReasonReconciling},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := observation{live: map[string]client.Object{}}
+			if tc.d != nil {
+				obs.live[childID(deploymentGVK, "web")] = tc.d
+			}
+			st := computeStatus(app, obs, "cluster.local")
+			ready := meta.FindStatusCondition(st.Conditions, pylonv1alpha1.ConditionReady)
+			if ready == nil || ready.Status != tc.ready || ready.Reason != tc.reason {
+				t.Fatalf("Ready = %+v, want %s/%s", ready, tc.ready, tc.reason)
+			}
+			if ready.ObservedGeneration != 3 {
+				t.Fatalf("Ready observedGeneration %d, want 3", ready.ObservedGeneration)
+			}
+		})
+	}
+}
