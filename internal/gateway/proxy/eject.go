@@ -3,6 +3,8 @@ package proxy
 import (
 	"sync"
 	"time"
+
+	"github.com/pylon-dev/pylon/internal/gateway/ir"
 )
 
 // ejector remembers endpoints that recently failed to connect. An ejected
@@ -71,4 +73,36 @@ func (e *ejector) succeed(addr string) {
 	e.mu.Lock()
 	delete(e.entries, addr)
 	e.mu.Unlock()
+}
+
+// forgetMissing drops the addresses no endpoint of t has. A Pod that left
+// the table takes its failures with it: a new Pod given the same address
+// later (addresses are reused) starts clean instead of being skipped for up
+// to the longest ejection while its neighbours take its share.
+func (e *ejector) forgetMissing(t *ir.Table) {
+	if !e.active() {
+		return
+	}
+	present := map[string]bool{}
+	for _, l := range t.Listeners {
+		for _, vh := range l.VirtualHosts {
+			for _, r := range vh.Routes {
+				if r.Action == nil {
+					continue
+				}
+				for _, b := range r.Action.Backends {
+					for _, ep := range b.Endpoints {
+						present[endpointAddr(ep)] = true
+					}
+				}
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for addr := range e.entries {
+		if !present[addr] {
+			delete(e.entries, addr)
+		}
+	}
 }

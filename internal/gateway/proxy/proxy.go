@@ -94,6 +94,7 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	// The previous state hands its balancing over: a swap must not reset it.
 	s := newState(t, p.gen, p.pool, p.state.Load())
 	p.metrics.retain(s.metrics) // before serving: deletes series of routes and backends s dropped
+	p.ejector.forgetMissing(t)
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())
 	p.metrics.generation.Set(float64(p.gen))
