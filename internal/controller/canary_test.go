@@ -84,6 +84,14 @@ func (f *fakeGatewayMetrics) traffic(t *testing.T, ns string, stable, canary, ca
 	}()
 }
 
+// bothTracksAvailable marks the stable and (once it exists) the canary
+// Deployment available, as the Deployment controller would.
+func bothTracksAvailable(g Gomega, ns string) {
+	deploymentAvailable(g, ns, "shop")
+	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	deploymentAvailable(g, ns, "shop-canary")
+}
+
 func routeWeights(g Gomega, ns string) []int32 {
 	route := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
 	get(g, route)
