@@ -180,11 +180,7 @@ func TestCanaryPromotionKeepsCapacity(t *testing.T) {
 	g := NewWithT(t)
 	class, _ := gatewayClass(t, nil)
 	app, ns := canaryApp(t, class, 20, nil)
-	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) {
-		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
-	}, timeout, poll).Should(Succeed())
-	deploymentAvailable(g, ns, "shop-canary")
+	bothTracksAvailable(g, ns)
 	g.Eventually(func(g Gomega) { g.Expect(routeWeights(g, ns)).To(Equal([]int32{80, 20})) }, timeout, poll).Should(Succeed())
 
 	update(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Image = a.Spec.Canary.Image })
@@ -236,11 +232,7 @@ func withAnalysis(steps ...int32) func(*pylonv1alpha1.WebApp) {
 func TestCanaryAnalysisWalksEveryStep(t *testing.T) {
 	g := NewWithT(t)
 	app, ns := canaryApp(t, pylonGatewayClass(t), 50, withAnalysis(10, 30))
-	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) {
-		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
-	}, timeout, poll).Should(Succeed())
-	deploymentAvailable(g, ns, "shop-canary")
+	bothTracksAvailable(g, ns)
 	gatewayMetrics.traffic(t, ns, 9, 1, 0)
 
 	seen := map[int32]bool{}
@@ -272,11 +264,7 @@ func TestCanaryAnalysisWalksEveryStep(t *testing.T) {
 func TestCanaryAnalysisRollsBack(t *testing.T) {
 	g := NewWithT(t)
 	app, ns := canaryApp(t, pylonGatewayClass(t), 50, withAnalysis(10, 30))
-	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) {
-		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
-	}, timeout, poll).Should(Succeed())
-	deploymentAvailable(g, ns, "shop-canary")
+	bothTracksAvailable(g, ns)
 	gatewayMetrics.traffic(t, ns, 9, 1, 33)
 
 	g.Eventually(func(g Gomega) {
@@ -318,11 +306,7 @@ func TestCanaryAnalysisWithoutMetricsIsRefused(t *testing.T) {
 	g := NewWithT(t)
 	class, _ := gatewayClass(t, nil) // a Gateway of example.com/gateway, no Prometheus
 	app, ns := canaryApp(t, class, 50, withAnalysis(10))
-	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) {
-		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
-	}, timeout, poll).Should(Succeed())
-	deploymentAvailable(g, ns, "shop-canary")
+	bothTracksAvailable(g, ns)
 	g.Eventually(func(g Gomega) {
 		get(g, app)
 		h := condition(app, pylonv1alpha1.ConditionCanaryHealthy)
