@@ -118,6 +118,16 @@ func (c *Claims) Ensure(ctx context.Context, app *pylonv1alpha1.WebApp, rules Ru
 				return Verdict{}, fmt.Errorf("hostname %s: look for objects of other namespaces serving it: %w", host, err)
 			}
 			if f != nil {
+				// The cache may not show a claim this WebApp just made:
+				// confirm past it before reporting a conflict.
+				live, err := readClaim(ctx, c.APIReader, host)
+				if err != nil {
+					return Verdict{}, err
+				}
+				if live != nil {
+					claim = live
+					continue
+				}
 				return servedElsewhereVerdict(host, f), nil
 			}
 		}
