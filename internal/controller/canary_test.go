@@ -88,7 +88,9 @@ func (f *fakeGatewayMetrics) traffic(t *testing.T, ns string, stable, canary, ca
 // Deployment available, as the Deployment controller would.
 func bothTracksAvailable(g Gomega, ns string) {
 	deploymentAvailable(g, ns, "shop")
-	g.Eventually(func(g Gomega) { get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}}) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
+	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
 }
 
