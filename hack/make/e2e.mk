@@ -39,10 +39,10 @@ define run-conformance
 	@mkdir -p $(LOCALBIN)
 	@echo "conformance: running the Gateway API suite (log: $(CONFORMANCE_LOG))"
 	@cd test/conformance && status=0; \
-		$(GO) test . -count=1 -v -timeout 40m -run TestConformance -args -report-output=$(CURDIR)/$(CONFORMANCE_REPORT) $(CONFORMANCE_ARGS) > $(CONFORMANCE_LOG) 2>&1 || status=$$?; \
-		chmod 644 $(CURDIR)/$(CONFORMANCE_REPORT) 2>/dev/null; \
+		$(GO) test . -count=1 -v -timeout 40m -run TestConformance -args -report-output=$(abspath $(CONFORMANCE_REPORT)) $(CONFORMANCE_ARGS) > $(CONFORMANCE_LOG) 2>&1 || status=$$?; \
+		chmod 644 $(abspath $(CONFORMANCE_REPORT)) 2>/dev/null; \
 		tail -n 3 $(CONFORMANCE_LOG); \
-		awk '/^(- core:|  extended:)/{p=1} /Features:$$/{p=0} p' $(CURDIR)/$(CONFORMANCE_REPORT) 2>/dev/null; \
+		awk '/^(- core:|  extended:)/{p=1} /Features:$$/{p=0} p' $(abspath $(CONFORMANCE_REPORT)) 2>/dev/null; \
 		if [ $$status -ne 0 ]; then grep -E -A8 -- '--- FAIL' $(CONFORMANCE_LOG) | head -n 200; fi; \
 		echo "conformance: exit $$status, report $(CONFORMANCE_REPORT)"; exit $$status
 endef
