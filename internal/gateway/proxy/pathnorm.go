@@ -51,9 +51,35 @@ type normalizedPath struct {
 // normalizePath normalises an escaped origin-form path. A path that does
 // not start with "/" (CONNECT authority, OPTIONS *) is returned unchanged.
 func normalizePath(escaped string) normalizedPath {
-	if !strings.HasPrefix(escaped, "/") {
+	if !strings.HasPrefix(escaped, "/") || alreadyNormal(escaped) {
 		return normalizedPath{escaped: escaped, match: escaped}
 	}
+	return normalizeSlow(escaped)
+}
+
+// alreadyNormal reports whether a path starting with "/" needs no work: no
+// escapes, backslashes or parameters, no empty or dot segments. Most
+// requests are such, and then normalising allocates nothing.
+func alreadyNormal(p string) bool {
+	if strings.ContainsAny(p, `%\;`) {
+		return false
+	}
+	rest := p[1:]
+	for rest != "" {
+		seg, after, more := strings.Cut(rest, "/")
+		if seg == "" || seg == "." || seg == ".." {
+			return false // "//", or a dot segment (a trailing "/" ends the loop)
+		}
+		if !more {
+			break
+		}
+		rest = after
+	}
+	return true
+}
+
+// normalizeSlow does the work for paths alreadyNormal cannot vouch for.
+func normalizeSlow(escaped string) normalizedPath {
 	verdict := pathOK
 	// Pass 1: escapes and backslashes.
 	var b strings.Builder
