@@ -91,6 +91,7 @@ func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, r
 
 	switch {
 	case r.phase == pylonv1alpha1.CanaryRolledBack:
+		r.target = 0 // sized for no share: one Pod, kept for inspection
 		r.reason, r.message = pylonv1alpha1.ReasonRolledBack, prev.WeightMessage
 		healthy(metav1.ConditionFalse, pylonv1alpha1.ReasonRolledBack, prev.WeightMessage)
 		return r

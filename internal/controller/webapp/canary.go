@@ -92,9 +92,6 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 		st.Weight, st.WeightReason = c.Weight, pylonv1alpha1.ReasonWeightDeclared
 		st.WeightMessage = fmt.Sprintf("the canary gets the declared %d%%", c.Weight)
 	}
-	if st.WeightReason == pylonv1alpha1.ReasonRolledBack {
-		target = 0
-	}
 	d.plan.Weight, d.plan.SizeWeight = st.Weight, target
 	st.LastWeightChangeTime = weightChangeTime(prev, st.Weight, f.now)
 	d.status = st
@@ -115,7 +112,7 @@ func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f
 	if f.canary == nil || prev == nil {
 		return canaryDecision{}
 	}
-	image := prevImage(f.canary)
+	image := liveImage(f.canary)
 	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
 	d := canaryDecision{plan: resources.Canary{Run: true, Image: image}}
 	switch {
@@ -150,7 +147,8 @@ func stableRolledOut(app *pylonv1alpha1.WebApp, d *appsv1.Deployment) bool {
 	return deploymentAvailability(pylonv1alpha1.ConditionAvailable, d.Name, d).Status == metav1.ConditionTrue
 }
 
-func prevImage(d *appsv1.Deployment) string {
+// liveImage is the image a live Deployment runs.
+func liveImage(d *appsv1.Deployment) string {
 	if len(d.Spec.Template.Spec.Containers) == 0 {
 		return ""
 	}

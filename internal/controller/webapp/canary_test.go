@@ -322,6 +322,9 @@ func TestStepAnalysis(t *testing.T) {
 			if !strings.Contains(r.healthy.Message, tc.contains) {
 				t.Errorf("CanaryHealthy message %q does not say %q", r.healthy.Message, tc.contains)
 			}
+			if r.phase == pylonv1alpha1.CanaryRolledBack && r.target != 0 {
+				t.Errorf("a rolled-back canary is sized for %d%%, want 0", r.target)
+			}
 			if r.steps != 3 {
 				t.Errorf("steps %d, want 3", r.steps)
 			}
