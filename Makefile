@@ -149,7 +149,7 @@ uninstall: manifests kustomize ## Remove CRDs (and every WebApp) from the cluste
 deploy: manifests kustomize ## Deploy the manager to the cluster in ~/.kube/config.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
-	cd config/manager && $(KUSTOMIZE) edit set image controller=controller:latest
+	cd config/manager && $(KUSTOMIZE) edit set image controller=ghcr.io/pylon-dev/pylon:latest
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the manager from the cluster.
