@@ -49,6 +49,13 @@ func runIn(t *testing.T, name string, args ...string) (stdout, stderr string, er
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = repoRoot(t)
+	// Under `make test` the environment carries the outer make's flags and
+	// jobserver; a make run by a test must not inherit them.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MFLAGS" && k != "MAKELEVEL" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
