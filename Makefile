@@ -127,9 +127,9 @@ docker-build: ## Build the image (needs a Docker engine).
 build-installer: manifests generate kustomize ## Write dist/install.yaml: CRDs, the manager and the bundled gateway with its default classes.
 	mkdir -p dist
 	@# hack/packaging/installer is config/default plus config/gateway, both run from the one image $(IMG).
-	cd hack/packaging/installer && $(KUSTOMIZE) edit set image controller=$(IMG) ghcr.io/pylon-dev/pylon-gateway=$(IMG)
+	cd hack/packaging/installer && $(KUSTOMIZE) edit set image controller=$(IMG) ghcr.io/pylon-dev/pylon=$(IMG)
 	$(KUSTOMIZE) build hack/packaging/installer > dist/install.yaml
-	cd hack/packaging/installer && $(KUSTOMIZE) edit set image controller=ghcr.io/pylon-dev/pylon:latest ghcr.io/pylon-dev/pylon-gateway=ghcr.io/pylon-dev/pylon:latest
+	cd hack/packaging/installer && $(KUSTOMIZE) edit set image controller=ghcr.io/pylon-dev/pylon:latest ghcr.io/pylon-dev/pylon=ghcr.io/pylon-dev/pylon:latest
 
 ##@ Deployment
 
@@ -149,7 +149,7 @@ uninstall: manifests kustomize ## Remove CRDs (and every WebApp) from the cluste
 deploy: manifests kustomize ## Deploy the manager to the cluster in ~/.kube/config.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
-	cd config/manager && $(KUSTOMIZE) edit set image controller=controller:latest
+	cd config/manager && $(KUSTOMIZE) edit set image controller=ghcr.io/pylon-dev/pylon:latest
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the manager from the cluster.
