@@ -18,9 +18,14 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOVULNCHECK_VERSION ?= v1.1.4
-# kube-apiserver for envtest is built from k8s.io/kubernetes at this release by
-# the nested module hack/tools/kube (keep its go.mod in step).
+# Pylon supports the Kubernetes minors from KUBERNETES_OLDEST_VERSION to
+# KUBERNETES_VERSION (docs/kubernetes-versions.md says why), and `make test`
+# runs the envtest suites against both. The newest release's kube-apiserver,
+# kube-controller-manager and kubectl are built from k8s.io/kubernetes by the
+# nested module hack/tools/kube; the oldest's kube-apiserver by
+# hack/tools/kube-1.34. Keep each go.mod in step: the build checks it.
 KUBERNETES_VERSION ?= v1.36.3
+KUBERNETES_OLDEST_VERSION ?= v1.34.4
 
 ## Locations.
 LOCALBIN ?= $(CURDIR)/bin
@@ -32,11 +37,18 @@ GOVULNCHECK ?= $(LOCALBIN)/govulncheck-$(GOVULNCHECK_VERSION)
 # used as it is and nothing is built.
 ENVTEST_DIR ?= $(LOCALBIN)/k8s/$(KUBERNETES_VERSION)
 ENVTEST_ASSETS ?= $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_DIR))
+ENVTEST_OLDEST_DIR ?= $(LOCALBIN)/k8s/$(KUBERNETES_OLDEST_VERSION)
+KUBE_TOOLS ?= hack/tools/kube
+KUBE_OLDEST_TOOLS ?= hack/tools/kube-1.34
+# kubectl of the newest release, for `make demo` and for people without one.
+KUBECTL ?= $(ENVTEST_DIR)/kubectl
 
 # Areas with their own tools and targets (packaging, end-to-end, benchmarks)
 # live in hack/make/*.mk. A fragment may add prerequisites of `make test` to
 # TEST_DEPS (tools the tests run, e.g. helm) and checks to LINT_DEPS.
 TEST_DEPS ?=
+# TestKubectlVersion (test/testenv) runs the kubectl `make demo` prints.
+TEST_DEPS += $(KUBECTL)
 LINT_DEPS ?=
 include $(sort $(wildcard hack/make/*.mk))
 
@@ -81,9 +93,24 @@ GO_TEST_TIMEOUT ?= 30m
 # the tree, and the conformance report is written under bin/, not over the
 # tracked test/conformance/report.yaml (`make conformance` writes that).
 test: CONFORMANCE_REPORT = $(LOCALBIN)/conformance-report.yaml
-test: verify-generated fmt-check vet envtest $(TEST_DEPS) ## Run every test against a real kube-apiserver (envtest); fails on stale generated files.
+test: verify-generated fmt-check vet envtest envtest-oldest $(TEST_DEPS) ## Run every test against a real kube-apiserver (envtest), the envtest suites also against the oldest supported release; fails on stale generated files.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -timeout $(GO_TEST_TIMEOUT) -coverprofile cover.out
+	$(run-envtest-oldest)
 	$(run-conformance)
+
+# The packages that start a kube-apiserver through envtest (test/testenv or
+# envtest directly). test-k8s-oldest runs them against the oldest supported
+# release; the rest of `go test ./...` (e2e, conformance, unit tests) runs
+# only against the newest.
+ENVTEST_PKGS ?= ./api/... ./internal/controller/... ./internal/gateway/status/... ./test/testenv/... ./test/gitops/... ./test/packaging/...
+define run-envtest-oldest
+	@echo "envtest suites against the oldest supported Kubernetes, $(KUBERNETES_OLDEST_VERSION) ($(ENVTEST_OLDEST_DIR))"
+	KUBEBUILDER_ASSETS="$(ENVTEST_OLDEST_DIR)" $(GO) test $(ENVTEST_PKGS) -count=1 -timeout $(GO_TEST_TIMEOUT)
+endef
+
+.PHONY: test-k8s-oldest
+test-k8s-oldest: envtest-oldest $(TEST_DEPS) ## Run only the envtest suites, against the oldest supported Kubernetes release.
+	$(run-envtest-oldest)
 
 .PHONY: update-golden
 update-golden: ## Regenerate golden files (testdata/*.out.yaml) from the builders.
@@ -181,23 +208,64 @@ $(GOVULNCHECK): | $(LOCALBIN)
 	$(call go-install-tool,$(GOVULNCHECK),golang.org/x/vuln/cmd/govulncheck,$(GOVULNCHECK_VERSION))
 
 # envtest needs etcd and kube-apiserver. No binaries can be downloaded here, so
-# kube-apiserver is compiled from k8s.io/kubernetes (about 10 minutes cold, then
-# cached) and etcd is Debian's etcd-server when installed, else compiled from
-# go.etcd.io/etcd/server/v3 (hack/tools/etcd).
+# kube-apiserver is compiled from k8s.io/kubernetes (about 10 minutes cold per
+# release, then cached) and etcd is Debian's etcd-server when installed, else
+# compiled from go.etcd.io/etcd/server/v3 (hack/tools/etcd). Each release's
+# binaries live in bin/k8s/<version>.
 .PHONY: envtest
 envtest: ## Build (once) the control-plane binaries envtest runs, unless KUBEBUILDER_ASSETS is set.
 ifeq ($(KUBEBUILDER_ASSETS),)
 envtest: $(ENVTEST_DIR)/kube-apiserver $(ENVTEST_DIR)/etcd
 endif
 
-$(ENVTEST_DIR)/kube-apiserver: hack/tools/kube/go.mod hack/tools/kube/go.sum
-	@mkdir -p $(ENVTEST_DIR)
-	@echo "building kube-apiserver $(KUBERNETES_VERSION) (first time only; about 10 minutes on 2 cores)"
-	cd hack/tools/kube && $(GO) build -trimpath -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+.PHONY: envtest-oldest
+envtest-oldest: $(ENVTEST_OLDEST_DIR)/kube-apiserver $(ENVTEST_OLDEST_DIR)/etcd ## Build (once) kube-apiserver of the oldest supported release, for test-k8s-oldest.
 
-$(ENVTEST_DIR)/kube-controller-manager: hack/tools/kube/go.mod hack/tools/kube/go.sum
-	@mkdir -p $(ENVTEST_DIR)
-	cd hack/tools/kube && $(GO) build -trimpath -o $@ k8s.io/kubernetes/cmd/kube-controller-manager
+.PHONY: kubectl
+kubectl: $(KUBECTL) ## Build (once) kubectl of the newest supported release into bin/k8s/<version>/.
+
+# Every Kubernetes binary is stamped with its release, as upstream's
+# hack/lib/version.sh does: unstamped, kube-apiserver reports
+# v0.0.0-master+$$Format:%H$$, which `kubectl version` cannot parse. The flags
+# are written to bin/k8s/<version>/.ldflags only when they change, and the
+# binaries depend on that file, so a change of stamp rebuilds (relinks) them.
+# buildDate is the release's tag time as the module proxy reports it, so the
+# build is reproducible; the proxy does not say which commit a release is, so
+# gitCommit is the fixed KUBE_GIT_COMMIT.
+KUBE_GIT_COMMIT ?= 0000000000000000000000000000000000000000
+KUBE_VERSION_PKGS = k8s.io/component-base/version k8s.io/client-go/pkg/version
+.PHONY: FORCE
+FORCE:
+
+# kube-stamp: the rule writing $(1)/.ldflags for release $(2) built by the
+# tools module $(3); it fails when $(3)/go.mod requires another release.
+define kube-stamp
+$(1)/.ldflags: FORCE
+	@mkdir -p $(1)
+	@got=$$$$(cd $(3) && $$(GO) list -m -f '{{.Version}}' k8s.io/kubernetes); \
+	if [ "$$$$got" != "$(2)" ]; then echo "$(3)/go.mod requires k8s.io/kubernetes $$$$got, the Makefile says $(2): bring them in step" >&2; exit 1; fi; \
+	date=$$$$(cd $(3) && $$(GO) list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes); \
+	v=$(2); major=$$$${v#v}; major=$$$${major%%.*}; minor=$$$${v#v*.}; minor=$$$${minor%%.*}; \
+	flags=""; for p in $$(KUBE_VERSION_PKGS); do \
+		flags="$$$$flags -X $$$$p.gitVersion=$$$$v -X $$$$p.gitMajor=$$$$major -X $$$$p.gitMinor=$$$$minor -X $$$$p.gitCommit=$$(KUBE_GIT_COMMIT) -X $$$$p.gitTreeState=clean -X $$$$p.buildDate=$$$$date"; \
+	done; \
+	echo "$$$${flags# }" | cmp -s - $$@ || echo "$$$${flags# }" > $$@
+endef
+
+# kube-binary: the rule building $(1)/$(2) from k8s.io/kubernetes/cmd/$(2)
+# with the tools module $(3), stamped with $(1)/.ldflags.
+define kube-binary
+$(1)/$(2): $(3)/go.mod $(3)/go.sum $(1)/.ldflags
+	@echo "building $(2) $$(notdir $(1)) from $(3) (the first time about 10 minutes on 2 cores, then cached)"
+	cd $(3) && $$(GO) build -trimpath -ldflags "$$$$(cat $(1)/.ldflags)" -o $$@ k8s.io/kubernetes/cmd/$(2)
+endef
+
+$(eval $(call kube-stamp,$(ENVTEST_DIR),$(KUBERNETES_VERSION),$(KUBE_TOOLS)))
+$(eval $(call kube-binary,$(ENVTEST_DIR),kube-apiserver,$(KUBE_TOOLS)))
+$(eval $(call kube-binary,$(ENVTEST_DIR),kube-controller-manager,$(KUBE_TOOLS)))
+$(eval $(call kube-binary,$(ENVTEST_DIR),kubectl,$(KUBE_TOOLS)))
+$(eval $(call kube-stamp,$(ENVTEST_OLDEST_DIR),$(KUBERNETES_OLDEST_VERSION),$(KUBE_OLDEST_TOOLS)))
+$(eval $(call kube-binary,$(ENVTEST_OLDEST_DIR),kube-apiserver,$(KUBE_OLDEST_TOOLS)))
 
 $(ENVTEST_DIR)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
 	@mkdir -p $(ENVTEST_DIR)
@@ -208,6 +276,11 @@ $(ENVTEST_DIR)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
 		echo "no etcd on PATH: building go.etcd.io/etcd/server/v3"; \
 		cd hack/tools/etcd && $(GO) build -trimpath -o $@ .; \
 	fi
+
+# The oldest release runs with the same etcd (etcd 3.4 to 3.6 serve both).
+$(ENVTEST_OLDEST_DIR)/etcd: $(ENVTEST_DIR)/etcd
+	@mkdir -p $(ENVTEST_OLDEST_DIR)
+	ln -sf $(abspath $(ENVTEST_DIR)/etcd) $@
 
 # go-install-tool installs package $(2) at version $(3) as $(1), a versioned
 # file name so that changing a pin rebuilds the tool.

@@ -19,6 +19,11 @@ import (
 	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
 )
 
+// kubectl is the kubectl binary the printed commands run: the one built from
+// the same Kubernetes release as the cluster, so a machine without kubectl
+// can follow them.
+var kubectl string
+
 func main() {
 	paths, err := localcluster.DefaultPaths()
 	if err != nil {
@@ -28,9 +33,21 @@ func main() {
 	flag.StringVar(&paths.BinDir, "bin-dir", paths.BinDir, "Directory holding etcd, kube-apiserver and kube-controller-manager.")
 	flag.StringVar(&paths.ManagerBin, "manager", paths.ManagerBin, "Pylon's manager binary.")
 	flag.StringVar(&paths.GatewayBin, "gateway", paths.GatewayBin, "Pylon's gateway binary.")
+	flag.StringVar(&kubectl, "kubectl", "", "The kubectl the printed commands use (default: kubectl in --bin-dir, which `make kubectl` builds).")
 	flag.Parse()
 	if missing := paths.Missing(); len(missing) > 0 {
 		fail(fmt.Errorf("not built (make e2e-deps): %s", strings.Join(missing, ", ")))
+	}
+	if kubectl == "" {
+		kubectl = filepath.Join(paths.BinDir, "kubectl")
+	}
+	abs, err := filepath.Abs(kubectl)
+	if err != nil {
+		fail(err)
+	}
+	kubectl = abs
+	if _, err := os.Stat(kubectl); err != nil {
+		fail(fmt.Errorf("kubectl not built (make kubectl): %w", err))
 	}
 	if err := localcluster.Isolate(); err != nil {
 		fail(err)
@@ -95,8 +112,8 @@ func printTry(env *localcluster.Env, caFile string) {
 Pylon is serving https://%[1]s/ with a canary on its way to %[2]d%%. Everything lives in a private
 network namespace; enter it (as root, from another terminal) to try it:
 
-  # a shell inside the cluster's network, with kubectl pointed at it
-  %[3]s env KUBECONFIG=%[4]s PS1='(pylon-demo) \w# ' bash --norc
+  # a shell inside the cluster's network, with kubectl (built by make kubectl) pointed at it
+  %[3]s env PATH=%[10]s:$PATH KUBECONFIG=%[4]s PS1='(pylon-demo) \w# ' bash --norc
 
   kubectl get webapps -A
   kubectl get deploy,pods,svc,httproutes,listenersets,certificates -n %[5]s
@@ -108,9 +125,9 @@ network namespace; enter it (as root, from another terminal) to try it:
   kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"image":"registry.example.com/shop:2.1_fail-30"}}}'   # fails 30%%: rolled back
 
   # or one command at a time
-  %[3]s kubectl --kubeconfig %[4]s get webapps -A
+  %[3]s %[11]s --kubeconfig %[4]s get webapps -A
 
 The split of live HTTPS requests follows, every 2 seconds. Ctrl-C stops and removes everything.
 
-`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp)
+`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp, filepath.Dir(kubectl), kubectl)
 }

@@ -22,8 +22,9 @@ var icon []byte
 
 const (
 	packageName = "pylon"
-	// minKubeVersion is the oldest Kubernetes Pylon is tested with (docs/install.md).
-	minKubeVersion = "1.36.0"
+	// minKubeVersion is the oldest Kubernetes Pylon supports and tests
+	// (make test-k8s-oldest; docs/kubernetes-versions.md).
+	minKubeVersion = "1.34.0"
 	// Names config/default gives the manager's objects (namePrefix pylon-).
 	managerDeployment = "pylon-controller-manager"
 	managerSA         = "pylon-controller-manager"

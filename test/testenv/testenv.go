@@ -18,6 +18,7 @@ import (
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/version"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -28,8 +29,17 @@ import (
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
-// KubernetesVersion is the release whose kube-apiserver `make envtest` builds.
+// KubernetesVersion is the newest Kubernetes release Pylon supports: the
+// one whose binaries `make envtest` builds into bin/k8s/<version>, which
+// tests use unless KUBEBUILDER_ASSETS names another directory. Keep it equal
+// to the Makefile's KUBERNETES_VERSION.
 const KubernetesVersion = "v1.36.3"
+
+// OldestKubernetesVersion is the oldest Kubernetes release Pylon supports
+// (docs/kubernetes-versions.md): `make test-k8s-oldest` runs the envtest
+// suites with KUBEBUILDER_ASSETS=bin/k8s/<this>. Keep it equal to the
+// Makefile's KUBERNETES_OLDEST_VERSION.
+const OldestKubernetesVersion = "v1.34.4"
 
 // Options choose the optional APIs to install besides Pylon's own.
 type Options struct {
@@ -172,6 +182,42 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// AssetsDir is the directory holding the etcd and kube-apiserver the tests
+// run: KUBEBUILDER_ASSETS when it is set, else bin/k8s/<KubernetesVersion>.
+func AssetsDir() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return assetsDir(root)
+}
+
+// AssetsVersion is the Kubernetes release of the kube-apiserver in
+// AssetsDir, as the binary itself reports it (`kube-apiserver --version`),
+// so a test knows which release it runs against: the newest by default, the
+// oldest under `make test-k8s-oldest`. It fails for a binary built without
+// its release stamped in (v0.0.0-master+...).
+func AssetsVersion() (*version.Version, error) {
+	dir, err := AssetsDir()
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(filepath.Join(dir, "kube-apiserver"), "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version: %w", filepath.Join(dir, "kube-apiserver"), err)
+	}
+	// "Kubernetes v1.36.3"
+	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "Kubernetes "))
+	v, err := version.ParseSemantic(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s reports version %q (was it built by make envtest, which stamps the release?): %w", filepath.Join(dir, "kube-apiserver"), s, err)
+	}
+	if v.Major() == 0 {
+		return nil, fmt.Errorf("%s reports version %q: built without its release stamped in; rebuild it with make envtest", filepath.Join(dir, "kube-apiserver"), s)
+	}
+	return v, nil
 }
 
 func assetsDir(root string) (string, error) {
