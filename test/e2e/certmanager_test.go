@@ -428,7 +428,7 @@ func TestCertManagerRenewalUnderLoad(t *testing.T) {
 	}).WithTimeout(10 * time.Second).Should(Succeed())
 
 	// The new certificate reaches the Secret, then new connections.
-	g.Eventually(func() *time.Time { return secretChanged.Load() }).WithTimeout(60*time.Second).WithPolling(50*time.Millisecond).
+	g.Eventually(secretChanged.Load).WithTimeout(60*time.Second).WithPolling(50*time.Millisecond).
 		ShouldNot(BeNil(), "cert-manager writes the renewed certificate to the Secret")
 	g.Eventually(func() bool {
 		load.mu.Lock()

@@ -123,7 +123,7 @@ func (c *Cluster) WaitIssuerReady(ctx context.Context, key client.ObjectKey, tim
 	if key.Namespace != "" {
 		kind = "Issuer"
 	}
-	why := "not read yet"
+	var why string
 	for {
 		var obj client.Object = &cmv1.ClusterIssuer{}
 		if key.Namespace != "" {
