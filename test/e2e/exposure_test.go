@@ -40,7 +40,7 @@ func TestDefaultClassServes(t *testing.T) {
 func TestTLSAuto(t *testing.T) {
 	g := NewWithT(t)
 	// The default class names no issuer, so it allows none: this class
-	// names the test issuer.
+	// names the local cluster's CA ClusterIssuer (real cert-manager).
 	class := &pylonv1alpha1.ExposureClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "e2e-tls"},
 		Spec: pylonv1alpha1.ExposureClassSpec{
