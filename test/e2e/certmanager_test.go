@@ -420,8 +420,8 @@ func TestCertManagerRenewalUnderLoad(t *testing.T) {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(crt), cur); err != nil {
 			return err
 		}
-		conds := slices.DeleteFunc(cur.Status.Conditions, func(c cmv1.CertificateCondition) bool { return c.Type == cmv1.CertificateConditionIssuing })
-		cur.Status.Conditions = append(conds, cmv1.CertificateCondition{
+		cur.Status.Conditions = slices.DeleteFunc(cur.Status.Conditions, func(c cmv1.CertificateCondition) bool { return c.Type == cmv1.CertificateConditionIssuing })
+		cur.Status.Conditions = append(cur.Status.Conditions, cmv1.CertificateCondition{
 			Type: cmv1.CertificateConditionIssuing, Status: cmmeta.ConditionTrue, Reason: "ManuallyTriggered",
 			Message: "Certificate re-issuance manually triggered", ObservedGeneration: cur.Generation,
 			LastTransitionTime: &metav1.Time{Time: triggered},
