@@ -109,6 +109,20 @@ const (
 	ReasonExposureClassInvalid = "ExposureClassInvalid"
 )
 
+// Reasons of CertificateReady in TLS mode Auto that Pylon names itself;
+// otherwise it copies cert-manager's reasons (see docs/tls-issuers.md).
+const (
+	// ReasonCertificateIssuing: cert-manager is issuing the Certificate
+	// (its Issuing condition is True) and it has no valid certificate yet.
+	ReasonCertificateIssuing = "Issuing"
+	// ReasonIssuerNotFound: the cert-manager Issuer or ClusterIssuer the
+	// Certificate names does not exist, so cert-manager cannot issue it.
+	ReasonIssuerNotFound = "IssuerNotFound"
+	// ReasonIssuerNotReady: the issuer is not ready and cert-manager gave
+	// no reason Pylon can copy.
+	ReasonIssuerNotReady = "IssuerNotReady"
+)
+
 // Reasons for the canary's effective weight (status.canary.weightReason)
 // and the CanaryHealthy condition.
 const (

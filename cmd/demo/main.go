@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pylon-dev/pylon/test/localcluster"
-	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
 )
 
 // kubectl is the kubectl binary the printed commands run: the one built from
@@ -34,6 +33,7 @@ func main() {
 	flag.StringVar(&paths.ManagerBin, "manager", paths.ManagerBin, "Pylon's manager binary.")
 	flag.StringVar(&paths.GatewayBin, "gateway", paths.GatewayBin, "Pylon's gateway binary.")
 	flag.StringVar(&kubectl, "kubectl", "", "The kubectl the printed commands use (default: kubectl in --bin-dir, which `make kubectl` builds).")
+	flag.StringVar(&paths.CertManagerBin, "cert-manager", paths.CertManagerBin, "cert-manager's controllers (make cert-manager), which issue the demo's certificate.")
 	flag.Parse()
 	if missing := paths.Missing(); len(missing) > 0 {
 		fail(fmt.Errorf("not built (make e2e-deps): %s", strings.Join(missing, ", ")))
@@ -65,7 +65,7 @@ func fail(err error) {
 }
 
 func run(ctx context.Context, paths localcluster.Paths) error {
-	say("starting etcd, kube-apiserver, kube-controller-manager, the simulated node, and Pylon's manager and gateway ...")
+	say("starting etcd, kube-apiserver, kube-controller-manager, the simulated node, Pylon's manager and gateway, and cert-manager ...")
 	start := time.Now()
 	env, err := localcluster.StartWithPylon(ctx, paths, "")
 	if err != nil {
@@ -78,10 +78,7 @@ func run(ctx context.Context, paths localcluster.Paths) error {
 		}
 		say("done: no process or network namespace is left.")
 	}()
-	if err := fakeissuer.Start(ctx, env.Admin, env.Scheme, env.CA); err != nil {
-		return err
-	}
-	say("cluster and Pylon ready in %s", time.Since(start).Round(100*time.Millisecond))
+	say("cluster, Pylon and cert-manager (ClusterIssuer %s Ready) in %s", localcluster.ClusterIssuerName, time.Since(start).Round(100*time.Millisecond))
 
 	if err := applyDemo(ctx, env); err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/test/localcluster"
-	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
 )
 
 const (
@@ -41,7 +40,7 @@ func applyDemo(ctx context.Context, env *localcluster.Env) error {
 			Type:    pylonv1alpha1.ExposureGateway,
 			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: localcluster.SystemNamespace, HTTPListener: "http"},
 			TLS: &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{
-				Name: fakeissuer.IssuerName, Kind: "ClusterIssuer", Group: "cert-manager.io",
+				Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer", Group: "cert-manager.io",
 			}},
 		},
 	}

@@ -54,4 +54,4 @@ conformance: e2e-deps ## Run the upstream Gateway API conformance suite (GATEWAY
 .PHONY: demo
 demo: e2e-deps kubectl ## Start a local cluster with Pylon and a WebApp (canary + TLS); Ctrl-C cleans up.
 	$(GO) build -o $(E2E_BIN)/demo ./cmd/demo
-	$(E2E_BIN)/demo --repo-root=$(CURDIR) --bin-dir=$(ENVTEST_DIR) --manager=$(E2E_BIN)/manager --gateway=$(E2E_BIN)/gateway --kubectl=$(KUBECTL)
+	$(E2E_BIN)/demo --repo-root=$(CURDIR) --bin-dir=$(ENVTEST_DIR) --manager=$(E2E_BIN)/manager --gateway=$(E2E_BIN)/gateway --kubectl=$(KUBECTL) --cert-manager=$(CERT_MANAGER)

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
-	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
+	"github.com/pylon-dev/pylon/test/localcluster"
 )
 
 // A WebApp of the default class is served through the bundled gateway.
@@ -40,13 +40,13 @@ func TestDefaultClassServes(t *testing.T) {
 func TestTLSAuto(t *testing.T) {
 	g := NewWithT(t)
 	// The default class names no issuer, so it allows none: this class
-	// names the test issuer.
+	// names the local cluster's CA ClusterIssuer (real cert-manager).
 	class := &pylonv1alpha1.ExposureClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "e2e-tls"},
 		Spec: pylonv1alpha1.ExposureClassSpec{
 			Type:    pylonv1alpha1.ExposureGateway,
 			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: "pylon-system", HTTPListener: "http"},
-			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}},
+			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"}},
 		},
 	}
 	g.Expect(env.Client.Create(context.Background(), class)).To(Succeed())
@@ -54,7 +54,7 @@ func TestTLSAuto(t *testing.T) {
 	ns := newNamespace(t, "tls-auto")
 	app := newWebApp(ns, "secure", "secure.e2e.test")
 	app.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class.Name}
-	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}}
+	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"}}
 	g.Expect(env.Client.Create(context.Background(), app)).To(Succeed())
 
 	waitCondition(t, app, "CertificateReady", metav1.ConditionTrue, "")

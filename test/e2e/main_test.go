@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/pylon-dev/pylon/test/localcluster"
-	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
 )
 
 // env is the cluster every test shares: starting one takes about half a
@@ -46,13 +45,9 @@ func run(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "stop local cluster: %v\n", err)
 		}
 	}()
-	if err := fakeissuer.Start(ctx, env.Admin, env.Scheme, env.CA); err != nil {
-		fmt.Fprintf(os.Stderr, "start fake issuer: %v\n", err)
-		return 1
-	}
 	code := m.Run()
 	if code != 0 {
-		for _, name := range []string{"manager", "gateway", "kube-controller-manager"} {
+		for _, name := range []string{"manager", "gateway", "kube-controller-manager", "cert-manager"} {
 			dumpTail(env.LogPath(name), 40)
 		}
 	}

@@ -7,4 +7,8 @@
 // traffic can leave the machine. Every child process is in its own process
 // group with a parent-death signal, and the namespace's PID 1 is the test
 // binary itself, so nothing outlives a failed or interrupted run.
+//
+// With Pylon (StartWith) it also runs the real cert-manager's controllers
+// for the CA issuer path (certmanager.go) and a CA ClusterIssuer,
+// ClusterIssuerName, that signs with the cluster's CA.
 package localcluster

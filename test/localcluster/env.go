@@ -21,6 +21,9 @@ import (
 // Paths are the binaries a local cluster with Pylon needs.
 type Paths struct {
 	RepoRoot, BinDir, ManagerBin, GatewayBin string
+	// CertManagerBin is cert-manager's controllers (make cert-manager);
+	// empty: the cluster runs without cert-manager.
+	CertManagerBin string
 }
 
 // DefaultPaths are where `make e2e-deps` puts the binaries:
@@ -36,11 +39,13 @@ func DefaultPaths() (Paths, error) {
 			bin = dir
 		}
 	}
-	return Paths{
+	p := Paths{
 		RepoRoot: root, BinDir: bin,
 		ManagerBin: filepath.Join(root, "bin", "e2e", "manager"),
 		GatewayBin: filepath.Join(root, "bin", "e2e", "gateway"),
-	}, nil
+	}
+	p.CertManagerBin = certManagerBin(root)
+	return p, nil
 }
 
 // Missing lists the binaries that are not built yet.
@@ -48,8 +53,11 @@ func (p Paths) Missing() []string {
 	var out []string
 	for _, f := range []string{
 		filepath.Join(p.BinDir, "etcd"), filepath.Join(p.BinDir, "kube-apiserver"),
-		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin,
+		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin, p.CertManagerBin,
 	} {
+		if f == "" {
+			continue
+		}
 		if _, err := os.Stat(f); err != nil {
 			out = append(out, f)
 		}
@@ -68,10 +76,12 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// Env is a local cluster with Pylon installed.
+// Env is a local cluster with Pylon installed (and cert-manager, when
+// Paths.CertManagerBin is set).
 type Env struct {
 	*Cluster
-	Pylon *Pylon
+	Pylon       *Pylon
+	CertManager *CertManager
 }
 
 // StartWithPylon starts a cluster and installs Pylon with its default
@@ -90,10 +100,16 @@ func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, 
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("install pylon: %w", err), c.Stop())
 	}
-	return &Env{Cluster: c, Pylon: py}, nil
+	e := &Env{Cluster: c, Pylon: py}
+	if p.CertManagerBin != "" {
+		if e.CertManager, err = c.StartCertManager(ctx, p.RepoRoot, p.CertManagerBin); err != nil {
+			return nil, errors.Join(fmt.Errorf("start cert-manager: %w", err), py.Stop(), c.Stop())
+		}
+	}
+	return e, nil
 }
 
-// Stop stops Pylon and the cluster.
+// Stop stops cert-manager, Pylon and the cluster.
 func (e *Env) Stop() error {
-	return errors.Join(e.Pylon.Stop(), e.Cluster.Stop())
+	return errors.Join(e.CertManager.Stop(), e.Pylon.Stop(), e.Cluster.Stop())
 }

@@ -16,7 +16,8 @@ import (
 
 // CA is a certificate authority the harness creates for one cluster: it
 // signs the API server's serving certificate and every client certificate,
-// and the fake issuer's certificates in tests.
+// and, as the CA of the ClusterIssuer local-ca, the certificates
+// cert-manager issues in the local cluster.
 type CA struct {
 	Cert    *x509.Certificate
 	Key     *ecdsa.PrivateKey

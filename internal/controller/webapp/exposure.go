@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,6 +48,8 @@ type exposureView struct {
 	controller string
 	// secret is the verdict on a bring-your-own certificate (TLS mode Secret).
 	secret *tlscheck.Result
+	// issuer is cert-manager's report on the issuer of TLS mode Auto.
+	issuer *issuerView
 }
 
 // resolveClass finds the WebApp's ExposureClass: the one it names, else the
@@ -289,7 +292,43 @@ func (r *Reconciler) observeExposure(ctx context.Context, app *pylonv1alpha1.Web
 		res := tlscheck.Check(s, key.String(), v.exp.Hostname, r.now())
 		v.secret = &res
 	}
+	if v.exp.TLS.Mode == pylonv1alpha1.TLSAuto && v.exp.TLS.Issuer != nil && v.exp.APIs.CertManager {
+		iss, err := r.observeIssuer(ctx, app, resources.NormalizeIssuer(*v.exp.TLS.Issuer))
+		if err != nil {
+			return err
+		}
+		v.issuer = iss
+	}
 	return nil
+}
+
+// observeIssuer reads cert-manager's Ready condition of the issuer a
+// Certificate of app names (nil for issuers of other groups).
+func (r *Reconciler) observeIssuer(ctx context.Context, app *pylonv1alpha1.WebApp, ref pylonv1alpha1.IssuerReference) (*issuerView, error) {
+	if ref.Group != certmanagerv1.SchemeGroupVersion.Group {
+		return nil, nil
+	}
+	var obj certmanagerv1.GenericIssuer = &certmanagerv1.ClusterIssuer{}
+	key := types.NamespacedName{Name: ref.Name}
+	iv := &issuerView{kind: ref.Kind, name: ref.Name}
+	if ref.Kind == "Issuer" {
+		obj, key.Namespace = &certmanagerv1.Issuer{}, app.Namespace
+		iv.name = app.Namespace + "/" + ref.Name
+	}
+	err := r.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		return iv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", iv, err)
+	}
+	iv.found = true
+	for i, c := range obj.GetStatus().Conditions {
+		if c.Type == certmanagerv1.IssuerConditionReady && c.ObservedGeneration == obj.GetGeneration() {
+			iv.ready = &obj.GetStatus().Conditions[i]
+		}
+	}
+	return iv, nil
 }
 
 func appendNonEmpty(list []string, vals ...string) []string {

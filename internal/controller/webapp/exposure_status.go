@@ -246,23 +246,7 @@ func certificateCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Con
 	if crt == nil {
 		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, "Certificate "+names.Route(app)+" does not exist yet")
 	}
-	for _, c := range crt.Status.Conditions {
-		if c.Type != certmanagerv1.CertificateConditionReady {
-			continue
-		}
-		if c.ObservedGeneration != crt.Generation {
-			break
-		}
-		msg := fmt.Sprintf("Certificate %s: %s", crt.Name, c.Message)
-		switch c.Status {
-		case "True":
-			return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonCertificateReady, msg)
-		case "False":
-			return cond(t, metav1.ConditionFalse, c.Reason, msg)
-		}
-		return cond(t, metav1.ConditionUnknown, c.Reason, msg)
-	}
-	return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for cert-manager to issue Certificate %s (generation %d)", crt.Name, crt.Generation))
+	return certificateAutoCondition(crt, v.issuer)
 }
 
 // dnsCondition says whether the hostname's record can be published (its

@@ -143,7 +143,13 @@ func (r *Reconciler) watchAPI(api capabilities.API) error {
 			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
 		}
 	case capabilities.CertManager.Name:
-		srcs = []source.Source{source.Kind(w.cache, client.Object(&certmanagerv1.Certificate{}), byName)}
+		srcs = []source.Source{
+			source.Kind(w.cache, client.Object(&certmanagerv1.Certificate{}), byName),
+			// CertificateReady names an issuer cert-manager reports not
+			// ready; its recovery (or failure) wakes the WebApps using it.
+			source.Kind(w.cache, client.Object(&certmanagerv1.Issuer{}), handler.EnqueueRequestsFromMapFunc(r.webAppsInObjectNamespace)),
+			source.Kind(w.cache, client.Object(&certmanagerv1.ClusterIssuer{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
+		}
 	case capabilities.ExternalDNS.Name:
 		srcs = []source.Source{source.Kind(w.cache, client.Object(&externaldnsv1alpha1.DNSEndpoint{}), byName)}
 	}
@@ -186,6 +192,10 @@ func (r *Reconciler) allWebApps(ctx context.Context, _ client.Object) []reconcil
 
 func (r *Reconciler) webAppsInNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
 	return r.requestsFor(ctx, client.InNamespace(ns.GetName()))
+}
+
+func (r *Reconciler) webAppsInObjectNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(obj.GetNamespace()))
 }
 
 func (r *Reconciler) webAppsUsingSecret(ctx context.Context, s client.Object) []reconcile.Request {
