@@ -7,6 +7,9 @@ HELM_VERSION ?= v4.3.1
 OPM_VERSION ?= v1.55.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 OPM ?= $(LOCALBIN)/opm-$(OPM_VERSION)
+# Helm's Go SDK at the same pin, for test/install (hack/tools/helm/main.go
+# says why the CLI cannot install into the local cluster).
+HELM_SDK ?= $(LOCALBIN)/helm-sdk-$(HELM_VERSION)
 
 # The OLM bundle's version and channel. CSV names are pylon.v$(BUNDLE_VERSION).
 BUNDLE_VERSION ?= 0.1.0
@@ -17,7 +20,7 @@ PACKAGE_IMG ?= ghcr.io/pylon-dev/pylon:v$(BUNDLE_VERSION)
 
 PACKAGING_GEN = $(GO) run ./hack/packaging
 
-TEST_DEPS += kustomize helm opm
+TEST_DEPS += kustomize helm opm helm-sdk
 LINT_DEPS += verify-packaging
 
 ##@ Packaging
@@ -26,6 +29,11 @@ LINT_DEPS += verify-packaging
 helm: $(HELM) ## Build helm into bin/ (about 3 minutes, once).
 $(HELM): | $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
+.PHONY: helm-sdk
+helm-sdk: $(HELM_SDK) ## Build helm-sdk (Helm's Go SDK, for test/install) into bin/ from hack/tools/helm.
+$(HELM_SDK): hack/tools/helm/go.mod hack/tools/helm/go.sum hack/tools/helm/main.go | $(LOCALBIN)
+	cd hack/tools/helm && $(GO) build -trimpath -o $@ .
 
 .PHONY: opm
 opm: $(OPM) ## Build opm into bin/ from hack/tools/opm (once).
