@@ -83,10 +83,11 @@ func TestGeneratedPackagesAreCurrent(t *testing.T) {
 	}
 	// Defaults of hack/make/packaging.mk.
 	gen("chart", "--input", installer)
-	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0")
+	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0", "--created-at", "2026-12-01T00:00:00Z")
 	gen("catalog", "--bundle-image", "ghcr.io/pylon-dev/pylon-bundle:v0.1.0", "--channel", "candidate-v0")
 	compareTree(t, out, root, "bundle", "catalog", "charts/pylon/templates", "charts/pylon/files")
 	compareFile(t, filepath.Join(out, "bundle.Dockerfile"), filepath.Join(root, "bundle.Dockerfile"))
+	compareFile(t, filepath.Join(out, "catalog-template.yaml"), filepath.Join(root, "catalog-template.yaml"))
 	// The committed bundle has nothing the generator no longer writes.
 	compareTree(t, root, out, "bundle", "catalog", "charts/pylon/files")
 	committedCRDs, _ := filepath.Glob(filepath.Join(root, "charts", "pylon", "templates", "crd-*.yaml"))
