@@ -80,6 +80,10 @@ catalog-validate: opm ## Validate catalog/ with opm.
 bundle-build: ## Build the bundle image (needs a Docker engine).
 	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
 
+.PHONY: test-install
+test-install: e2e-deps helm-sdk kustomize ## Install Pylon every way (dist/install.yaml, kustomize, Helm install and upgrade) into a local cluster and serve a WebApp through each (test/install).
+	$(GO) test ./test/install/... -count=1 -v -timeout 20m
+
 .PHONY: check-pss
 check-pss: kustomize helm ## Check every Pod the kustomize and Helm manifests create against the restricted Pod Security Standard.
 	$(GO) test ./test/packaging -count=1 -run 'PodSecurity'

@@ -230,15 +230,15 @@ func committedBundle(root, image string) (map[string]any, error) {
 // render <bundle image> --migrate-level=bundle-object-to-csv-metadata`
 // writes it: package, GVKs, CSV metadata and related images.
 func renderBundle(csv *operatorsv1alpha1.ClusterServiceVersion, bundleImage string) map[string]any {
-	props := []any{
-		map[string]any{"type": "olm.package", "value": map[string]any{"packageName": packageName, "version": csv.Spec.Version.String()}},
-	}
+	props := make([]any, 0, len(csv.Spec.CustomResourceDefinitions.Owned)+2)
+	props = append(props, map[string]any{"type": "olm.package", "value": map[string]any{"packageName": packageName, "version": csv.Spec.Version.String()}})
 	for _, crd := range csv.Spec.CustomResourceDefinitions.Owned {
 		group := crd.Name[len(pluralOf(crd.Name))+1:]
 		props = append(props, map[string]any{"type": "olm.gvk", "value": map[string]any{"group": group, "kind": crd.Kind, "version": crd.Version}})
 	}
 	props = append(props, map[string]any{"type": "olm.csv.metadata", "value": csvMetadata(csv)})
-	related := []any{map[string]any{"name": "", "image": bundleImage}}
+	related := make([]any, 0, len(csv.Spec.RelatedImages)+1)
+	related = append(related, map[string]any{"name": "", "image": bundleImage})
 	for _, ri := range csv.Spec.RelatedImages {
 		related = append(related, map[string]any{"name": ri.Name, "image": ri.Image})
 	}

@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +19,9 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -66,6 +69,7 @@ func TestInstallKubectlInstaller(t *testing.T) {
 	applyAll(t, objs)
 	startPylon(t, "pylon-system", "pylon-controller-manager", "pylon-gateway")
 	serveWebApp(t, "installer")
+	expectMetricsAuthorised(t, "pylon-metrics-reader")
 }
 
 // config/default plus config/gateway, as `kubectl apply -k` of each.
@@ -77,6 +81,7 @@ func TestInstallKustomize(t *testing.T) {
 	applyAll(t, objs)
 	startPylon(t, "pylon-system", "pylon-controller-manager", "pylon-gateway")
 	serveWebApp(t, "kustomize")
+	expectMetricsAuthorised(t, "pylon-metrics-reader")
 }
 
 // charts/pylon with default values: helm install, a WebApp serves, then
@@ -95,6 +100,7 @@ func TestInstallHelmAndUpgrade(t *testing.T) {
 	t.Cleanup(func() { cleanupHelm(t, release, ns) })
 	startPylon(t, ns, "edge-pylon-controller-manager", "edge-pylon-gateway")
 	app := serveWebApp(t, "helm")
+	expectMetricsAuthorised(t, "edge-pylon-metrics-reader")
 
 	class := &pylonv1alpha1.ExposureClass{}
 	g.Expect(cluster.Client.Get(ctx, client.ObjectKey{Name: "pylon"}, class)).To(Succeed())
@@ -483,6 +489,59 @@ func expectServedBy(t *testing.T, app *pylonv1alpha1.WebApp) {
 		g.Expect(names).To(ContainElement(e.Pod), "answered by a Pod of the WebApp")
 		t.Logf("http://%s/who via %s answered by pod %s/%s", app.Spec.Hostname, gatewayIP, e.Namespace, e.Pod)
 	}).WithTimeout(readyTimeout).WithPolling(500 * time.Millisecond).Should(Succeed())
+}
+
+// expectMetricsAuthorised scrapes the manager's HTTPS metrics endpoint as
+// a Prometheus would: a ServiceAccount bound to the installed metrics-reader
+// ClusterRole gets the metrics, one without that binding gets 403. Both
+// answers need the installed RBAC of the manager itself (TokenReview and
+// SubjectAccessReview, the metrics-auth role). The unbound one asks first
+// with a name of its own: the endpoint caches a denial for half a minute.
+func expectMetricsAuthorised(t *testing.T, readerRole string) {
+	t.Helper()
+	const ns = "monitoring"
+	createNamespace(t, ns)
+	ctx := context.Background()
+	g := NewWithT(t)
+	token := func(name string) string {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		g.Expect(cluster.Client.Create(ctx, sa)).To(Succeed())
+		tr, err := cluster.Clientset.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+		g.Expect(err).NotTo(HaveOccurred())
+		return tr.Status.Token
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "install-test-prometheus"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: readerRole},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "prometheus", Namespace: ns}},
+	}
+	g.Expect(cluster.Client.Create(ctx, binding)).To(Succeed())
+	t.Cleanup(func() { _ = cluster.Client.Delete(context.Background(), binding) })
+	stranger, prometheus := token("stranger"), token("prometheus")
+
+	// The endpoint serves a certificate of its own making: only the
+	// authorisation is under test here.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed serving certificate
+	scrape := func(g Gomega, tok string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, "https://127.0.0.1:8443/metrics", nil)
+		g.Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		g.Expect(err).NotTo(HaveOccurred())
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	g.Eventually(func(g Gomega) {
+		code, body := scrape(g, stranger)
+		g.Expect(code).To(Equal(http.StatusForbidden), "a ServiceAccount without %s: %s", readerRole, body)
+	}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		code, body := scrape(g, prometheus)
+		g.Expect(code).To(Equal(http.StatusOK), "a ServiceAccount bound to %s: %s", readerRole, body)
+		g.Expect(body).To(ContainSubstring("controller_runtime_reconcile_total"))
+	}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	t.Logf("manager metrics: 403 without %s, 200 with it", readerRole)
 }
 
 // run runs a command in the repository root and returns its stdout.
