@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -149,16 +150,137 @@ func TestInstallHelmAndUpgrade(t *testing.T) {
 // built from, for the chart's kubeVersion check.
 func helm(t *testing.T, args ...string) {
 	t.Helper()
-	home := t.TempDir()
-	env := []string{
-		"KUBECONFIG=" + cluster.AdminKubeconfig,
-		"HELM_CACHE_HOME=" + filepath.Join(home, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(home, "config"), "HELM_DATA_HOME=" + filepath.Join(home, "data"),
+	out, err := helmErr(t, args...)
+	if err != nil {
+		t.Fatalf("helm %s: %v", strings.Join(args, " "), err)
 	}
+	t.Logf("helm %s: %s", args[0], strings.TrimSpace(string(out)))
+}
+
+// helmErr is helm that returns the failure (with helm's message) instead.
+func helmErr(t *testing.T, args ...string) ([]byte, error) {
+	t.Helper()
+	home := t.TempDir()
 	if args[0] != "uninstall" {
 		args = append(args, "--kube-version", testenv.KubernetesVersion)
 	}
-	out := run(t, env, helmSDK(), args...)
-	t.Logf("helm %s: %s", args[0], strings.TrimSpace(string(out)))
+	cmd := exec.Command(helmSDK(), args...)
+	cmd.Dir = paths.RepoRoot
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.AdminKubeconfig,
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		return o.Bytes(), fmt.Errorf("%w: %s", err, strings.TrimSpace(e.String()))
+	}
+	return o.Bytes(), nil
+}
+
+// A release of the chart from before CRDs were templates (they sat in
+// crds/, which Helm installs once and never upgrades, and the ExposureClass
+// was an ordinary resource) upgrades to this chart with the steps
+// docs/install.md gives: without them Helm refuses to take over the CRDs;
+// with them the CRDs become the release's, the ExposureClass is kept (never
+// deleted and re-created) and the app keeps serving.
+func TestInstallHelmUpgradeFromCRDsDir(t *testing.T) {
+	const release, ns = "pylon", "pylon-system"
+	g := NewWithT(t)
+	ctx := context.Background()
+	createNamespace(t, ns)
+	helm(t, "install", "--release", release, "--namespace", ns, "--chart", chartWithCRDsDir(t))
+	t.Cleanup(func() { cleanupHelm(t, release, ns) })
+	startPylon(t, ns, "pylon-controller-manager", "pylon-gateway")
+	app := serveWebApp(t, "migrate")
+	class := &pylonv1alpha1.ExposureClass{}
+	g.Expect(cluster.Client.Get(ctx, client.ObjectKey{Name: "pylon"}, class)).To(Succeed())
+
+	current := filepath.Join(paths.RepoRoot, "charts", "pylon")
+	_, err := helmErr(t, "upgrade", "--release", release, "--namespace", ns, "--chart", current)
+	g.Expect(err).To(MatchError(ContainSubstring("invalid ownership metadata")), "Helm takes over CRDs it did not create only when told")
+
+	// docs/install.md, "Upgrading", Helm: from a chart that still had crds/.
+	for _, crd := range []string{"webapps.pylon.dev", "exposureclasses.pylon.dev", "hostnameclaims.pylon.dev"} {
+		patchMeta(t, "apiextensions.k8s.io/v1", "CustomResourceDefinition", crd,
+			map[string]any{"app.kubernetes.io/managed-by": "Helm"},
+			map[string]any{"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": ns})
+	}
+	patchMeta(t, "pylon.dev/v1alpha1", "ExposureClass", "pylon", nil, map[string]any{"helm.sh/resource-policy": "keep"})
+	helm(t, "upgrade", "--release", release, "--namespace", ns, "--chart", current)
+
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	g.Expect(cluster.Client.Get(ctx, client.ObjectKey{Name: "webapps.pylon.dev"}, crd)).To(Succeed())
+	g.Expect(crd.Annotations).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"), "the CRD is the release's now")
+	g.Expect(crd.Labels).To(HaveKeyWithValue("app.kubernetes.io/instance", release))
+	again := &pylonv1alpha1.ExposureClass{}
+	g.Expect(cluster.Client.Get(ctx, client.ObjectKey{Name: "pylon"}, again)).To(Succeed())
+	g.Expect(again.UID).To(Equal(class.UID), "the ExposureClass was deleted by the upgrade")
+	g.Expect(again.Annotations).To(HaveKey("helm.sh/hook"), "the post-upgrade hook applied over it")
+	expectServedBy(t, app)
+}
+
+// patchMeta merges labels and annotations into an object, as kubectl
+// label/annotate --overwrite do.
+func patchMeta(t *testing.T, apiVersion, kind, name string, labels, annotations map[string]any) {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetName(name)
+	meta := map[string]any{}
+	if labels != nil {
+		meta["labels"] = labels
+	}
+	if annotations != nil {
+		meta["annotations"] = annotations
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Client.Patch(context.Background(), u, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatalf("label/annotate %s %s: %v", kind, name, err)
+	}
+}
+
+// chartWithCRDsDir is charts/pylon laid out as before CRDs were templates:
+// the CRDs of config/crd/bases in crds/, the ExposureClass an ordinary
+// resource (by the chart's default, not a user value, which helm upgrade
+// would carry over), version 0.0.9-crds-dir.
+func chartWithCRDsDir(t *testing.T) string {
+	t.Helper()
+	dst := copyChart(t)
+	crds, _ := filepath.Glob(filepath.Join(dst, "templates", "crd-*.yaml"))
+	if len(crds) == 0 {
+		t.Fatal("no templates/crd-*.yaml in the chart")
+	}
+	for _, f := range crds {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, _ := filepath.Glob(filepath.Join(paths.RepoRoot, "config", "crd", "bases", "*.yaml"))
+	if err := os.MkdirAll(filepath.Join(dst, "crds"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range src {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dst, "crds", filepath.Base(f)), b)
+	}
+	setChartVersion(t, dst, "0.0.9-crds-dir")
+	values := filepath.Join(dst, "values.yaml")
+	b, err := os.ReadFile(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := bytes.Replace(b, []byte("\n  hook: true\n"), []byte("\n  hook: false\n"), 1)
+	if bytes.Equal(nb, b) {
+		t.Fatal("values.yaml has no `  hook: true` line")
+	}
+	writeFile(t, values, nb)
+	return dst
 }
 
 // chartWithNewField copies charts/pylon into a temporary directory, as the
@@ -166,40 +288,12 @@ func helm(t *testing.T, args ...string) {
 // spec gains an optional string field.
 func chartWithNewField(t *testing.T, field string) string {
 	t.Helper()
-	src := filepath.Join(paths.RepoRoot, "charts", "pylon")
-	dst := filepath.Join(t.TempDir(), "pylon")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy chart: %v", err)
-	}
-	chartYAML := filepath.Join(dst, "Chart.yaml")
-	b, err := os.ReadFile(chartYAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = bytes.Replace(b, []byte("\nversion: 0.1.0\n"), []byte("\nversion: 0.1.1-upgrade\n"), 1)
-	if !bytes.Contains(b, []byte("version: 0.1.1-upgrade")) {
-		t.Fatalf("Chart.yaml has no `version: 0.1.0` line to bump")
-	}
-	writeFile(t, chartYAML, b)
-
+	dst := copyChart(t)
+	setChartVersion(t, dst, "0.1.1-upgrade")
 	// The CRD template is a header of template lines, then `spec:` and the
 	// CRD's spec as YAML (hack/packaging/chart.go), then `{{- end }}`.
 	tpl := filepath.Join(dst, "templates", "crd-pylon.dev_webapps.yaml")
-	b, err = os.ReadFile(tpl)
+	b, err := os.ReadFile(tpl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +326,46 @@ func chartWithNewField(t *testing.T, field string) string {
 	}
 	writeFile(t, tpl, []byte(text[:start+1]+string(nb)+text[end:]))
 	return dst
+}
+
+// copyChart copies charts/pylon into a temporary directory.
+func copyChart(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(paths.RepoRoot, "charts", "pylon")
+	dst := filepath.Join(t.TempDir(), "pylon")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy chart: %v", err)
+	}
+	return dst
+}
+
+// setChartVersion replaces the chart's `version: 0.1.0`.
+func setChartVersion(t *testing.T, dir, version string) {
+	t.Helper()
+	path := filepath.Join(dir, "Chart.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := bytes.Replace(b, []byte("\nversion: 0.1.0\n"), []byte("\nversion: "+version+"\n"), 1)
+	if bytes.Equal(nb, b) {
+		t.Fatalf("Chart.yaml has no `version: 0.1.0` line to replace")
+	}
+	writeFile(t, path, nb)
 }
 
 // probeApp creates a WebApp with spec.<field> set, as a user with a newer
