@@ -5,6 +5,9 @@
 //	packaging bundle  --input <kustomize build of config/default> --version 0.1.0 --channel candidate-v0 --image <operator image> --created-at <RFC 3339>
 //	packaging catalog --bundle-image <bundle image> --channel candidate-v0
 //
+// catalog adds the bundle in bundle/ to catalog-template.yaml (an opm basic
+// template: the channels' upgrade graph) and renders catalog/ from it.
+//
 // The Makefile (hack/make/packaging.mk) runs it; test/packaging runs it again
 // into a temporary directory and compares, so committed files must be current.
 package main
