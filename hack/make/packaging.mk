@@ -7,17 +7,33 @@ HELM_VERSION ?= v4.3.1
 OPM_VERSION ?= v1.55.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 OPM ?= $(LOCALBIN)/opm-$(OPM_VERSION)
+# Helm's Go SDK at the same pin, for test/install (hack/tools/helm/main.go
+# says why the CLI cannot install into the local cluster).
+HELM_SDK ?= $(LOCALBIN)/helm-sdk-$(HELM_VERSION)
 
 # The OLM bundle's version and channel. CSV names are pylon.v$(BUNDLE_VERSION).
+# A release sets BUNDLE_VERSION, BUNDLE_CREATED_AT and the digests below, runs
+# `make packaging` and commits: catalog-template.yaml then holds the release
+# in the channel's upgrade graph (docs/install.md, "OLM").
 BUNDLE_VERSION ?= 0.1.0
 BUNDLE_CHANNEL ?= candidate-v0
-BUNDLE_IMG ?= ghcr.io/pylon-dev/pylon-bundle:v$(BUNDLE_VERSION)
+# The CSV's createdAt: a fixed input (the release's date), never the build
+# time, so `make packaging` rewrites identical files. SOURCE_DATE_EPOCH, the
+# reproducible-builds convention, wins when set.
+BUNDLE_CREATED_AT ?= $(if $(SOURCE_DATE_EPOCH),$(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ),2026-12-01T00:00:00Z)
+# Digests (sha256:...) of the pushed operator and bundle images. Given, the
+# bundle's Deployment and relatedImages and the catalog refer to the images
+# by digest, as disconnected mirroring needs; empty, by tag (what the
+# committed files show, since no image is pushed from here).
+IMG_DIGEST ?=
+BUNDLE_IMG_DIGEST ?=
+BUNDLE_IMG ?= $(if $(BUNDLE_IMG_DIGEST),ghcr.io/pylon-dev/pylon-bundle@$(BUNDLE_IMG_DIGEST),ghcr.io/pylon-dev/pylon-bundle:v$(BUNDLE_VERSION))
 # The operator image the chart, the bundle and the catalog refer to.
-PACKAGE_IMG ?= ghcr.io/pylon-dev/pylon:v$(BUNDLE_VERSION)
+PACKAGE_IMG ?= $(if $(IMG_DIGEST),ghcr.io/pylon-dev/pylon@$(IMG_DIGEST),ghcr.io/pylon-dev/pylon:v$(BUNDLE_VERSION))
 
 PACKAGING_GEN = $(GO) run ./hack/packaging
 
-TEST_DEPS += kustomize helm opm
+TEST_DEPS += kustomize helm opm helm-sdk
 LINT_DEPS += verify-packaging
 
 ##@ Packaging
@@ -26,6 +42,11 @@ LINT_DEPS += verify-packaging
 helm: $(HELM) ## Build helm into bin/ (about 3 minutes, once).
 $(HELM): | $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
+.PHONY: helm-sdk
+helm-sdk: $(HELM_SDK) ## Build helm-sdk (Helm's Go SDK, for test/install) into bin/ from hack/tools/helm.
+$(HELM_SDK): hack/tools/helm/go.mod hack/tools/helm/go.sum hack/tools/helm/main.go | $(LOCALBIN)
+	cd hack/tools/helm && $(GO) build -trimpath -o $@ .
 
 .PHONY: opm
 opm: $(OPM) ## Build opm into bin/ from hack/tools/opm (once).
@@ -45,10 +66,10 @@ helm-template: chart helm ## Render the chart with default values into dist/char
 .PHONY: bundle
 bundle: manifests kustomize ## Generate the OLM bundle (bundle/) from config/.
 	$(KUSTOMIZE) build config/default > $(LOCALBIN)/bundle-input.yaml
-	$(PACKAGING_GEN) bundle --input $(LOCALBIN)/bundle-input.yaml --version $(BUNDLE_VERSION) --channel $(BUNDLE_CHANNEL) --image $(PACKAGE_IMG)
+	$(PACKAGING_GEN) bundle --input $(LOCALBIN)/bundle-input.yaml --version $(BUNDLE_VERSION) --channel $(BUNDLE_CHANNEL) --image $(PACKAGE_IMG) --created-at $(BUNDLE_CREATED_AT)
 
 .PHONY: catalog
-catalog: bundle ## Generate the File-Based Catalog (catalog/) from bundle/.
+catalog: bundle ## Add the bundle to catalog-template.yaml (the upgrade graph) and render the File-Based Catalog (catalog/) from it.
 	$(PACKAGING_GEN) catalog --bundle-image $(BUNDLE_IMG) --channel $(BUNDLE_CHANNEL)
 
 .PHONY: catalog-validate
@@ -59,6 +80,10 @@ catalog-validate: opm ## Validate catalog/ with opm.
 bundle-build: ## Build the bundle image (needs a Docker engine).
 	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
 
+.PHONY: test-install
+test-install: e2e-deps helm-sdk kustomize ## Install Pylon every way (dist/install.yaml, kustomize, Helm install and upgrade) into a local cluster and serve a WebApp through each (test/install).
+	$(GO) test ./test/install/... -count=1 -v -timeout 20m
+
 .PHONY: check-pss
 check-pss: kustomize helm ## Check every Pod the kustomize and Helm manifests create against the restricted Pod Security Standard.
 	$(GO) test ./test/packaging -count=1 -run 'PodSecurity'
@@ -68,5 +93,5 @@ packaging: build-installer chart helm-template bundle catalog ## Regenerate ever
 
 .PHONY: verify-packaging
 verify-packaging: packaging ## Fail if `make packaging` changes committed files.
-	@git diff --exit-code -- dist charts bundle bundle.Dockerfile catalog || { echo "packaging files are stale: run 'make packaging' and commit" >&2; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- dist charts bundle catalog); [ -z "$$untracked" ] || { echo "untracked packaging files: $$untracked" >&2; exit 1; }
+	@git diff --exit-code -- dist charts bundle bundle.Dockerfile catalog catalog-template.yaml || { echo "packaging files are stale: run 'make packaging' and commit" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- dist charts bundle catalog catalog-template.yaml); [ -z "$$untracked" ] || { echo "untracked packaging files: $$untracked" >&2; exit 1; }

@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/blang/semver/v4"
 	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
@@ -31,7 +34,7 @@ const (
 )
 
 type bundleOptions struct {
-	root, out, input, version, channel, image string
+	root, out, input, version, channel, image, createdAt string
 }
 
 // generateBundle writes bundle/ (a registry+v1 bundle: CSV, CRDs and the
@@ -40,6 +43,15 @@ type bundleOptions struct {
 func generateBundle(o bundleOptions) error {
 	if _, err := semver.Parse(o.version); err != nil {
 		return fmt.Errorf("bundle version %q: %w", o.version, err)
+	}
+	if _, err := time.Parse(time.RFC3339, o.createdAt); err != nil {
+		return fmt.Errorf("--created-at %q: want an RFC 3339 time, e.g. 2026-12-01T00:00:00Z: %w", o.createdAt, err)
+	}
+	if !strings.Contains(o.image, "@sha256:") {
+		// OLM then lists the image by tag: mirroring for disconnected
+		// clusters (oc-mirror, ImageDigestMirrorSet) needs digests, and a
+		// moved tag changes what an installed version runs.
+		fmt.Fprintf(os.Stderr, "packaging bundle: %s is not by digest; relatedImages and the Deployment use the tag (pass IMG_DIGEST to make bundle for a release)\n", o.image)
 	}
 	objs, err := readObjects(o.input)
 	if err != nil {
@@ -131,6 +143,7 @@ func buildCSV(o bundleOptions, objs []*unstructured.Unstructured) (*operatorsv1a
 				"capabilities":   "Basic Install",
 				"categories":     "Networking,Developer Tools",
 				"containerImage": o.image,
+				"createdAt":      o.createdAt,
 				"description":    "Exposes web applications: one WebApp becomes the workload, route, certificate and DNS objects that serve it.",
 				"repository":     "https://github.com/pylon-dev/pylon",
 				"support":        "https://github.com/pylon-dev/pylon/issues",
@@ -283,7 +296,6 @@ func almExamples(root string) (string, error) {
 			examples = append(examples, o.Object)
 		}
 	}
-	examples = append(examples, hostnameClaimExample)
 	b, err := json.MarshalIndent(examples, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("alm-examples: %w", err)

@@ -4,64 +4,95 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
+	"github.com/blang/semver/v4"
 	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
-// generateCatalog writes catalog/pylon/catalog.yaml, a File-Based Catalog
-// with the package, its channel and one olm.bundle entry per bundle, built
-// from bundle/ the way `opm render <bundle image>` would (which needs the
-// image in a registry; nothing here can reach one). `opm validate catalog`
+// catalogTemplate is the opm basic catalog template, kept in Git: the
+// package, the channels with their upgrade graph (replaces, skipRange) and
+// one {schema: olm.bundle, image: ...} per release. Every release adds to it,
+// so releases form an upgrade graph; `make catalog` renders catalog/ from it.
+const catalogTemplate = "catalog-template.yaml"
+
+const templateSchema = "olm.template.basic"
+
+// basicTemplate is opm's basic template (operator-registry
+// alpha/template/basic): a schema and a list of FBC blobs.
+type basicTemplate struct {
+	Schema  string           `json:"schema"`
+	Entries []map[string]any `json:"entries"`
+}
+
+type catalogOptions struct {
+	root, out, bundleImage, channel string
+}
+
+// generateCatalog adds the bundle in <out>/bundle (the release being built)
+// to the catalog template when it is not there yet: its bundle entry, and an
+// entry in the channel that replaces the newest release before it and skips
+// every version since (skipRange), so a cluster on any older release of the
+// channel upgrades to it in one step. Then it renders the template into
+// catalog/pylon as `opm alpha render-template basic` would: the package and
+// channels as they are, every bundle entry replaced by its rendered
+// olm.bundle. opm renders by pulling each bundle image, which nothing here can
+// reach, so the release being built is rendered from bundle/ (what its image
+// holds) and earlier releases come from their rendering committed under
+// catalog/pylon/bundles/ when they were released. `opm validate catalog`
 // checks the result.
-func generateCatalog(out, bundleImage, channel string) error {
-	objs, err := readObjects(filepath.Join(out, "bundle", "manifests", packageName+".clusterserviceversion.yaml"))
+func generateCatalog(o catalogOptions) error {
+	csv, err := readCSV(filepath.Join(o.out, "bundle", "manifests", packageName+".clusterserviceversion.yaml"))
 	if err != nil {
 		return fmt.Errorf("%w: run make bundle first", err)
 	}
-	var csv operatorsv1alpha1.ClusterServiceVersion
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[0].Object, &csv); err != nil {
-		return fmt.Errorf("read CSV: %w", err)
+	tpl, err := readTemplate(filepath.Join(o.root, catalogTemplate))
+	if err != nil {
+		return err
 	}
-	version := csv.Spec.Version.String()
-	pkg := map[string]any{
-		"schema":         "olm.package",
-		"name":           packageName,
-		"defaultChannel": channel,
-		"description":    csv.Spec.Description,
-		"icon":           map[string]any{"base64data": base64.StdEncoding.EncodeToString(icon), "mediatype": "image/svg+xml"},
+	if err := addRelease(tpl, csv, o.bundleImage, o.channel); err != nil {
+		return err
 	}
-	ch := map[string]any{
-		"schema":  "olm.channel",
-		"name":    channel,
-		"package": packageName,
-		"entries": []any{map[string]any{"name": csv.Name}},
+	b, err := yaml.Marshal(tpl)
+	if err != nil {
+		return err
 	}
-	props := []any{
-		map[string]any{"type": "olm.package", "value": map[string]any{"packageName": packageName, "version": version}},
+	header := "# The OLM catalog's source: an opm basic template (`opm alpha render-template basic`).\n" +
+		"# `make catalog` adds each release (its bundle image and a channel entry that\n" +
+		"# replaces the previous release) and renders catalog/ from it. Edit channels\n" +
+		"# here, e.g. to promote a release to a stable channel; never edit catalog/.\n"
+	if err := writeFile(filepath.Join(o.out, catalogTemplate), append([]byte(header), b...)); err != nil {
+		return err
 	}
-	for _, crd := range csv.Spec.CustomResourceDefinitions.Owned {
-		group := crd.Name[len(pluralOf(crd.Name))+1:]
-		props = append(props, map[string]any{"type": "olm.gvk", "value": map[string]any{"group": group, "kind": crd.Kind, "version": crd.Version}})
-	}
-	props = append(props, map[string]any{"type": "olm.csv.metadata", "value": csvMetadata(&csv)})
-	related := []any{map[string]any{"name": "", "image": bundleImage}}
-	for _, ri := range csv.Spec.RelatedImages {
-		related = append(related, map[string]any{"name": ri.Name, "image": ri.Image})
-	}
-	bundle := map[string]any{
-		"schema":        "olm.bundle",
-		"name":          csv.Name,
-		"package":       packageName,
-		"image":         bundleImage,
-		"properties":    props,
-		"relatedImages": related,
+
+	var head []any
+	bundles := map[string]map[string]any{}
+	for _, e := range tpl.Entries {
+		switch e["schema"] {
+		case "olm.bundle":
+			image, _ := e["image"].(string)
+			if len(e) != 2 || image == "" {
+				return fmt.Errorf("%s: a bundle entry has exactly schema and image (opm's basic template), got %v", catalogTemplate, e)
+			}
+			var rendered map[string]any
+			if image == o.bundleImage {
+				rendered = renderBundle(csv, o.bundleImage)
+			} else if rendered, err = committedBundle(o.root, image); err != nil {
+				return err
+			}
+			bundles[rendered["name"].(string)] = rendered
+		default:
+			head = append(head, e)
+		}
 	}
 	var buf bytes.Buffer
-	buf.WriteString("# Generated by `make catalog` from bundle/: do not edit. Check with `opm validate catalog`.\n")
-	for i, doc := range []any{pkg, ch, bundle} {
+	buf.WriteString("# Generated by `make catalog` from " + catalogTemplate + ": do not edit. Check with `opm validate catalog`.\n")
+	for i, doc := range head {
 		if i > 0 {
 			buf.WriteString("---\n")
 		}
@@ -71,7 +102,154 @@ func generateCatalog(out, bundleImage, channel string) error {
 		}
 		buf.Write(b)
 	}
-	return writeFile(filepath.Join(out, "catalog", packageName, "catalog.yaml"), buf.Bytes())
+	dir := filepath.Join(o.out, "catalog", packageName)
+	if err := writeFile(filepath.Join(dir, "catalog.yaml"), buf.Bytes()); err != nil {
+		return err
+	}
+	for name, b := range bundles {
+		hdr := "# " + name + ", rendered by `make catalog` from bundle/ when it was released: do not edit.\n"
+		if err := writeYAML(filepath.Join(dir, "bundles", name+".yaml"), hdr, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readCSV(path string) (*operatorsv1alpha1.ClusterServiceVersion, error) {
+	objs, err := readObjects(path)
+	if err != nil {
+		return nil, err
+	}
+	var csv operatorsv1alpha1.ClusterServiceVersion
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[0].Object, &csv); err != nil {
+		return nil, fmt.Errorf("read CSV: %w", err)
+	}
+	return &csv, nil
+}
+
+// readTemplate reads the catalog template, or starts one with the package
+// when there is none.
+func readTemplate(path string) (*basicTemplate, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return &basicTemplate{Schema: templateSchema}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &basicTemplate{}
+	if err := yaml.Unmarshal(b, t); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if t.Schema != templateSchema {
+		return nil, fmt.Errorf("%s: schema %q, want %q", path, t.Schema, templateSchema)
+	}
+	return t, nil
+}
+
+// addRelease makes sure the template has the package, the channel, the
+// bundle image and the bundle's channel entry. A channel's new entry
+// replaces the newest release before it and skips every version from the
+// channel's oldest up to it.
+func addRelease(t *basicTemplate, csv *operatorsv1alpha1.ClusterServiceVersion, bundleImage, channel string) error {
+	var pkg, ch map[string]any
+	hasBundle := false
+	for _, e := range t.Entries {
+		switch {
+		case e["schema"] == "olm.package":
+			pkg = e
+		case e["schema"] == "olm.channel" && e["name"] == channel:
+			ch = e
+		case e["schema"] == "olm.bundle" && e["image"] == bundleImage:
+			hasBundle = true
+		}
+	}
+	if pkg == nil {
+		pkg = map[string]any{"schema": "olm.package", "name": packageName, "defaultChannel": channel}
+		t.Entries = append([]map[string]any{pkg}, t.Entries...)
+	}
+	// What the package says is always the current release's.
+	pkg["description"] = csv.Spec.Description
+	pkg["icon"] = map[string]any{"base64data": base64.StdEncoding.EncodeToString(icon), "mediatype": "image/svg+xml"}
+	if ch == nil {
+		ch = map[string]any{"schema": "olm.channel", "name": channel, "package": packageName, "entries": []any{}}
+		t.Entries = append(t.Entries, ch)
+	}
+	if !hasBundle {
+		t.Entries = append(t.Entries, map[string]any{"schema": "olm.bundle", "image": bundleImage})
+	}
+	entries, _ := ch["entries"].([]any)
+	v := csv.Spec.Version.Version
+	var older []semver.Version
+	for _, e := range entries {
+		m, _ := e.(map[string]any)
+		name, _ := m["name"].(string)
+		if name == csv.Name {
+			return nil // released already; the template is the record
+		}
+		ev, err := semver.Parse(strings.TrimPrefix(name, packageName+".v"))
+		if err != nil {
+			return fmt.Errorf("channel %s: entry %q is not %s.v<semver>", channel, name, packageName)
+		}
+		if ev.GTE(v) {
+			return fmt.Errorf("channel %s already has %s, newer than %s: releases are added in version order", channel, name, csv.Name)
+		}
+		older = append(older, ev)
+	}
+	entry := map[string]any{"name": csv.Name}
+	if len(older) > 0 {
+		sort.Slice(older, func(i, j int) bool { return older[i].LT(older[j]) })
+		entry["replaces"] = packageName + ".v" + older[len(older)-1].String()
+		entry["skipRange"] = fmt.Sprintf(">=%s <%s", older[0], v)
+	}
+	ch["entries"] = append(entries, entry)
+	return nil
+}
+
+// committedBundle is an earlier release's rendered bundle from catalog/.
+func committedBundle(root, image string) (map[string]any, error) {
+	files, err := filepath.Glob(filepath.Join(root, "catalog", packageName, "bundles", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		objs, err := readObjects(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			if o.Object["schema"] == "olm.bundle" && o.Object["image"] == image {
+				return o.Object, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("bundle %s is in %s but has no rendering under catalog/%s/bundles: render it where its image can be pulled (opm render %s)", image, catalogTemplate, packageName, image)
+}
+
+// renderBundle is the olm.bundle entry of the bundle in bundle/, as `opm
+// render <bundle image> --migrate-level=bundle-object-to-csv-metadata`
+// writes it: package, GVKs, CSV metadata and related images.
+func renderBundle(csv *operatorsv1alpha1.ClusterServiceVersion, bundleImage string) map[string]any {
+	props := make([]any, 0, len(csv.Spec.CustomResourceDefinitions.Owned)+2)
+	props = append(props, map[string]any{"type": "olm.package", "value": map[string]any{"packageName": packageName, "version": csv.Spec.Version.String()}})
+	for _, crd := range csv.Spec.CustomResourceDefinitions.Owned {
+		group := crd.Name[len(pluralOf(crd.Name))+1:]
+		props = append(props, map[string]any{"type": "olm.gvk", "value": map[string]any{"group": group, "kind": crd.Kind, "version": crd.Version}})
+	}
+	props = append(props, map[string]any{"type": "olm.csv.metadata", "value": csvMetadata(csv)})
+	related := make([]any, 0, len(csv.Spec.RelatedImages)+1)
+	related = append(related, map[string]any{"name": "", "image": bundleImage})
+	for _, ri := range csv.Spec.RelatedImages {
+		related = append(related, map[string]any{"name": ri.Name, "image": ri.Image})
+	}
+	return map[string]any{
+		"schema":        "olm.bundle",
+		"name":          csv.Name,
+		"package":       packageName,
+		"image":         bundleImage,
+		"properties":    props,
+		"relatedImages": related,
+	}
 }
 
 // pluralOf is the plural part of a CRD name (<plural>.<group>).

@@ -94,19 +94,10 @@ var ownedCRDs = map[string]operatorsv1alpha1.CRDDescription{
 }
 
 // almExamplesFiles are the samples shown as examples, from config/samples.
+// HostnameClaim has none: it is internal (Pylon alone writes it; the CSV
+// lists it in operators.operatorframework.io/internal-objects), and an
+// example would invite users to create one.
 var almExamplesFiles = []string{
 	"config/samples/pylon_v1alpha1_exposureclass.yaml",
 	"config/samples/pylon_v1alpha1_webapp.yaml",
-}
-
-// hostnameClaimExample: OLM wants an example of every owned API, even the
-// internal one Pylon alone writes (there is no sample to take it from).
-var hostnameClaimExample = map[string]any{
-	"apiVersion": "pylon.dev/v1alpha1",
-	"kind":       "HostnameClaim",
-	"metadata":   map[string]any{"name": "shop.apps.example.com"},
-	"spec": map[string]any{
-		"hostname": "shop.apps.example.com",
-		"webApp":   map[string]any{"namespace": "team-a", "name": "shop", "uid": "00000000-0000-0000-0000-000000000000"},
-	},
 }

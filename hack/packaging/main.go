@@ -2,8 +2,11 @@
 // drift from what `make deploy` installs:
 //
 //	packaging chart   --input <kustomize build of hack/packaging/installer>
-//	packaging bundle  --input <kustomize build of config/default> --version 0.1.0 --channel candidate-v0 --image <operator image>
+//	packaging bundle  --input <kustomize build of config/default> --version 0.1.0 --channel candidate-v0 --image <operator image> --created-at <RFC 3339>
 //	packaging catalog --bundle-image <bundle image> --channel candidate-v0
+//
+// catalog adds the bundle in bundle/ to catalog-template.yaml (an opm basic
+// template: the channels' upgrade graph) and renders catalog/ from it.
 //
 // The Makefile (hack/make/packaging.mk) runs it; test/packaging runs it again
 // into a temporary directory and compares, so committed files must be current.
@@ -32,7 +35,8 @@ func run(args []string) error {
 	input := fs.String("input", "", "multi-document YAML from kustomize build")
 	version := fs.String("version", "0.1.0", "bundle version (semver, no v)")
 	channel := fs.String("channel", "candidate-v0", "OLM channel (OLM naming: candidate, fast or stable prefixes)")
-	image := fs.String("image", "", "operator image the bundle deploys")
+	image := fs.String("image", "", "operator image the bundle deploys (repository@sha256:... for relatedImages by digest)")
+	createdAt := fs.String("created-at", "", "the CSV's createdAt annotation (RFC 3339), e.g. the release commit's date: a fixed input keeps the bundle reproducible")
 	bundleImage := fs.String("bundle-image", "", "bundle image the catalog refers to")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -47,12 +51,12 @@ func run(args []string) error {
 		if *image == "" {
 			return fmt.Errorf("bundle: --image is required")
 		}
-		return generateBundle(bundleOptions{root: *root, out: *out, input: *input, version: *version, channel: *channel, image: *image})
+		return generateBundle(bundleOptions{root: *root, out: *out, input: *input, version: *version, channel: *channel, image: *image, createdAt: *createdAt})
 	case "catalog":
 		if *bundleImage == "" {
 			return fmt.Errorf("catalog: --bundle-image is required")
 		}
-		return generateCatalog(*out, *bundleImage, *channel)
+		return generateCatalog(catalogOptions{root: *root, out: *out, bundleImage: *bundleImage, channel: *channel})
 	default:
 		return fmt.Errorf("unknown command %q: want chart, bundle or catalog", args[0])
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -48,6 +49,8 @@ type Options struct {
 	Dir string
 	// Scheme for the clients the harness and tests use.
 	Scheme *runtime.Scheme
+	// Unserved picks Pods the simulated node leaves Pending (see Node).
+	Unserved func(*corev1.Pod) bool
 }
 
 // Cluster is a running local cluster.
@@ -64,6 +67,7 @@ type Cluster struct {
 	Etcd, APIServer, ControllerManager *Process
 
 	node       *Node
+	unserved   func(*corev1.Pod) bool
 	cancelNode context.CancelFunc
 	nodeDone   chan struct{}
 	ownDir     bool
@@ -81,7 +85,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 			return nil, fmt.Errorf("local cluster needs %s in %s (make %s): %w", b, opts.BinDir, b, err)
 		}
 	}
-	c = &Cluster{Dir: opts.Dir, Scheme: opts.Scheme}
+	c = &Cluster{Dir: opts.Dir, Scheme: opts.Scheme, unserved: opts.Unserved}
 	if c.Dir == "" {
 		c.Dir = os.Getenv(dirEnv)
 	}
@@ -217,7 +221,7 @@ func (c *Cluster) startNode(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("simulated node: %w", err)
 	}
-	c.node = &Node{Client: mgr.GetClient()}
+	c.node = &Node{Client: mgr.GetClient(), Unserved: c.unserved}
 	if err := c.node.setUp(ctx, mgr); err != nil {
 		return err
 	}

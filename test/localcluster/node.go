@@ -37,6 +37,10 @@ const DrainDelay = 2 * time.Second
 // server misbehave, or hold the Pod not Ready for good.
 type Node struct {
 	Client client.Client
+	// Unserved, when set, picks Pods the node leaves alone (unscheduled,
+	// Pending), like Pods whose image cannot run here: a test runs their
+	// processes itself (Cluster.RunPod).
+	Unserved func(*corev1.Pod) bool
 
 	mu     sync.Mutex
 	pods   map[types.NamespacedName]*podServer
@@ -91,6 +95,8 @@ func (n *Node) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, er
 		return ctrl.Result{}, err
 	}
 	switch {
+	case n.Unserved != nil && pod.Spec.NodeName == "" && n.Unserved(pod):
+		return ctrl.Result{}, nil
 	case pod.DeletionTimestamp != nil:
 		return n.terminate(ctx, pod)
 	case pod.Spec.NodeName == "":

@@ -38,10 +38,12 @@ func TestArgoCDSample(t *testing.T) {
 	g.Expect(os.WriteFile(vf, vb, 0o644)).To(Succeed())
 	rendered := parse(t, helmTemplate(t, "-f", vf))
 	g.Expect(byName(rendered, "ConfigMap")).To(HaveKey("pylon-argocd-health"))
-	// Custom resources of the chart sync after the operator.
+	// Custom resources of the chart sync after the operator, as ordinary
+	// resources (Argo CD would create a hook only once and never update it).
 	for _, kind := range []string{"ExposureClass", "Gateway"} {
 		for _, o := range ofKind(rendered, kind) {
 			g.Expect(wave(t, o)).To(BeNumerically(">", 0), "%s syncs after the operator", ref(o))
+			g.Expect(o.GetAnnotations()).NotTo(HaveKey("helm.sh/hook"), "%s: no Helm hook under Argo CD", ref(o))
 		}
 	}
 }

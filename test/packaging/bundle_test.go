@@ -1,8 +1,12 @@
 package packaging
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"github.com/operator-framework/api/pkg/manifests"
@@ -36,7 +40,10 @@ func loadBundle(t *testing.T) *manifests.Bundle {
 	return b
 }
 
-// The bundle passes every validator with neither errors nor warnings.
+// The bundle passes every validator with neither errors nor warnings, but
+// one by design: HostnameClaim, an internal object (Pylon alone writes it),
+// has no alm-examples entry, and the CSV validator warns about every owned
+// API without one; internal-objects is how OLM consoles hide it instead.
 func TestBundleValidates(t *testing.T) {
 	bundle := loadBundle(t)
 	objs := bundle.ObjectsToValidate()
@@ -50,6 +57,10 @@ func TestBundleValidates(t *testing.T) {
 	n := 0
 	for _, r := range results {
 		for _, e := range append(append([]errors.Error{}, r.Errors...), r.Warnings...) {
+			if e.Level == errors.LevelWarn && strings.Contains(e.Error(), "provided API should have an example annotation") && strings.Contains(e.Error(), "Kind=HostnameClaim") {
+				t.Logf("expected: %s", e.Error())
+				continue
+			}
 			t.Errorf("%s: %s: %s", r.Name, e.Level, e.Error())
 			n++
 		}
@@ -64,6 +75,18 @@ func TestBundleCSV(t *testing.T) {
 	csv := loadBundle(t).CSV
 	g := NewWithT(t)
 	g.Expect(csv.Annotations).To(HaveKey("alm-examples"))
+	var examples []map[string]any
+	g.Expect(json.Unmarshal([]byte(csv.Annotations["alm-examples"]), &examples)).To(Succeed())
+	var kinds []any
+	for _, e := range examples {
+		kinds = append(kinds, e["kind"])
+	}
+	g.Expect(kinds).To(ContainElements("ExposureClass", "WebApp"))
+	g.Expect(kinds).NotTo(ContainElement("HostnameClaim"), "alm-examples: the user-facing APIs only, HostnameClaim is internal")
+	g.Expect(csv.Annotations).To(HaveKeyWithValue("operators.operatorframework.io/internal-objects", ContainSubstring("hostnameclaims.pylon.dev")))
+	// createdAt is a fixed input (BUNDLE_CREATED_AT), so the bundle is reproducible.
+	_, err := time.Parse(time.RFC3339, csv.Annotations["createdAt"])
+	g.Expect(err).NotTo(HaveOccurred(), "createdAt %q", csv.Annotations["createdAt"])
 	g.Expect(csv.Annotations).To(HaveKeyWithValue("capabilities", "Basic Install"))
 	g.Expect(csv.Spec.MinKubeVersion).NotTo(BeEmpty())
 	g.Expect(csv.Spec.Icon).NotTo(BeEmpty())
@@ -119,4 +142,32 @@ func bundleDeployments(t *testing.T) []*unstructured.Unstructured {
 		objs = append(objs, &unstructured.Unstructured{Object: u})
 	}
 	return objs
+}
+
+// With digests, `make bundle IMG_DIGEST=sha256:...` refers to the operator
+// image by digest everywhere OLM and mirroring tools read it: the
+// Deployment, relatedImages and the containerImage annotation.
+func TestBundleByDigest(t *testing.T) {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	def := filepath.Join(tmp, "default.yaml")
+	writeTemp(t, def, kustomizeBuild(t, "config/default"))
+	const image = "ghcr.io/pylon-dev/pylon@sha256:4b3f0c8a3a2c1f9d6e5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605"
+	out := filepath.Join(tmp, "out")
+	run(t, "go", "run", "./hack/packaging", "bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0",
+		"--image", image, "--created-at", "2026-12-01T00:00:00Z", "--root", root, "--out", out)
+	b, err := manifests.GetBundleFromDir(filepath.Join(out, "bundle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewWithT(t)
+	g.Expect(b.CSV.Spec.RelatedImages).To(ConsistOf(operatorsv1alpha1.RelatedImage{Name: "pylon", Image: image}))
+	g.Expect(b.CSV.Annotations).To(HaveKeyWithValue("containerImage", image))
+	for _, d := range b.CSV.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			g.Expect(c.Image).To(Equal(image))
+		}
+	}
+	_, err = os.Stat(filepath.Join(out, "bundle", "manifests", "pylon.clusterserviceversion.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
 }

@@ -13,21 +13,22 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// The chart ships the CRDs of config/crd/bases unchanged.
+// The chart renders the CRDs of config/crd/bases unchanged but for its
+// labels and the keep annotation.
 func TestChartCRDsMatchConfig(t *testing.T) {
-	root := repoRoot(t)
-	want, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
-	if err != nil || len(want) == 0 {
-		t.Fatalf("no CRDs in config/crd/bases: %v", err)
-	}
-	got, _ := filepath.Glob(filepath.Join(root, "charts", "pylon", "crds", "*.yaml"))
+	cfg := byName(parse(t, kustomizeBuild(t, "config/crd")), "CustomResourceDefinition")
+	chart := byName(parse(t, helmTemplate(t)), "CustomResourceDefinition")
 	g := NewWithT(t)
-	g.Expect(got).To(HaveLen(len(want)), "charts/pylon/crds vs config/crd/bases: run make chart")
-	for _, w := range want {
-		a, _ := os.ReadFile(w)
-		b, err := os.ReadFile(filepath.Join(root, "charts", "pylon", "crds", filepath.Base(w)))
-		g.Expect(err).NotTo(HaveOccurred(), "run make chart")
-		g.Expect(bytes.Equal(a, b)).To(BeTrue(), "charts/pylon/crds/%s differs from config: run make chart", filepath.Base(w))
+	g.Expect(keys(chart)).To(ConsistOf(keys(cfg)), "chart CRDs vs config/crd: run make chart")
+	for name, want := range cfg {
+		got, ok := chart[name]
+		if !ok {
+			continue
+		}
+		g.Expect(equality.Semantic.DeepEqual(got.Object["spec"], want.Object["spec"])).To(BeTrue(), "%s: chart spec differs from config/: run make chart", name)
+		for k, v := range want.GetAnnotations() {
+			g.Expect(got.GetAnnotations()).To(HaveKeyWithValue(k, v), name)
+		}
 	}
 }
 
@@ -82,12 +83,18 @@ func TestGeneratedPackagesAreCurrent(t *testing.T) {
 	}
 	// Defaults of hack/make/packaging.mk.
 	gen("chart", "--input", installer)
-	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0")
+	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0", "--created-at", "2026-12-01T00:00:00Z")
 	gen("catalog", "--bundle-image", "ghcr.io/pylon-dev/pylon-bundle:v0.1.0", "--channel", "candidate-v0")
-	compareTree(t, out, root, "bundle", "catalog", "charts/pylon/crds", "charts/pylon/files")
+	compareTree(t, out, root, "bundle", "catalog", "charts/pylon/templates", "charts/pylon/files")
 	compareFile(t, filepath.Join(out, "bundle.Dockerfile"), filepath.Join(root, "bundle.Dockerfile"))
+	compareFile(t, filepath.Join(out, "catalog-template.yaml"), filepath.Join(root, "catalog-template.yaml"))
 	// The committed bundle has nothing the generator no longer writes.
-	compareTree(t, root, out, "bundle", "catalog", "charts/pylon/crds", "charts/pylon/files")
+	compareTree(t, root, out, "bundle", "catalog", "charts/pylon/files")
+	committedCRDs, _ := filepath.Glob(filepath.Join(root, "charts", "pylon", "templates", "crd-*.yaml"))
+	generatedCRDs, _ := filepath.Glob(filepath.Join(out, "charts", "pylon", "templates", "crd-*.yaml"))
+	if len(committedCRDs) != len(generatedCRDs) {
+		t.Errorf("charts/pylon/templates has %d CRD templates, make chart writes %d: run make chart", len(committedCRDs), len(generatedCRDs))
+	}
 
 	rendered, err := os.ReadFile(filepath.Join(root, "dist", "chart.yaml"))
 	if err != nil {

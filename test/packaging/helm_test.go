@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -16,6 +17,7 @@ var valueSets = map[string][]string{
 	"default":    nil,
 	"custom":     {"-f", "test/packaging/testdata/values-custom.yaml"},
 	"no-gateway": {"-f", "test/packaging/testdata/values-no-gateway.yaml"},
+	"openshift":  {"-f", "test/packaging/testdata/values-openshift.yaml"},
 }
 
 func TestHelmLint(t *testing.T) {
@@ -68,6 +70,84 @@ func TestHelmValuesApply(t *testing.T) {
 	g.Expect(byName(none, "ExposureClass")["nginx"].Object["spec"]).To(HaveKeyWithValue("ingressClassName", "nginx"))
 }
 
+// The knobs of values-openshift.yaml reach both Deployments; the fixed UID
+// and GID are gone (restricted-v2 assigns them) and the rest of the
+// security context stays.
+func TestHelmKnobs(t *testing.T) {
+	g := NewWithT(t)
+	objs := parse(t, helmTemplate(t, valueSets["openshift"]...))
+	deps := byName(objs, "Deployment")
+	const digest = "sha256:4b3f0c8a3a2c1f9d6e5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605"
+	for name, flag := range map[string]string{"pylon-controller-manager": "--kube-api-qps=50", "pylon-gateway": "--idle-timeout=60s"} {
+		var d appsv1.Deployment
+		g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(deps[name].Object, &d)).To(Succeed(), name)
+		pod := d.Spec.Template.Spec
+		c := pod.Containers[0]
+		g.Expect(c.Image).To(Equal("ghcr.io/pylon-dev/pylon@"+digest), "%s: image.digest pins the image", name)
+		g.Expect(c.Args).To(ContainElement(flag), "%s: extraArgs", name)
+		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue("example.com/team", "platform"), "%s: podLabels", name)
+		g.Expect(d.Spec.Selector.MatchLabels).NotTo(HaveKey("example.com/team"), "%s: podLabels stay out of the immutable selector", name)
+		g.Expect(pod.PriorityClassName).To(Equal("platform-critical"), name)
+		g.Expect(pod.SecurityContext.RunAsUser).To(BeNil(), "%s: runAsUser: null drops the fixed UID", name)
+		g.Expect(pod.SecurityContext.RunAsGroup).To(BeNil(), name)
+		g.Expect(pod.SecurityContext.RunAsNonRoot).To(HaveValue(BeTrue()), name)
+		g.Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")), name)
+	}
+	var gw appsv1.Deployment
+	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(deps["pylon-gateway"].Object, &gw)).To(Succeed())
+	g.Expect(gw.Spec.Template.Spec.TopologySpreadConstraints).To(ConsistOf(HaveField("TopologyKey", "topology.kubernetes.io/zone")), "topologySpreadConstraints replace the default spread")
+	g.Expect(gw.Spec.Template.Spec.SecurityContext.Sysctls).To(HaveLen(1), "the gateway keeps its sysctl")
+	g.Expect(byName(objs, "PodDisruptionBudget")).NotTo(HaveKey("pylon-gateway"), "no gateway PDB for one replica")
+
+	// Defaults: tag from appVersion, fixed UID, default spread, gateway PDB
+	// from two replicas (also when an HPA's minimum says two).
+	def := parse(t, helmTemplate(t))
+	var d appsv1.Deployment
+	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(byName(def, "Deployment")["pylon-gateway"].Object, &d)).To(Succeed())
+	g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("ghcr.io/pylon-dev/pylon:v0.1.0"))
+	g.Expect(d.Spec.Template.Spec.SecurityContext.RunAsUser).To(HaveValue(BeEquivalentTo(65532)))
+	g.Expect(d.Spec.Template.Spec.TopologySpreadConstraints).To(ConsistOf(HaveField("TopologyKey", "kubernetes.io/hostname")))
+	g.Expect(byName(def, "PodDisruptionBudget")).To(HaveKey("pylon-gateway"))
+	hpa1 := parse(t, helmTemplate(t, "--set", "gateway.hpa.enabled=true", "--set", "gateway.hpa.minReplicas=1"))
+	g.Expect(byName(hpa1, "PodDisruptionBudget")).NotTo(HaveKey("pylon-gateway"), "an HPA that may scale to one replica: no PDB")
+
+	// manager.enabled=false: only the gateway and what it needs.
+	gwOnly := parse(t, helmTemplate(t, "--set", "manager.enabled=false"))
+	g.Expect(keys(byName(gwOnly, "Deployment"))).To(ConsistOf("pylon-gateway"))
+	g.Expect(byName(gwOnly, "ServiceAccount")).NotTo(HaveKey("pylon-controller-manager"))
+	g.Expect(byName(gwOnly, "ClusterRole")).NotTo(HaveKey("pylon-manager-role"))
+}
+
+// CRDs are templates (helm upgrade updates them) behind crds.enabled, kept
+// on uninstall with crds.keep, as in cert-manager's chart.
+func TestHelmCRDs(t *testing.T) {
+	g := NewWithT(t)
+	crds := byName(parse(t, helmTemplate(t)), "CustomResourceDefinition")
+	g.Expect(keys(crds)).To(ConsistOf("webapps.pylon.dev", "exposureclasses.pylon.dev", "hostnameclaims.pylon.dev"))
+	for name, crd := range crds {
+		g.Expect(crd.GetAnnotations()).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"), name)
+		g.Expect(crd.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/instance", "pylon"), name)
+	}
+	// Not --include-crds: the CRDs are templates, rendered without it.
+	plain := parse(t, run(t, helm(t), "template", "pylon", "charts/pylon", "--namespace", "pylon-system"))
+	g.Expect(ofKind(plain, "CustomResourceDefinition")).To(HaveLen(3))
+	_, err := os.Stat(filepath.Join(repoRoot(t), "charts", "pylon", "crds"))
+	g.Expect(os.IsNotExist(err)).To(BeTrue(), "charts/pylon/crds would be installed once and never upgraded")
+
+	noKeep := byName(parse(t, helmTemplate(t, "--set", "crds.keep=false")), "CustomResourceDefinition")
+	for name, crd := range noKeep {
+		g.Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"), name)
+	}
+	g.Expect(ofKind(parse(t, helmTemplate(t, "--set", "crds.enabled=false")), "CustomResourceDefinition")).To(BeEmpty())
+
+	// The ExposureClass is created after the CRDs (a hook: Helm maps every
+	// kind of the release's manifest before it creates anything) and is
+	// applied in place on upgrades, never deleted first.
+	ec := byName(parse(t, helmTemplate(t)), "ExposureClass")["pylon"]
+	g.Expect(ec.GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook", "post-install,post-upgrade"))
+	g.Expect(ec.GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook-delete-policy", "hook-failed"))
+}
+
 // values.schema.json rejects values the templates cannot handle.
 func TestHelmSchemaRejectsBadValues(t *testing.T) {
 	for _, set := range []string{
@@ -76,6 +156,9 @@ func TestHelmSchemaRejectsBadValues(t *testing.T) {
 		"manager.replicas=-1",
 		"gateway.unknownKey=1",
 		"gateway.addressPool=everything",
+		"image.digest=latest",
+		"manager.extraArgs={leader-elect}",
+		"crds.keep=yes",
 	} {
 		_, stderr, err := runErr(t, helm(t), "template", "pylon", "charts/pylon", "--set", set)
 		if err == nil {

@@ -106,6 +106,10 @@ func CRDPaths(root string, opts Options) ([]string, error) {
 	return append([]string{filepath.Join(root, "config", "crd", "bases")}, extra...), nil
 }
 
+// OptionalCRDPaths lists the CRD files of the optional APIs opts asks for,
+// without Pylon's own (for tests that install those the way users do).
+func OptionalCRDPaths(root string, opts Options) ([]string, error) { return optionalCRDs(root, opts) }
+
 // optionalCRDs lists the CRD files of the optional APIs opts asks for.
 func optionalCRDs(root string, opts Options) ([]string, error) {
 	var crdPaths []string

@@ -33,8 +33,13 @@ app.kubernetes.io/component: gateway
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* repository@digest when image.digest is set, else repository:tag. */}}
 {{- define "pylon.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default (printf "v%s" .Chart.AppVersion) }}
+{{- end -}}
 {{- end -}}
 
 {{/* RBAC rules copied from config/ by `make chart`; test/packaging checks they match. */}}
@@ -45,13 +50,31 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ toYaml $rules.rules }}
 {{- end -}}
 
-{{/* The restricted Pod Security Standard, for every container. */}}
-{{- define "pylon.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-runAsNonRoot: true
-capabilities:
-  drop: [ALL]
+{{/*
+Pod-level fields both Deployments share (values of manager or gateway as
+.v): priorityClassName, nodeSelector, tolerations, affinity and
+topologySpreadConstraints (gateway: a default spread, passed as .spread).
+*/}}
+{{- define "pylon.podScheduling" -}}
+{{- with .v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (.v.topologySpreadConstraints | default .spread) }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/*
