@@ -53,7 +53,6 @@ func TestReadmeAnswersAStrangersQuestions(t *testing.T) {
 var pendingDocs = map[string]bool{
 	"docs/dns.md":                 true,
 	"docs/observability.md":       true,
-	"docs/kubernetes-versions.md": true,
 }
 
 // Every relative link of the README and docs/ resolves to a file or
