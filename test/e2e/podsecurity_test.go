@@ -60,7 +60,7 @@ func TestRestrictedNamespaceRunsWebAppPods(t *testing.T) {
 		counts := split(g, canaryURL, 40, nil)
 		g.Expect(counts[stableImage]).To(BeNumerically(">", 0))
 		g.Expect(counts[canaryImage]).To(BeNumerically(">", 0))
-	}).WithTimeout(30 * time.Second).Should(Succeed(), "both tracks' Pods run and answer")
+	}).WithTimeout(30*time.Second).Should(Succeed(), "both tracks' Pods run and answer")
 
 	// The Pods that serve carry what the WebApps asked for.
 	pods := func(app, track string) []corev1.Pod {
