@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -100,4 +101,76 @@ func TestRestrictedNamespaceRunsWebAppPods(t *testing.T) {
 			g.Expect(p.Spec.TerminationGracePeriodSeconds).To(Equal(ptr.To[int64](10)), p.Name)
 		}
 	}
+}
+
+// A platform policy stricter than restricted (here a ValidatingAdmission-
+// Policy requiring a read-only root filesystem, the way docs/pods.md
+// suggests) refuses a WebApp's Pods: the WebApp says so, with the policy's
+// own message, in Available and Stalled instead of rolling out forever; and
+// readOnlyRootFilesystem: true satisfies the policy, so the same WebApp
+// then serves.
+func TestRefusedPodsAreReported(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, "refused")
+	label := "e2e.pylon.dev/read-only-root-" + ns
+	nsObj := &corev1.Namespace{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
+	nsObj.Labels[label] = "required"
+	g.Expect(env.Client.Update(ctx, nsObj)).To(Succeed())
+
+	const message = "the platform requires a read-only root filesystem (spec.securityContext.readOnlyRootFilesystem: true)"
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+				},
+			}}},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: "object.spec.containers.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem)",
+				Message:    message,
+			}},
+		},
+	}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        ns,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{label: "required"},
+			}},
+		},
+	}
+	g.Expect(env.Client.Create(ctx, policy)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), policy) })
+	g.Expect(env.Client.Create(ctx, binding)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), binding) })
+	// The policy is in force before the WebApp exists: a restricted Pod
+	// with a writable root is refused with the policy's message.
+	probe := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe"},
+		Spec:       restrictedPod(corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: stableImage}}}),
+	}
+	g.Eventually(func() error {
+		return env.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+	}).WithTimeout(30*time.Second).WithPolling(250*time.Millisecond).Should(MatchError(ContainSubstring(message)), "the policy never took effect")
+
+	app := newWebApp(ns, "shop", "refused.e2e.test")
+	g.Expect(env.Client.Create(ctx, app)).To(Succeed())
+	refused := waitCondition(t, app, "Available", metav1.ConditionFalse, "PodsRefused")
+	avail := condition(refused, "Available")
+	g.Expect(avail.Message).To(ContainSubstring("Deployment shop cannot create Pods"))
+	g.Expect(avail.Message).To(ContainSubstring(message), "the WebApp carries the policy's own words")
+	waitCondition(t, app, "Stalled", metav1.ConditionTrue, "PodsRefused")
+
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.SecurityContext = &pylonv1alpha1.SecurityContext{ReadOnlyRootFilesystem: ptr.To(true)}
+	})
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	waitServing(t, "http://refused.e2e.test/", ns)
 }
