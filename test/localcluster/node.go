@@ -256,6 +256,7 @@ func (n *Node) terminate(ctx context.Context, pod *corev1.Pod) (ctrl.Result, err
 	key := client.ObjectKeyFromObject(pod)
 	n.mu.Lock()
 	ps, ok := n.pods[key]
+	ok = ok && ps.uid == pod.UID
 	if ok && !ps.terminating {
 		now := time.Now()
 		ps.terminating = true
