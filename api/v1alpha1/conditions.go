@@ -57,6 +57,10 @@ const (
 	ReasonUnavailable = "Unavailable"
 	// ReasonProgressDeadlineExceeded: the rollout stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	// ReasonPodsRefused: the API server refuses the Deployment's Pods (Pod
+	// Security or another admission policy, a ResourceQuota); the message
+	// carries the refusal.
+	ReasonPodsRefused = "PodsRefused"
 	// ReasonScaledToZero: the Deployment asks for no Pods, so nothing
 	// serves the app (Available=False; not Stalled: it is a choice).
 	ReasonScaledToZero = "ScaledToZero"

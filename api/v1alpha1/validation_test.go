@@ -78,6 +78,8 @@ canary:
   analysis: {steps: [1, 5], stepDuration: 2m, minRequests: 100, maxErrorRateIncrease: 0, maxLatencyRatio: "1.25"}
 availability: {minAvailable: 1}
 readinessProbe: {path: /ready}
+securityContext: {runAsUser: 10001, runAsGroup: 10001, fsGroup: 2000, readOnlyRootFilesystem: true}
+shutdown: {preStopSleepSeconds: 10, terminationGracePeriodSeconds: 60}
 `),
 		"TLS Secret mode": webApp(`
 image: shop:1
@@ -100,8 +102,12 @@ tls:
   issuerRef: {name: letsencrypt}
   allowedIssuers: [{name: letsencrypt-staging}, {name: team-ca, kind: Issuer}, {name: pca, kind: ClusterIssuer, group: awspca.cert-manager.io}]
 `),
-		"path with escapes that survive normalisation": webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
-		"ClusterLocal class":                           exposureClass("internal", "type: ClusterLocal"),
+		"path with escapes that survive normalisation":    webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
+		"ClusterLocal class":                              exposureClass("internal", "type: ClusterLocal"),
+		"root group and fsGroup (OpenShift-style images)": webApp("image: shop:1\nsecurityContext: {runAsUser: 1000, runAsGroup: 0, fsGroup: 0}"),
+		"no preStop sleep":                                webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 0, terminationGracePeriodSeconds: 1}"),
+		"a sleep under the default grace":                 webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 29}"),
+		"a grace above the default sleep":                 webApp("image: shop:1\nshutdown: {terminationGracePeriodSeconds: 6}"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			obj := decode(t, manifest)
@@ -196,6 +202,19 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"Prometheus URL not http", exposureClass("c7", "type: ClusterLocal\nmetrics: {prometheus: {url: 'ftp://prom'}}"), []string{"spec.metrics.prometheus.url", "http:// or https://"}},
 		{"unknown metrics source", exposureClass("c8", "type: ClusterLocal\nmetrics: {source: Datadog}"), []string{"spec.metrics.source", `supported values: "PylonGateway", "Prometheus", "None"`}},
 		{"two disruption budgets", webApp("image: shop:1\navailability: {minAvailable: 1, maxUnavailable: 1}"), []string{"spec.availability.maxUnavailable", "not both"}},
+		{"run as root", webApp("image: shop:1\nsecurityContext: {runAsUser: 0}"), []string{"spec.securityContext.runAsUser", "must not be 0: the restricted Pod Security Standard forbids running as root"}},
+		{"negative UID", webApp("image: shop:1\nsecurityContext: {runAsUser: -1}"), []string{"spec.securityContext.runAsUser", "a UID between 1 and 2147483647"}},
+		{"UID above 2^31-1", webApp("image: shop:1\nsecurityContext: {runAsUser: 2147483648}"), []string{"spec.securityContext.runAsUser", "a UID between 1 and 2147483647"}},
+		{"negative GID", webApp("image: shop:1\nsecurityContext: {runAsGroup: -5}"), []string{"spec.securityContext.runAsGroup", "a GID between 0 and 2147483647"}},
+		{"negative fsGroup", webApp("image: shop:1\nsecurityContext: {fsGroup: -1}"), []string{"spec.securityContext.fsGroup", "a GID between 0 and 2147483647"}},
+		{"read-only root not a boolean", webApp("image: shop:1\nsecurityContext: {readOnlyRootFilesystem: sometimes}"), []string{"spec.securityContext.readOnlyRootFilesystem", "boolean"}},
+		{"negative preStop sleep", webApp("image: shop:1\nshutdown: {preStopSleepSeconds: -1}"), []string{"spec.shutdown.preStopSleepSeconds", "between 0 and 300"}},
+		{"preStop sleep above 300", webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 301, terminationGracePeriodSeconds: 600}"), []string{"spec.shutdown.preStopSleepSeconds", "between 0 and 300"}},
+		{"grace period of 0", webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 0, terminationGracePeriodSeconds: 0}"), []string{"spec.shutdown.terminationGracePeriodSeconds", "between 1 and 3600"}},
+		{"grace period above an hour", webApp("image: shop:1\nshutdown: {terminationGracePeriodSeconds: 3601}"), []string{"spec.shutdown.terminationGracePeriodSeconds", "between 1 and 3600"}},
+		{"grace equal to the sleep", webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 20, terminationGracePeriodSeconds: 20}"), []string{"spec.shutdown.terminationGracePeriodSeconds", "must be greater than shutdown.preStopSleepSeconds", "the app would get no time to stop"}},
+		{"sleep above the default grace", webApp("image: shop:1\nshutdown: {preStopSleepSeconds: 45}"), []string{"spec.shutdown.terminationGracePeriodSeconds", "(default 30) must be greater than shutdown.preStopSleepSeconds"}},
+		{"grace under the default sleep", webApp("image: shop:1\nshutdown: {terminationGracePeriodSeconds: 3}"), []string{"spec.shutdown.terminationGracePeriodSeconds", "shutdown.preStopSleepSeconds (default 5)"}},
 		{"probe path without a slash", webApp("image: shop:1\nreadinessProbe: {path: ready}"), []string{"spec.readinessProbe.path", "probe path must start with '/'"}},
 		{"WebApp name too long", strings.Replace(webApp("image: shop:1"), "name: shop", "name: "+strings.Repeat("s", 57), 1), []string{"at most 56 characters"}},
 		{"WebApp name starting with a digit", strings.Replace(webApp("image: shop:1"), "name: shop", "name: 1shop", 1), []string{"must start with a letter"}},

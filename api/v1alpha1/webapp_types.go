@@ -117,6 +117,24 @@ type WebAppSpec struct {
 	// +optional
 	LivenessProbe *ProbeSpec `json:"livenessProbe,omitempty"`
 
+	// SecurityContext sets what the app's Pods legitimately need of their
+	// security context: a fixed user and group, the group that owns
+	// volumes, a read-only root filesystem. Pylon always adds what the
+	// restricted Pod Security Standard requires (runAsNonRoot, the
+	// RuntimeDefault seccomp profile, every capability dropped, no privilege
+	// escalation); nothing here can weaken it.
+	// +optional
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
+
+	// Shutdown is how a Pod being replaced or scaled away stops: it keeps
+	// serving for preStopSleepSeconds while the Service endpoints and
+	// routers stop sending it requests, then receives SIGTERM and has the
+	// rest of terminationGracePeriodSeconds to finish. Omitted: a 5 second
+	// sleep within a 30 second grace period.
+	// +kubebuilder:validation:XValidation:rule="(has(self.terminationGracePeriodSeconds) ? self.terminationGracePeriodSeconds : 30) > (has(self.preStopSleepSeconds) ? self.preStopSleepSeconds : 5)",message="shutdown.terminationGracePeriodSeconds (default 30) must be greater than shutdown.preStopSleepSeconds (default 5): the grace period includes the sleep, and the container is killed when it ends, so the app would get no time to stop",fieldPath=".terminationGracePeriodSeconds"
+	// +optional
+	Shutdown *ShutdownSpec `json:"shutdown,omitempty"`
+
 	// ServiceAccountName is the ServiceAccount the Pods run as.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
@@ -326,6 +344,58 @@ type AvailabilitySpec struct {
 	// during voluntary disruptions.
 	// +optional
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// SecurityContext is the part of a Pod's security context an app may
+// choose. Every field is optional: omitted, the image decides (its USER and
+// group) and the root filesystem stays writable.
+type SecurityContext struct {
+	// RunAsUser is the UID the container runs as. Omitted: the image's USER,
+	// which must then be a numeric non-root UID, or the kubelet refuses to
+	// start the container (runAsNonRoot is always set).
+	// +kubebuilder:validation:XValidation:rule="self != 0",message="securityContext.runAsUser must not be 0: the restricted Pod Security Standard forbids running as root; use the non-root UID the image's files belong to, e.g. 1000"
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 2147483647",message="securityContext.runAsUser is a UID between 1 and 2147483647"
+	// +optional
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+
+	// RunAsGroup is the primary GID of the container's processes. Omitted:
+	// the image's group.
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 2147483647",message="securityContext.runAsGroup is a GID between 0 and 2147483647"
+	// +optional
+	RunAsGroup *int64 `json:"runAsGroup,omitempty"`
+
+	// FSGroup is a supplementary GID that owns the Pod's volumes that
+	// support ownership management (emptyDir, most persistent volumes), so
+	// the app can write to them whatever its UID.
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 2147483647",message="securityContext.fsGroup is a GID between 0 and 2147483647"
+	// +optional
+	FSGroup *int64 `json:"fsGroup,omitempty"`
+
+	// ReadOnlyRootFilesystem mounts the image's filesystem read-only; an
+	// empty, writable directory is mounted at /tmp. Default false: an app
+	// that writes elsewhere (a cache, a PID file) would fail at run time,
+	// not when the WebApp is applied, so the choice is the app team's.
+	// +optional
+	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem,omitempty"`
+}
+
+// ShutdownSpec is how the app's Pods stop.
+type ShutdownSpec struct {
+	// PreStopSleepSeconds is how long a terminating Pod keeps serving before
+	// its container receives SIGTERM (a native preStop sleep, run by the
+	// kubelet without a shell in the image): time for the EndpointSlices,
+	// the gateway and other routers to stop sending it new requests.
+	// Default 5; 0 sends SIGTERM at once.
+	// +kubebuilder:validation:XValidation:rule="self >= 0 && self <= 300",message="shutdown.preStopSleepSeconds must be between 0 and 300"
+	// +optional
+	PreStopSleepSeconds *int32 `json:"preStopSleepSeconds,omitempty"`
+
+	// TerminationGracePeriodSeconds is the time from the Pod's deletion
+	// until its container is killed: the preStop sleep, then the app's own
+	// shutdown after SIGTERM. Default 30.
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 3600",message="shutdown.terminationGracePeriodSeconds must be between 1 and 3600"
+	// +optional
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
 }
 
 // ProbeSpec is an HTTP GET probe on the app's port.

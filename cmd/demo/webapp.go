@@ -28,7 +28,11 @@ const (
 
 // applyDemo creates the demo WebApp and waits until it is Ready.
 func applyDemo(ctx context.Context, env *localcluster.Env) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: demoNamespace}}
+	// The app team's namespace enforces the restricted Pod Security
+	// Standard, as a hardened cluster's would: Pylon's Pods pass it.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: demoNamespace, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest",
+	}}}
 	if err := env.Client.Create(ctx, ns); err != nil {
 		return fmt.Errorf("create namespace: %w", err)
 	}

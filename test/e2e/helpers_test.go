@@ -34,13 +34,44 @@ const (
 	readyTimeout = 90 * time.Second
 )
 
-// newNamespace creates a namespace for one test, deleted afterwards.
+// newNamespace creates a namespace for one test, deleted afterwards. It
+// enforces the restricted Pod Security Standard, through the API server's
+// own PodSecurity admission, as a hardened cluster's app namespaces do:
+// every Pod Pylon creates must pass it.
 func newNamespace(t *testing.T, prefix string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, rand.IntN(1_000_000))}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   fmt.Sprintf("%s-%d", prefix, rand.IntN(1_000_000)),
+		Labels: restrictedNamespaceLabels(),
+	}}
 	NewWithT(t).Expect(env.Client.Create(context.Background(), ns)).To(Succeed())
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), ns) })
 	return ns.Name
+}
+
+// restrictedNamespaceLabels make PodSecurity admission enforce the
+// restricted level (at the API server's version) in a namespace.
+func restrictedNamespaceLabels() map[string]string {
+	return map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+	}
+}
+
+// restrictedPod is the part of a Pod spec the restricted Pod Security
+// Standard requires, for Pods a test creates itself.
+func restrictedPod(spec corev1.PodSpec) corev1.PodSpec {
+	spec.SecurityContext = &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	for i := range spec.Containers {
+		spec.Containers[i].SecurityContext = &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		}
+	}
+	return spec
 }
 
 // newWebApp returns a WebApp serving the stable image on port 8080.

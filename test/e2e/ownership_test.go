@@ -130,9 +130,9 @@ func (tn tenant) backend(t *testing.T) {
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Spec: restrictedPod(corev1.PodSpec{Containers: []corev1.Container{{
 					Name: "app", Image: attackerImage, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
+				}}}),
 			},
 		},
 	})

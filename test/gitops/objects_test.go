@@ -87,6 +87,22 @@ func rolledOut(d *appsv1.Deployment) {
 	}
 }
 
+// podsRefused is the status the Deployment controller writes when the API
+// server refuses the new ReplicaSet's Pods (it copies the ReplicaSet's
+// ReplicaFailure condition).
+func podsRefused(d *appsv1.Deployment) {
+	n := ptr.Deref(d.Spec.Replicas, 1)
+	now := metav1.Now()
+	d.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: d.Generation, UnavailableReplicas: n,
+		Conditions: []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable", Message: "Deployment does not have minimum availability.", LastUpdateTime: now, LastTransitionTime: now},
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated", Message: `ReplicaSet "` + d.Name + `-6d4cf56db6" is progressing.`, LastUpdateTime: now, LastTransitionTime: now},
+			{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue, Reason: "FailedCreate", Message: `pods "` + d.Name + `-6d4cf56db6-x2v9q" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=10, limited: pods=10`, LastUpdateTime: now, LastTransitionTime: now},
+		},
+	}
+}
+
 // deadlineExceeded is the status the Deployment controller writes when no
 // new Pod became available within progressDeadlineSeconds.
 func deadlineExceeded(d *appsv1.Deployment) {

@@ -97,6 +97,25 @@ func TestProgressDeadlineExceededIsDegraded(t *testing.T) {
 	g.Expect(v.kstatus.Status).To(Equal(kstatus.FailedStatus))
 }
 
+// Pods the API server refuses (a quota, an admission policy) are Degraded
+// at once, with the refusal's words, not Progressing until the deadline.
+func TestRefusedPodsAreDegraded(t *testing.T) {
+	ns := newNamespace(t)
+	startController(t, ns)
+	app := newWebApp(t, ns, "shop", 2)
+	setDeploymentStatus(t, deploymentOf(t, ns, "shop"), podsRefused)
+
+	u := observed(t, client.ObjectKeyFromObject(app), func(g Gomega, app *pylonv1alpha1.WebApp) {
+		g.Expect(app.Status.ObservedGeneration).To(Equal(app.Generation))
+		hasCondition(g, app, pylonv1alpha1.ConditionStalled, metav1.ConditionTrue, pylonv1alpha1.ReasonPodsRefused)
+	})
+	v := judge(t, u)
+	g := NewWithT(t)
+	g.Expect(v.argo.Status).To(Equal(HealthDegraded))
+	g.Expect(v.argo.Message).To(ContainSubstring("exceeded quota"))
+	g.Expect(v.kstatus.Status).To(Equal(kstatus.FailedStatus))
+}
+
 // A spec change the controller has not yet acted on: the status still says
 // Ready, about the previous generation. Neither tool may call that healthy.
 func TestUnobservedGenerationIsNotHealthy(t *testing.T) {

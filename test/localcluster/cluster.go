@@ -95,9 +95,10 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 		c.ownDir = true
 	}
+	started := c // the returns below set c to nil
 	defer func() {
 		if err != nil {
-			_ = c.Stop()
+			_ = started.Stop()
 		}
 	}()
 	c.setLogger()
@@ -155,6 +156,10 @@ func (c *Cluster) apiServerArgs() []string {
 		// No service-account controller runs, so Pods would wait for the
 		// default ServiceAccount forever.
 		"--disable-admission-plugins=ServiceAccount", "--allow-privileged=true",
+		// On by default; named so that namespaces labelled
+		// pod-security.kubernetes.io/enforce are enforced as on a real
+		// cluster (the e2e namespaces enforce restricted).
+		"--enable-admission-plugins=PodSecurity",
 		"--cert-dir=" + filepath.Join(d, "apiserver"),
 	}
 }

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -24,17 +25,18 @@ import (
 // NodeName is the simulated node's name.
 const NodeName = "local-node"
 
-// DrainDelay is how long a deleted Pod keeps serving before its server
-// stops, like an application with a lame-duck period: endpoints controllers
-// and proxies see the Pod terminating before it stops answering.
-const DrainDelay = 2 * time.Second
-
 // Node is a simulated kubelet. It binds every unscheduled Pod to itself,
 // gives it an address from PodCIDR, serves the echo backend on that address
 // at each container port, and writes the Pod's status: Running at once,
 // Ready only after the readiness probe (HTTP GET or TCP) answers. Echo
 // fault knobs in a container's env or image tag (see package echo) make its
 // server misbehave, or hold the Pod not Ready for good.
+//
+// A deleted Pod terminates as under a kubelet: it keeps serving (and its
+// status is left alone) through its preStop sleep; then, as an app would
+// on SIGTERM, its servers stop accepting and finish the requests in flight
+// until the grace period ends, when they are closed; only then is the Pod
+// object removed. Without a preStop sleep it stops at once.
 type Node struct {
 	Client client.Client
 	// Unserved, when set, picks Pods the node leaves alone (unscheduled,
@@ -48,10 +50,15 @@ type Node struct {
 }
 
 type podServer struct {
-	uid      types.UID
-	ip       string
-	servers  []*http.Server
-	draining time.Time
+	uid     types.UID
+	ip      string
+	servers []*http.Server
+	// Termination, set when the node first sees the Pod deleted: sigterm is
+	// the end of the preStop sleep, killAt the end of the grace period;
+	// stopped is closed once the servers have shut down gracefully.
+	terminating     bool
+	sigterm, killAt time.Time
+	stopped         chan struct{}
 	// held is the readiness the Pod's echo knobs impose; nil lets the
 	// readiness probe decide.
 	held *readiness
@@ -81,7 +88,8 @@ func (n *Node) setUp(ctx context.Context, mgr ctrl.Manager) error {
 		return fmt.Errorf("set node status: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).Named("simulated-node").For(&corev1.Pod{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).Complete(n)
+		// A test process may start more than one cluster, each with its node.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)}).Complete(n)
 }
 
 // Reconcile moves one Pod along its simulated life.
@@ -248,23 +256,29 @@ func resolvePort(p intstr.IntOrString, c corev1.Container) string {
 	return p.StrVal
 }
 
-// terminate drains a deleted Pod, then stops it and removes the object.
+// terminate runs a deleted Pod's shutdown (see Node), then removes the
+// object.
 func (n *Node) terminate(ctx context.Context, pod *corev1.Pod) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(pod)
 	n.mu.Lock()
 	ps, ok := n.pods[key]
-	if ok && ps.draining.IsZero() {
-		ps.draining = time.Now()
+	ok = ok && ps.uid == pod.UID
+	if ok && !ps.terminating {
+		now := time.Now()
+		ps.terminating = true
+		ps.killAt = now.Add(time.Duration(ptr.Deref(pod.DeletionGracePeriodSeconds, 0)) * time.Second)
+		ps.sigterm = now.Add(preStopSleep(pod))
+		if ps.sigterm.After(ps.killAt) {
+			ps.sigterm = ps.killAt
+		}
 	}
 	n.mu.Unlock()
 	if ok {
-		if isReady(pod) {
-			if err := n.writeStatus(ctx, pod, ps.ip, notReady(pod)); err != nil {
-				return ctrl.Result{}, err
-			}
-		}
-		if left := DrainDelay - time.Since(ps.draining); left > 0 {
+		if left := time.Until(ps.sigterm); left > 0 {
 			return ctrl.Result{RequeueAfter: left}, nil
+		}
+		if !shutdownGracefully(ps) {
+			return ctrl.Result{RequeueAfter: min(50*time.Millisecond, time.Until(ps.killAt))}, nil
 		}
 	}
 	n.stop(key, pod.UID)
@@ -273,6 +287,45 @@ func (n *Node) terminate(ctx context.Context, pod *corev1.Pod) (ctrl.Result, err
 		return ctrl.Result{}, fmt.Errorf("delete pod: %w", err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// preStopSleep is the longest native preStop sleep among the Pod's
+// containers (the kubelet runs them in parallel). Other preStop handlers
+// are not run.
+func preStopSleep(pod *corev1.Pod) time.Duration {
+	var longest int64
+	for _, c := range pod.Spec.Containers {
+		if l := c.Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+			longest = max(longest, l.PreStop.Sleep.Seconds)
+		}
+	}
+	return time.Duration(longest) * time.Second
+}
+
+// shutdownGracefully starts, once, the shutdown an app does on SIGTERM:
+// listeners close, idle connections close, requests in flight finish. It
+// reports whether the servers have stopped, or the grace period is over
+// (then stop closes what is left, like SIGKILL).
+func shutdownGracefully(ps *podServer) bool {
+	if ps.stopped == nil {
+		ps.stopped = make(chan struct{})
+		go func() {
+			defer close(ps.stopped)
+			ctx, cancel := context.WithDeadline(context.Background(), ps.killAt)
+			defer cancel()
+			var wg sync.WaitGroup
+			for _, s := range ps.servers {
+				wg.Go(func() { _ = s.Shutdown(ctx) })
+			}
+			wg.Wait()
+		}()
+	}
+	select {
+	case <-ps.stopped:
+		return true
+	default:
+		return !time.Now().Before(ps.killAt)
+	}
 }
 
 func (n *Node) stop(key types.NamespacedName, uid types.UID) {

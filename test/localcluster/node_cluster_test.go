@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,4 +75,129 @@ func TestNodeFaultKnobs(t *testing.T) {
 	g.Eventually(notReady).WithTimeout(30 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
 	g.Consistently(notReady).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 	g.Expect(get(never.Status.PodIP)).To(Equal(http.StatusOK), "a never-ready Pod still serves")
+}
+
+// On a real control plane: a deleted Pod keeps serving new connections
+// through its preStop sleep, then stops accepting while the requests in
+// flight finish, is killed when the grace period ends, and only then is
+// the object removed. A Pod without a preStop sleep stops accepting at
+// once, and its object goes as soon as its last request has finished,
+// well before its grace period would end.
+func TestNodeHonoursTermination(t *testing.T) {
+	if clusterBinDir == "" {
+		t.Skip("etcd, kube-apiserver or kube-controller-manager not built (make e2e-deps, or KUBEBUILDER_ASSETS)")
+	}
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	g := NewWithT(t)
+	ctx := context.Background()
+	c, err := Start(ctx, Options{BinDir: clusterBinDir, Scheme: Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = c.Stop() })
+
+	const sleep = 2 * time.Second
+	pod := func(name string, preStop int64, grace int64) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: name},
+			Spec: corev1.PodSpec{
+				TerminationGracePeriodSeconds: &grace,
+				Containers: []corev1.Container{{
+					Name: "app", Image: "example.test/echo:1.0",
+					Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
+				}},
+			},
+		}
+		if preStop > 0 {
+			p.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: preStop}}}
+		}
+		g.Expect(c.Client.Create(ctx, p)).To(Succeed())
+		g.Eventually(func(g Gomega) {
+			g.Expect(c.Client.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
+			g.Expect(isReady(p)).To(BeTrue())
+		}).WithTimeout(30 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
+		return p
+	}
+	graceful := pod("graceful", int64(sleep/time.Second), 8)
+	abrupt := pod("abrupt", 0, 30)
+
+	// Each request on a connection of its own, as a new client would.
+	get := func(ip, query string) (int, error) {
+		cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := cl.Get("http://" + net.JoinHostPort(ip, "8080") + "/" + query)
+		if err != nil {
+			return 0, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return 0, err
+		}
+		return resp.StatusCode, nil
+	}
+	type result struct {
+		status int
+		err    error
+	}
+	inFlight := func(ip, delay string) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			s, err := get(ip, "?delay="+delay)
+			ch <- result{s, err}
+		}()
+		return ch
+	}
+	// Requests in flight at the deletion: one that ends within the grace
+	// period, one that would outlive it. Give them time to be accepted.
+	finishes := inFlight(graceful.Status.PodIP, "4s")
+	outlives := inFlight(graceful.Status.PodIP, "25s")
+	abruptInFlight := inFlight(abrupt.Status.PodIP, "2s")
+	time.Sleep(300 * time.Millisecond)
+
+	deleted := time.Now()
+	g.Expect(c.Client.Delete(ctx, graceful)).To(Succeed())
+	g.Expect(c.Client.Delete(ctx, abrupt)).To(Succeed())
+
+	// The graceful Pod answers every new connection until it first
+	// refuses one, and that is not before its sleep has passed.
+	var refused time.Time
+	for refused.IsZero() {
+		status, err := get(graceful.Status.PodIP, "")
+		switch {
+		case err != nil:
+			refused = time.Now()
+		case status != http.StatusOK:
+			t.Fatalf("a terminating Pod answered %d", status)
+		default:
+			time.Sleep(100 * time.Millisecond)
+		}
+		g.Expect(time.Since(deleted)).To(BeNumerically("<", 20*time.Second), "the Pod never stopped serving")
+	}
+	g.Expect(refused.Sub(deleted)).To(BeNumerically(">=", sleep), "the Pod stopped serving %s after its deletion, within its preStop sleep", refused.Sub(deleted))
+	t.Logf("graceful Pod served new connections for %s after its deletion", refused.Sub(deleted).Round(time.Millisecond))
+	// Stopped, but not gone: the request in flight holds it until it
+	// finishes or the grace period ends.
+	cur := &corev1.Pod{}
+	g.Expect(c.Client.Get(ctx, client.ObjectKeyFromObject(graceful), cur)).To(Succeed(), "the Pod object was removed while a request was in flight")
+	g.Expect(cur.DeletionTimestamp).NotTo(BeNil())
+
+	r := <-finishes
+	g.Expect(r.err).NotTo(HaveOccurred(), "a request in flight at SIGTERM must finish")
+	g.Expect(r.status).To(Equal(http.StatusOK))
+	r = <-outlives
+	g.Expect(r.err).To(HaveOccurred(), "a request outliving the grace period is cut when the Pod is killed")
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(c.Client.Get(ctx, client.ObjectKeyFromObject(graceful), &corev1.Pod{}))
+	}).WithTimeout(10*time.Second).WithPolling(100*time.Millisecond).Should(BeTrue(), "the Pod object is removed once it was killed")
+
+	// The Pod without a preStop sleep refused new connections at once,
+	// finished its request in flight, and was removed long before its 30 s
+	// grace period ended.
+	_, err = get(abrupt.Status.PodIP, "")
+	g.Expect(err).To(HaveOccurred(), "a Pod without a preStop sleep stops accepting at SIGTERM")
+	r = <-abruptInFlight
+	g.Expect(r.err).NotTo(HaveOccurred())
+	g.Expect(r.status).To(Equal(http.StatusOK))
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(c.Client.Get(ctx, client.ObjectKeyFromObject(abrupt), &corev1.Pod{}))
+	}).WithTimeout(20 * time.Second).WithPolling(100 * time.Millisecond).Should(BeTrue())
 }

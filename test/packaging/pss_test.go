@@ -17,6 +17,7 @@ func manifestSets(t *testing.T) map[string][]*unstructured.Unstructured {
 	t.Helper()
 	sets := map[string][]*unstructured.Unstructured{
 		"kustomize config/default":           parse(t, kustomizeBuild(t, "config/default")),
+		"kustomize config/gateway":           parse(t, kustomizeBuild(t, "config/gateway")),
 		"kustomize hack/packaging/installer": parse(t, kustomizeBuild(t, "hack/packaging/installer")),
 		"olm bundle":                         bundleDeployments(t),
 	}
@@ -26,15 +27,16 @@ func manifestSets(t *testing.T) map[string][]*unstructured.Unstructured {
 	return sets
 }
 
-// Every Pod passes the restricted Pod Security Standard at the latest
-// version, judged by the admission plugin's own checks; that the
-// pylon-system namespace enforces it is checked too.
+// Every Pod passes the restricted Pod Security Standard at the oldest
+// supported Kubernetes minor and at the latest, judged by the admission
+// plugin's own checks; that the pylon-system namespace enforces it is
+// checked too.
 func TestPodSecurityRestricted(t *testing.T) {
 	eval, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	restricted := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}
+	versions := []psaapi.Version{psaapi.MajorMinorVersion(1, 34), psaapi.LatestVersion()}
 	for set, objs := range manifestSets(t) {
 		pods := 0
 		for _, o := range objs {
@@ -43,9 +45,12 @@ func TestPodSecurityRestricted(t *testing.T) {
 				continue
 			}
 			pods++
-			for _, r := range eval.EvaluatePod(restricted, &tmpl.ObjectMeta, &tmpl.Spec) {
-				if !r.Allowed {
-					t.Errorf("%s: %s: restricted Pod Security: %s: %s", set, ref(o), r.ForbiddenReason, r.ForbiddenDetail)
+			for _, v := range versions {
+				restricted := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: v}
+				for _, r := range eval.EvaluatePod(restricted, &tmpl.ObjectMeta, &tmpl.Spec) {
+					if !r.Allowed {
+						t.Errorf("%s: %s: restricted Pod Security %s: %s: %s", set, ref(o), v, r.ForbiddenReason, r.ForbiddenDetail)
+					}
 				}
 			}
 		}

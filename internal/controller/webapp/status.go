@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,6 +31,7 @@ var stalledReasons = map[string]bool{
 	pylonv1alpha1.ReasonNotOwned:                 true,
 	pylonv1alpha1.ReasonChildRejected:            true,
 	pylonv1alpha1.ReasonProgressDeadlineExceeded: true,
+	pylonv1alpha1.ReasonPodsRefused:              true,
 	pylonv1alpha1.ReasonExposureClassNotFound:    true,
 	pylonv1alpha1.ReasonNoDefaultExposureClass:   true,
 	pylonv1alpha1.ReasonMultipleDefaultClasses:   true,
@@ -193,6 +195,13 @@ func deploymentAvailability(condType, name string, d *appsv1.Deployment) metav1.
 	if d.Status.ObservedGeneration < d.Generation {
 		c.Status, c.Reason = metav1.ConditionUnknown, pylonv1alpha1.ReasonDeploymentOutdated
 		c.Message = fmt.Sprintf("waiting for the Deployment controller to observe generation %d of Deployment %s", d.Generation, d.Name)
+		return c
+	}
+	// The ReplicaSet cannot create Pods: say why at once rather than wait
+	// for the progress deadline, whose message names no cause.
+	if f := deploymentCondition(d, appsv1.DeploymentReplicaFailure); f != nil && f.Status == corev1.ConditionTrue {
+		c.Status, c.Reason = metav1.ConditionFalse, pylonv1alpha1.ReasonPodsRefused
+		c.Message = fmt.Sprintf("Deployment %s cannot create Pods: %s", d.Name, f.Message)
 		return c
 	}
 	if p := deploymentCondition(d, appsv1.DeploymentProgressing); p != nil && p.Reason == "ProgressDeadlineExceeded" {

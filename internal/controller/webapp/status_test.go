@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -33,6 +34,14 @@ func TestDeploymentAvailability(t *testing.T) {
 	unavailable := deployment("web", ptr.To[int32](2), 0)
 	unavailable.Status.Conditions[0].Status = "False"
 	rolling := deployment("web", ptr.To[int32](3), 2)
+	// A rollout whose new Pods are refused while the old ones still serve.
+	refused := deployment("web", ptr.To[int32](3), 2)
+	refused.Status.Conditions = append(refused.Status.Conditions, appsv1.DeploymentCondition{
+		Type: appsv1.DeploymentReplicaFailure, Status: "True", Reason: "FailedCreate",
+		Message: `pods "web-7d9f-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`,
+	})
+	cleared := deployment("web", ptr.To[int32](2), 2)
+	cleared.Status.Conditions = append(cleared.Status.Conditions, appsv1.DeploymentCondition{Type: appsv1.DeploymentReplicaFailure, Status: "False"})
 	for _, tc := range []struct {
 		name   string
 		d      *appsv1.Deployment
@@ -44,6 +53,8 @@ func TestDeploymentAvailability(t *testing.T) {
 		{"scaled to zero is not available", deployment("web", ptr.To[int32](0), 0), metav1.ConditionFalse, pylonv1alpha1.ReasonScaledToZero},
 		{"unavailable", unavailable, metav1.ConditionFalse, pylonv1alpha1.ReasonUnavailable},
 		{"rolling out", rolling, metav1.ConditionUnknown, pylonv1alpha1.ReasonRollingOut},
+		{"Pods refused", refused, metav1.ConditionFalse, pylonv1alpha1.ReasonPodsRefused},
+		{"a cleared refusal", cleared, metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable},
 		{"available", deployment("web", ptr.To[int32](2), 2), metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable},
 		{"default one replica", deployment("web", nil, 1), metav1.ConditionTrue, pylonv1alpha1.ReasonAvailable},
 	} {
@@ -51,6 +62,9 @@ func TestDeploymentAvailability(t *testing.T) {
 			c := deploymentAvailability(pylonv1alpha1.ConditionAvailable, "web", tc.d)
 			if c.Status != tc.status || c.Reason != tc.reason {
 				t.Fatalf("got %s/%s (%s), want %s/%s", c.Status, c.Reason, c.Message, tc.status, tc.reason)
+			}
+			if tc.reason == pylonv1alpha1.ReasonPodsRefused && !strings.Contains(c.Message, `violates PodSecurity "restricted:latest"`) {
+				t.Errorf("the message does not carry the refusal: %s", c.Message)
 			}
 		})
 	}

@@ -18,6 +18,19 @@ const (
 	PortName = "http"
 	// ServicePort is the port the Service listens on.
 	ServicePort int32 = 80
+	// DefaultPreStopSleepSeconds is how long a terminating Pod keeps
+	// serving before SIGTERM, so EndpointSlices and routers stop sending it
+	// requests first. The API's CEL rule repeats this default.
+	DefaultPreStopSleepSeconds int32 = 5
+	// DefaultTerminationGracePeriodSeconds is the time from a Pod's
+	// deletion until its container is killed (Kubernetes' own default).
+	// The API's CEL rule repeats this default.
+	DefaultTerminationGracePeriodSeconds int64 = 30
+	// TmpVolumeName is the emptyDir mounted at /tmp when the root
+	// filesystem is read-only.
+	TmpVolumeName = "tmp"
+	// TmpPath is where that volume is mounted.
+	TmpPath = "/tmp"
 )
 
 // StableReplicas is the number of stable Pods Pylon asks for, and whether

@@ -52,11 +52,15 @@ func podTemplate(app *pylonv1alpha1.WebApp, track, image string) corev1.PodTempl
 			ContainerPort: port(app),
 			Protocol:      corev1.ProtocolTCP,
 		}},
-		Env:            spec.Env,
-		EnvFrom:        spec.EnvFrom,
-		ReadinessProbe: readinessProbe(spec.ReadinessProbe),
-		LivenessProbe:  httpProbe(spec.LivenessProbe),
+		Env:             spec.Env,
+		EnvFrom:         spec.EnvFrom,
+		ReadinessProbe:  readinessProbe(spec.ReadinessProbe),
+		LivenessProbe:   httpProbe(spec.LivenessProbe),
+		Lifecycle:       lifecycle(app),
+		SecurityContext: containerSecurityContext(app),
 	}
+	volumes, mounts := tmpVolume(app)
+	c.VolumeMounts = mounts
 	if spec.Resources != nil {
 		c.Resources = *spec.Resources
 	}
@@ -68,7 +72,10 @@ func podTemplate(app *pylonv1alpha1.WebApp, track, image string) corev1.PodTempl
 			ImagePullSecrets:   spec.ImagePullSecrets,
 			// Service links inject an environment variable per Service in the
 			// namespace: noise at best, a name clash at worst.
-			EnableServiceLinks: ptr.To(false),
+			EnableServiceLinks:            ptr.To(false),
+			SecurityContext:               podSecurityContext(app),
+			TerminationGracePeriodSeconds: ptr.To(TerminationGracePeriodSeconds(app)),
+			Volumes:                       volumes,
 		},
 	}
 	if len(spec.PodAnnotations) > 0 {
