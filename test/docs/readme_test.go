@@ -51,8 +51,8 @@ func TestReadmeAnswersAStrangersQuestions(t *testing.T) {
 // already. Remove a name once its page is in the tree (the test then checks
 // the link like any other).
 var pendingDocs = map[string]bool{
-	"docs/dns.md":                 true,
-	"docs/observability.md":       true,
+	"docs/dns.md":           true,
+	"docs/observability.md": true,
 }
 
 // Every relative link of the README and docs/ resolves to a file or
