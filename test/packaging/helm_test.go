@@ -181,3 +181,22 @@ func TestHelmNotes(t *testing.T) {
 	g.Expect(notes).To(ContainSubstring("kubectl -n demo get webapps"))
 	g.Expect(notes).To(ContainSubstring("docs/install.md"))
 }
+
+// gateway.hostNetwork renders a Deployment the API server accepts: a
+// host-network Pod may not set sysctls, so the chart drops the unprivileged
+// port sysctl and adds NET_BIND_SERVICE instead.
+func TestHelmHostNetworkGateway(t *testing.T) {
+	g := NewWithT(t)
+	objs := parse(t, helmTemplate(t, "--set", "gateway.hostNetwork=true", "--set", "gateway.addressPool=10.0.100.0/28"))
+	var gw appsv1.Deployment
+	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(byName(objs, "Deployment")["pylon-gateway"].Object, &gw)).To(Succeed())
+	spec := gw.Spec.Template.Spec
+	g.Expect(spec.HostNetwork).To(BeTrue())
+	g.Expect(spec.SecurityContext).NotTo(BeNil())
+	g.Expect(spec.SecurityContext.Sysctls).To(BeEmpty())
+	g.Expect(spec.SecurityContext.RunAsNonRoot).To(HaveValue(BeTrue()))
+	caps := spec.Containers[0].SecurityContext.Capabilities
+	g.Expect(caps.Add).To(ConsistOf(corev1.Capability("NET_BIND_SERVICE")))
+	g.Expect(caps.Drop).To(ConsistOf(corev1.Capability("ALL")))
+	dryRunApply(t, objs)
+}
