@@ -153,6 +153,7 @@ func run(c runConfig) error {
 		access = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
 	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics, RequestBodyIdleTimeout: c.bodyIdleTimeout})
+	reg.MustRegister(p.CertificateCollector())
 	srv := server.New(p, server.Options{
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
