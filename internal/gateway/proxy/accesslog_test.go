@@ -85,7 +85,7 @@ func TestAccessLogFields(t *testing.T) {
 				"path": "/cart/items", "protocol": "HTTP/1.1", "status": float64(201),
 				"bytes_received": float64(12), "bytes_sent": float64(len(body)),
 				"upstream_address": "127.0.0.1:" + strconv.Itoa(int(be.Port)),
-				"user_agent": "pylon-test/1.0", "request_id": id, "route": "httproute/ns/shop", "backend": "ns/stable",
+				"user_agent":       "pylon-test/1.0", "request_id": id, "route": "httproute/ns/shop", "backend": "ns/stable",
 				"error": "", "error_detail": "",
 			}
 			for k, v := range want {

@@ -3,8 +3,8 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"

@@ -29,8 +29,8 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // Label names come from the contract: the manager reads these series.
 const (
 	lKind, lNamespace, lName = contract.LabelRouteKind, contract.LabelRouteNamespace, contract.LabelRouteName
-	lBackendNS, lBackend      = contract.LabelBackendNamespace, contract.LabelBackendName
-	lCode, lOrigin            = contract.LabelCode, contract.LabelOrigin
+	lBackendNS, lBackend     = contract.LabelBackendNamespace, contract.LabelBackendName
+	lCode, lOrigin           = contract.LabelCode, contract.LabelOrigin
 )
 
 var (
