@@ -116,6 +116,7 @@ func main() {
 	if err := controller.Setup(ctx, mgr, controller.Options{
 		ClusterDomain: clusterDomain, Concurrency: concurrency,
 		GatewayMetricsService: gatewayMetricsService, GatewayMetricsPort: gatewayMetricsPort, GatewayMetricsURLs: splitList(gatewayMetricsURLs),
+		Metrics: ctrlmetrics.Registry,
 	}); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
