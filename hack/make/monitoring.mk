@@ -10,6 +10,8 @@ TEST_DEPS += test-monitoring
 
 ##@ Monitoring
 
+# It renders the chart and the kustomize component, so it needs helm and
+# kustomize built first (hack/make/packaging.mk and the Makefile build them).
 .PHONY: test-monitoring
-test-monitoring: ## Parse the alerting rules and dashboard queries with Prometheus's parsers; check every series and label they use is exported.
+test-monitoring: kustomize helm ## Check the monitoring kit: rules and dashboard queries through Prometheus's parsers, series and labels against the code, ServiceMonitors against the Prometheus Operator's API.
 	cd test/monitoring && $(GO) test ./... -count=1 -timeout $(GO_TEST_TIMEOUT)
