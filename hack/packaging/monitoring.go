@@ -40,7 +40,7 @@ func copyMonitoring(root, out string) error {
 		}
 	}
 	if start < 0 {
-		return fmt.Errorf("%s: no top-level spec:", src)
+		return fmt.Errorf("%s has no top-level spec field", src)
 	}
 	var rules strings.Builder
 	rules.WriteString("# Pylon's alerting rules, copied from " + monitoringDir + "/prometheusrule.yaml by `make chart`: do not edit.\n")

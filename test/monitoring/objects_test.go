@@ -203,11 +203,11 @@ func TestChartMonitoring(t *testing.T) {
 	mgr := monitors["pylon-controller-manager"]
 	if len(mgr.Spec.Endpoints) != 1 || mgr.Spec.Endpoints[0].Port != "https" || mgr.Labels["release"] != "prometheus" || mgr.Spec.Endpoints[0].Interval != "30s" {
 		t.Errorf("manager ServiceMonitor: %+v", mgr)
-	} else if ep := mgr.Spec.Endpoints[0]; ep.Scheme == nil || ep.Scheme.String() != "https" || ep.BearerTokenFile == "" || ep.TLSConfig == nil {
+	} else if ep := mgr.Spec.Endpoints[0]; ep.Scheme == nil || ep.Scheme.String() != "https" || ep.BearerTokenFile == "" || ep.TLSConfig == nil { //nolint:staticcheck // the manager's monitor uses the deprecated bearerTokenFile on purpose: the ServiceAccount token (docs/observability.md)
 		t.Errorf("the manager's secure metrics need HTTPS and a token: %+v", ep)
 	}
 	plain := checkKit(t, helmTemplate(t, append(on, "manager.metrics.secure=false")...), 2)["pylon-controller-manager"]
-	if ep := plain.Spec.Endpoints[0]; ep.Port != "http" || ep.Scheme != nil || ep.BearerTokenFile != "" {
+	if ep := plain.Spec.Endpoints[0]; ep.Port != "http" || ep.Scheme != nil || ep.BearerTokenFile != "" { //nolint:staticcheck // as above
 		t.Errorf("plain HTTP metrics: %+v", ep)
 	}
 	if gw := monitors["pylon-gateway"]; len(gw.Spec.Endpoints) != 1 || gw.Spec.Endpoints[0].Port != "admin" {
