@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+// scrapeGateway returns the gateway process's /metrics text (its admin
+// endpoint, as the local cluster binds it).
+func scrapeGateway(g Gomega) string {
+	res, err := http.Get("http://127.0.0.1:9090/metrics")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer res.Body.Close()
+	g.Expect(res.StatusCode).To(Equal(http.StatusOK))
+	b, err := io.ReadAll(res.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}
+
+// The real gateway binary labels a WebApp's route series with the route's
+// namespace and name, says which build it is, and drops the route's
+// series once the WebApp (and so its HTTPRoute) is deleted.
+func TestGatewayRouteSeries(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t, "metrics")
+	app, url := servingApp(t, ns, "metered", "metered.e2e.test", nil)
+	for range 3 {
+		_, err := do(gatewayClient(), http.MethodGet, url, nil)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	route := regexp.MustCompile(`(?m)^pylon_gateway_requests_total\{code="2xx",kind="HTTPRoute",name="([^"]+)",namespace="` + regexp.QuoteMeta(ns) + `"\} ([0-9]+)$`)
+	g.Eventually(func(g Gomega) {
+		m := route.FindStringSubmatch(scrapeGateway(g))
+		g.Expect(m).NotTo(BeNil(), "no 2xx series of an HTTPRoute in %s", ns)
+		g.Expect(m[1]).To(HavePrefix("metered"))
+		g.Expect(m[2]).NotTo(Equal("0"))
+	}).WithTimeout(readyTimeout).WithPolling(200 * time.Millisecond).Should(Succeed())
+	text := scrapeGateway(g)
+	g.Expect(text).To(MatchRegexp(`(?m)^pylon_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1$`))
+	g.Expect(text).To(MatchRegexp(`(?m)^pylon_gateway_backend_requests_total\{backend="metered[^"]*",backend_namespace="` + regexp.QuoteMeta(ns) + `",code="2xx",kind="HTTPRoute",name="metered[^"]*",namespace="` + regexp.QuoteMeta(ns) + `",origin="backend"\} [1-9]`))
+
+	g.Expect(env.Client.Delete(context.Background(), app)).To(Succeed())
+	g.Eventually(func(g Gomega) []string {
+		var left []string
+		for _, l := range strings.Split(scrapeGateway(g), "\n") {
+			if strings.HasPrefix(l, "pylon_gateway_") && strings.Contains(l, `namespace="`+ns+`"`) {
+				left = append(left, l)
+			}
+		}
+		return left
+	}).WithTimeout(readyTimeout).WithPolling(200*time.Millisecond).Should(BeEmpty(), "series of the deleted WebApp's route")
+}
