@@ -14,8 +14,14 @@ import (
 
 // scrapeGateway returns the gateway process's /metrics text (its admin
 // endpoint, as the local cluster binds it).
-func scrapeGateway(g Gomega) string {
-	res, err := http.Get("http://127.0.0.1:9090/metrics")
+func scrapeGateway(g Gomega) string { return scrape(g, "http://127.0.0.1:9090/metrics") }
+
+// scrapeManager returns the manager process's /metrics text (plain HTTP on
+// loopback in the local cluster).
+func scrapeManager(g Gomega) string { return scrape(g, "http://127.0.0.1:8080/metrics") }
+
+func scrape(g Gomega, url string) string {
+	res, err := http.Get(url)
 	g.Expect(err).NotTo(HaveOccurred())
 	defer res.Body.Close()
 	g.Expect(res.StatusCode).To(Equal(http.StatusOK))
@@ -25,8 +31,9 @@ func scrapeGateway(g Gomega) string {
 }
 
 // The real gateway binary labels a WebApp's route series with the route's
-// namespace and name, says which build it is, and drops the route's
-// series once the WebApp (and so its HTTPRoute) is deleted.
+// namespace and name and says which build it is; the real manager binary
+// reports the WebApp's conditions, its reconciles and claims; once the
+// WebApp (and so its HTTPRoute) is deleted, neither has a series of it left.
 func TestGatewayRouteSeries(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "metrics")
