@@ -5,11 +5,16 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
 )
 
 // scrapeGateway returns the gateway process's /metrics text (its admin
@@ -63,4 +68,53 @@ func TestGatewayRouteSeries(t *testing.T) {
 		}
 		return left
 	}).WithTimeout(readyTimeout).WithPolling(200*time.Millisecond).Should(BeEmpty(), "series of the deleted WebApp's route")
+}
+
+// The gateway's certificate expiry series is the notAfter of the
+// certificate a client is really offered, under the Secret's namespace and
+// name, and goes away with the listener that served it.
+func TestGatewayCertificateExpiry(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	class := &pylonv1alpha1.ExposureClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-tls-metrics"},
+		Spec: pylonv1alpha1.ExposureClassSpec{
+			Type:    pylonv1alpha1.ExposureGateway,
+			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: "pylon-system", HTTPListener: "http"},
+			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}},
+		},
+	}
+	g.Expect(env.Client.Create(ctx, class)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), class) })
+	ns := newNamespace(t, "cert-metrics")
+	app := newWebApp(ns, "certified", "certified.e2e.test")
+	app.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class.Name}
+	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}}
+	g.Expect(env.Client.Create(ctx, app)).To(Succeed())
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	waitServing(t, "https://certified.e2e.test/", ns)
+
+	// What a client is offered.
+	var notAfter time.Time
+	g.Eventually(func(g Gomega) {
+		res, err := gatewayClient().Get("https://certified.e2e.test/")
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = res.Body.Close()
+		g.Expect(res.TLS).NotTo(BeNil())
+		notAfter = res.TLS.PeerCertificates[0].NotAfter
+	}).WithTimeout(readyTimeout).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+	expiry := regexp.MustCompile(`(?m)^pylon_gateway_certificate_expiry_timestamp_seconds\{name="([^"]+)",namespace="` + regexp.QuoteMeta(ns) + `"\} (\S+)$`)
+	g.Eventually(func(g Gomega) {
+		m := expiry.FindAllStringSubmatch(scrapeGateway(g), -1)
+		g.Expect(m).To(HaveLen(1), "one served Secret in %s", ns)
+		v, err := strconv.ParseFloat(m[0][2], 64)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(int64(v)).To(Equal(notAfter.Unix()), "the served certificate's notAfter %s", notAfter)
+	}).WithTimeout(readyTimeout).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+	g.Expect(env.Client.Delete(ctx, app)).To(Succeed())
+	g.Eventually(func(g Gomega) [][]string {
+		return expiry.FindAllStringSubmatch(scrapeGateway(g), -1)
+	}).WithTimeout(readyTimeout).WithPolling(200*time.Millisecond).Should(BeEmpty(), "the deleted WebApp's certificate is not served any more")
 }
