@@ -58,16 +58,28 @@ func TestGatewayRouteSeries(t *testing.T) {
 	g.Expect(text).To(MatchRegexp(`(?m)^pylon_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1$`))
 	g.Expect(text).To(MatchRegexp(`(?m)^pylon_gateway_backend_requests_total\{backend="metered[^"]*",backend_namespace="` + regexp.QuoteMeta(ns) + `",code="2xx",kind="HTTPRoute",name="metered[^"]*",namespace="` + regexp.QuoteMeta(ns) + `",origin="backend"\} [1-9]`))
 
+	// The manager's binary: the WebApp's conditions and its build.
+	g.Eventually(func(g Gomega) {
+		text := scrapeManager(g)
+		g.Expect(text).To(MatchRegexp(`(?m)^pylon_webapp_condition\{condition="Ready",name="metered",namespace="` + regexp.QuoteMeta(ns) + `",reason="[A-Za-z]+",status="True"\} 1$`))
+		g.Expect(text).To(MatchRegexp(`(?m)^pylon_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1$`))
+		g.Expect(text).To(MatchRegexp(`(?m)^pylon_webapp_reconciles_total\{reason="[A-Za-z]+",result="success"\} [1-9]`))
+		g.Expect(text).To(MatchRegexp(`(?m)^pylon_hostname_claims\{state="held"\} [1-9]`))
+	}).WithTimeout(readyTimeout).WithPolling(200 * time.Millisecond).Should(Succeed())
+
 	g.Expect(env.Client.Delete(context.Background(), app)).To(Succeed())
-	g.Eventually(func(g Gomega) []string {
-		var left []string
-		for _, l := range strings.Split(scrapeGateway(g), "\n") {
-			if strings.HasPrefix(l, "pylon_gateway_") && strings.Contains(l, `namespace="`+ns+`"`) {
-				left = append(left, l)
+	left := func(text, prefix string) []string {
+		var out []string
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, prefix) && strings.Contains(l, `namespace="`+ns+`"`) {
+				out = append(out, l)
 			}
 		}
-		return left
-	}).WithTimeout(readyTimeout).WithPolling(200*time.Millisecond).Should(BeEmpty(), "series of the deleted WebApp's route")
+		return out
+	}
+	g.Eventually(func(g Gomega) []string {
+		return append(left(scrapeGateway(g), "pylon_gateway_"), left(scrapeManager(g), "pylon_webapp_condition")...)
+	}).WithTimeout(readyTimeout).WithPolling(200*time.Millisecond).Should(BeEmpty(), "series of the deleted WebApp and its route")
 }
 
 // The gateway's certificate expiry series is the notAfter of the
