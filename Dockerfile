@@ -8,6 +8,8 @@ FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
+# The VCS commit, for --version and pylon_build_info (e.g. $(git rev-parse HEAD)).
+ARG REVISION=unknown
 
 WORKDIR /workspace
 # Dependencies first, so source changes do not re-download modules.
@@ -21,9 +23,9 @@ COPY internal/ internal/
 # CGO_ENABLED=0: static binaries for the distroless static base.
 # -trimpath: no build-machine paths in the binaries (reproducible builds).
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o manager ./cmd/manager
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o manager ./cmd/manager
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o gateway ./cmd/gateway
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o gateway ./cmd/gateway
 
 # A minimal non-root image: no shell, no package manager.
 FROM gcr.io/distroless/static:nonroot

@@ -33,6 +33,7 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/buildinfo"
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
 	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 	"github.com/pylon-dev/pylon/internal/gateway/server"
@@ -40,13 +41,16 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/watch"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and revision are stamped at build time with -ldflags
+// "-X main.version=... -X main.revision=..."; internal/buildinfo falls back
+// to what the Go toolchain recorded.
+var version, revision string
 
 func main() {
 	var (
 		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
-		leaderElect, accessLog                               bool
+		logLevel                                             string
+		leaderElect, accessLog, printVersion                 bool
 		portOffset                                           int
 		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
 	)
@@ -61,13 +65,28 @@ func main() {
 	flag.DurationVar(&readHeaderTimeout, "read-header-timeout", 10*time.Second, "Time a client has to send request headers (and finish the TLS handshake).")
 	flag.DurationVar(&idleTimeout, "idle-timeout", 120*time.Second, "Keep-alive connections idle this long are closed.")
 	flag.DurationVar(&bodyIdleTimeout, "request-body-idle-timeout", 30*time.Second, "Longest wait for the next bytes of a request body; a client that trickles or stalls its body gets 408 and the backend connection is released. Negative: no limit.")
+	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
+	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	build := buildinfo.Get(version, revision)
+	if printVersion {
+		fmt.Print(build.String("pylon-gateway"))
+		return
+	}
+	level, zapLevel, err := buildinfo.ParseLogLevel(logLevel)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid --log-level: %v\n", err)
+		os.Exit(2)
+	}
+	if !flagSet("zap-log-level") {
+		opts.Level = zapLevel // --log-level sets both; --zap-log-level still wins for controller-runtime's log
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
-	adminAddr, err := hostPort(adminAddr)
+	adminAddr, err = hostPort(adminAddr)
 	if err != nil {
 		logger.Error("invalid --admin-bind-address", "error", err)
 		os.Exit(2)
@@ -80,7 +99,7 @@ func main() {
 	if err := run(runConfig{
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
 		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, accessLog: accessLog,
-		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger,
+		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger, build: build,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
 		os.Exit(1)
@@ -94,6 +113,7 @@ type runConfig struct {
 	leaderElect, accessLog                          bool
 	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
 	logger                                          *slog.Logger
+	build                                           buildinfo.Info
 }
 
 func run(c runConfig) error {
@@ -126,13 +146,14 @@ func run(c runConfig) error {
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), c.build.Collector())
 	metrics := proxy.NewMetrics(reg)
 	var access *slog.Logger
 	if c.accessLog {
 		access = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
 	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics, RequestBodyIdleTimeout: c.bodyIdleTimeout})
+	reg.MustRegister(p.CertificateCollector())
 	srv := server.New(p, server.Options{
 		BindAddress: c.bindAddr, PortOffset: c.portOffset,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
@@ -172,7 +193,7 @@ func run(c runConfig) error {
 		}
 	}()
 
-	c.logger.Info("starting gateway", "version", version, "gatewayAPI", gatewayAPI)
+	c.logger.Info("starting gateway", "version", c.build.Version, "revision", c.build.Revision, "gatewayAPI", gatewayAPI)
 	ctx := ctrl.SetupSignalHandler()
 	err = mgr.Start(ctx)
 	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
@@ -216,4 +237,11 @@ func parseNN(s string) types.NamespacedName {
 		return types.NamespacedName{Name: s}
 	}
 	return types.NamespacedName{Namespace: ns, Name: name}
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -6,6 +6,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 
@@ -16,24 +17,30 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/buildinfo"
 	"github.com/pylon-dev/pylon/internal/controller"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and revision are stamped at build time with -ldflags
+// "-X main.version=... -X main.revision=..."; internal/buildinfo falls back
+// to what the Go toolchain recorded.
+var version, revision string
 
 func main() {
 	var (
 		metricsAddr, probeAddr, clusterDomain     string
 		gatewayMetricsService, gatewayMetricsPort string
 		gatewayMetricsURLs                        string
+		logLevel                                  string
 		leaderElect, secureMetrics, http2         bool
+		printVersion                              bool
 		concurrency, apiBurst                     int
 		apiQPS                                    float64
 	)
@@ -49,11 +56,27 @@ func main() {
 	flag.StringVar(&gatewayMetricsService, "gateway-metrics-service", "", "namespace/name of the bundled gateway's metrics Service; the manager reads every ready replica's /metrics behind it for canary traffic figures and analysis.")
 	flag.StringVar(&gatewayMetricsPort, "gateway-metrics-port", "admin", "Name of the port of --gateway-metrics-service that serves /metrics.")
 	flag.StringVar(&gatewayMetricsURLs, "gateway-metrics-url", "", "Comma-separated /metrics URLs of gateway replicas to read as they are (a gateway outside the cluster).")
+	flag.StringVar(&logLevel, "log-level", "info", "Least severe level logged: debug, info, warn or error (--zap-log-level, which also takes a number for more verbose levels, wins when given).")
+	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	build := buildinfo.Get(version, revision)
+	if printVersion {
+		fmt.Print(build.String("pylon-manager"))
+		return
+	}
+	_, zapLevel, err := buildinfo.ParseLogLevel(logLevel)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid --log-level: %v\n", err)
+		os.Exit(2)
+	}
+	if !flagSet("zap-log-level") {
+		opts.Level = zapLevel
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	ctrlmetrics.Registry.MustRegister(build.Collector())
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -93,6 +116,7 @@ func main() {
 	if err := controller.Setup(ctx, mgr, controller.Options{
 		ClusterDomain: clusterDomain, Concurrency: concurrency,
 		GatewayMetricsService: gatewayMetricsService, GatewayMetricsPort: gatewayMetricsPort, GatewayMetricsURLs: splitList(gatewayMetricsURLs),
+		Metrics: ctrlmetrics.Registry,
 	}); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
@@ -107,7 +131,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	log.Info("starting manager", "version", version)
+	log.Info("starting manager", "version", build.Version, "revision", build.Revision)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
@@ -123,4 +147,11 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

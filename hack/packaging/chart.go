@@ -39,6 +39,9 @@ func generateChart(root, out, input string) error {
 	if err := copyFile(filepath.Join(root, "config", "argocd", "webapp-health.lua"), filepath.Join(out, chartDir, "files", "webapp-health.lua")); err != nil {
 		return err
 	}
+	if err := copyMonitoring(root, out); err != nil {
+		return err
+	}
 	if input == "" {
 		return fmt.Errorf("chart: --input (kustomize build hack/packaging/installer) is required")
 	}

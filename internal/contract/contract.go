@@ -62,7 +62,7 @@ const (
 
 	LabelRouteKind        = "kind"
 	LabelRouteNamespace   = "namespace"
-	LabelRouteName        = "route"
+	LabelRouteName        = "name"
 	LabelBackendNamespace = "backend_namespace"
 	LabelBackendName      = "backend"
 	// LabelCode is the status class: 1xx, 2xx, 3xx, 4xx or 5xx.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/utils/ptr"
@@ -18,6 +19,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/exposureclass"
+	"github.com/pylon-dev/pylon/internal/controller/monitoring"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp"
 )
@@ -61,6 +63,10 @@ type Options struct {
 	// CanaryDrain is how long a retiring canary gets no requests before it
 	// is deleted; zero: 10 s.
 	CanaryDrain time.Duration
+	// Metrics receives the manager's own series (internal/controller/monitoring);
+	// nil: none. cmd/manager passes controller-runtime's registry, which
+	// the metrics endpoint serves.
+	Metrics prometheus.Registerer
 }
 
 // Setup registers Pylon's controllers with mgr. Optional APIs (Gateway API,
@@ -76,6 +82,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("discover optional APIs: %w", err)
 	}
 	hostnames := &claims.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+	var metrics *monitoring.Metrics
+	if opts.Metrics != nil {
+		if metrics, err = monitoring.Register(opts.Metrics, mgr.GetCache(), mgr.Elected()); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
 	apps := &webapp.Reconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
@@ -86,6 +98,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		MaxConcurrentReconciles: opts.Concurrency,
 		Clock:                   opts.Clock,
 		CanaryDrain:             opts.CanaryDrain,
+		Metrics:                 metrics,
 	}
 	if opts.GatewayMetricsService != "" || len(opts.GatewayMetricsURLs) > 0 {
 		apps.GatewayMetrics = &traffic.GatewaySource{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +25,8 @@ import (
 var (
 	k8s client.Client
 	env *testenv.Env
+	// managerMetrics receives the manager's own series (monitoring_test.go).
+	managerMetrics = prometheus.NewPedanticRegistry()
 )
 
 func TestMain(m *testing.M) {
@@ -49,6 +52,7 @@ func run(m *testing.M) int {
 		return controller.Setup(ctx, mgr, controller.Options{
 			ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now,
 			GatewayMetricsURLs: []string{gatewayMetrics.url()}, CanaryDrain: time.Second,
+			Metrics: managerMetrics,
 		})
 	}, func(o *ctrl.Options) { o.Client, o.Cache = controller.ClientOptions(), controller.CacheOptions() })
 	if err != nil {

@@ -100,7 +100,8 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 	}
 	p := &Pylon{
 		Manager: &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
-			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=0", "--leader-elect=false",
+			// Plain HTTP metrics on loopback: tests scrape the manager's own series.
+			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=false",
 			// The gateway runs as a process here, not behind a Service: the
 			// manager reads its admin endpoint for canary figures.
 			"--gateway-metrics-url=http://127.0.0.1:9090/metrics",

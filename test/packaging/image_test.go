@@ -18,6 +18,9 @@ import (
 // The version the test stamps; unique enough to find in the binaries.
 const testVersion = "v0.0.0-packaging-test+7f3a"
 
+// testRevision is the REVISION build argument the image build is run with.
+const testRevision = "0123456789abcdef0123456789abcdef01234567"
+
 // dockerfile is what the test needs from the Dockerfile.
 type dockerfile struct {
 	args   map[string]string // ARG defaults
@@ -124,6 +127,7 @@ func TestImageBuild(t *testing.T) {
 	}
 	// What `docker buildx build --build-arg VERSION=...` would set.
 	vars["TARGETOS"], vars["TARGETARCH"], vars["VERSION"] = "linux", runtime.GOARCH, testVersion
+	vars["REVISION"] = testRevision
 
 	tmp := t.TempDir()
 	built := map[string]string{}
@@ -196,6 +200,15 @@ func checkVersion(t *testing.T, name, path string) {
 	b, err := os.ReadFile(path)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(bytes.Contains(b, []byte(testVersion))).To(BeTrue(), "%s: main.version is not stamped (is there a var version in package main?)", name)
+	// --version prints what was stamped and exits 0 without a cluster.
+	out, err := exec.Command(path, "--version").CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), "%s --version: %s", name, out)
+	g.Expect(string(out)).To(And(
+		ContainSubstring("pylon-"+name+"\n"),
+		ContainSubstring("version: "+testVersion+"\n"),
+		ContainSubstring("commit: "+testRevision+"\n"),
+		ContainSubstring("go: "+runtime.Version()+" "),
+	), "%s --version", name)
 }
 
 // checkCopies fails when a package the binaries import lives in a directory

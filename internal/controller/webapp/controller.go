@@ -20,6 +20,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/monitoring"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 )
@@ -51,6 +52,9 @@ type Reconciler struct {
 	// its children are deleted; zero means 10 s.
 	CanaryDrain time.Duration
 
+	// Metrics counts reconciles; nil: not counted.
+	Metrics *monitoring.Metrics
+
 	prometheus prometheusSources
 
 	watches *watches
@@ -76,7 +80,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes a WebApp, applies its children and reports their health.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	app := &pylonv1alpha1.WebApp{}
 	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -84,11 +88,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !app.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // owner references garbage-collect the children
 	}
+	// The outcome's reason: where it stopped, or Ready's reason once computed.
+	reason := monitoring.ReasonExposureFailed
+	defer func() { r.Metrics.Reconciled(err, reason) }()
 
 	view, err := r.exposure(ctx, app)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("exposure: %w", err)
 	}
+	reason = monitoring.ReasonCanaryPlanFailed
 	canary, err := r.planCanary(ctx, app, view)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("plan canary: %w", err)
@@ -100,6 +108,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	now := r.now()
 	next := computeStatus(app, obs, r.ClusterDomain)
 	next = mergeConditions(app.Status, next, metav1.NewTime(now))
+	for _, c := range next.Conditions {
+		if c.Type == pylonv1alpha1.ConditionReady {
+			reason = c.Reason
+		}
+	}
 	statusErr := r.writeStatus(ctx, app, next)
 	if err := errors.Join(applyErr, statusErr); err != nil {
 		return ctrl.Result{}, err

@@ -174,7 +174,7 @@ func TestGatewayAnswersCountWithGatewayOrigin(t *testing.T) {
 	if res.StatusCode != 404 {
 		t.Fatalf("/nothing: %d", res.StatusCode)
 	}
-	noRoute := map[string]string{"kind": "", "namespace": "", "route": "", "code": "4xx"}
+	noRoute := map[string]string{"kind": "", "namespace": "", "name": "", "code": "4xx"}
 	if n, _ := sample(t, reg, "pylon_gateway_requests_total", noRoute); n != 1 {
 		t.Errorf("no-route requests = %v, want 1", n)
 	}

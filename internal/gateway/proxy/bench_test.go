@@ -4,6 +4,7 @@ package proxy
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"syscall"
 	"testing"
@@ -16,11 +17,19 @@ import (
 // machine mean anything. Client, proxy and backend share the process, so
 // cpu-ns/op (the process's CPU time per request) is the whole path's cost
 // and moves less than ns/op on a busy machine.
-func BenchmarkProxyForward(b *testing.B) {
+func BenchmarkProxyForward(b *testing.B) { benchForward(b, Options{}) }
+
+// BenchmarkProxyForwardAccessLog is BenchmarkProxyForward with the JSON
+// access log on (written to io.Discard): what a record costs per request.
+func BenchmarkProxyForwardAccessLog(b *testing.B) {
+	benchForward(b, Options{AccessLog: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+}
+
+func benchForward(b *testing.B, o Options) {
 	be := startBackend(b, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	}))
-	_, url := gateway(b, table(b, prefixRoute(b, "r", "/", forward(svc("stable", 90, be), svc("canary", 10, be)))), Options{})
+	_, url := gateway(b, table(b, prefixRoute(b, "r", "/", forward(svc("stable", 90, be), svc("canary", 10, be)))), o)
 	tr := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
 	b.Cleanup(tr.CloseIdleConnections)
 	c := &http.Client{Transport: tr}

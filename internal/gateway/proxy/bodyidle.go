@@ -39,16 +39,16 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	if b.done {
 		b.mu.Unlock()
-		return b.ReadCloser.Read(p)
+		return b.x.count(b.ReadCloser.Read(p))
 	}
 	if err := b.extendLocked(); err != nil {
 		// The writer cannot set deadlines: leave the body unbounded.
 		b.done = true
 		b.mu.Unlock()
-		return b.ReadCloser.Read(p)
+		return b.x.count(b.ReadCloser.Read(p))
 	}
 	b.mu.Unlock()
-	n, err := b.ReadCloser.Read(p)
+	n, err := b.x.count(b.ReadCloser.Read(p))
 	if err != nil {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -82,11 +82,34 @@ func (b *idleBody) extendLocked() error {
 	return b.rc.SetReadDeadline(b.lastSet.Add(b.timeout))
 }
 
-// boundBody wraps r's body, if it has one, with the idle timeout, and
-// returns the function that response progress calls (nil: none).
+// countingBody counts the request body bytes read, when no idle timeout
+// wraps the body (idleBody counts them then).
+type countingBody struct {
+	io.ReadCloser
+	x *exchange
+}
+
+func (b countingBody) Read(p []byte) (int, error) { return b.x.count(b.ReadCloser.Read(p)) }
+
+// count adds n request body bytes to the exchange and passes the result of
+// a Read through.
+func (x *exchange) count(n int, err error) (int, error) {
+	if n > 0 {
+		x.bytesIn.Add(int64(n))
+	}
+	return n, err
+}
+
+// boundBody wraps r's body, if it has one, with the idle timeout (or only
+// a byte counter, when the timeout is off), and returns the function that
+// response progress calls (nil: none).
 func (p *Proxy) boundBody(w http.ResponseWriter, r *http.Request, x *exchange) func() {
 	d := p.opts.RequestBodyIdleTimeout
-	if d <= 0 || r.Body == nil || r.Body == http.NoBody {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if d <= 0 {
+		r.Body = countingBody{ReadCloser: r.Body, x: x}
 		return nil
 	}
 	b := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: d, x: x}

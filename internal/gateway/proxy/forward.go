@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"syscall"
+	"time"
 )
 
 // errNoEndpoint is returned by the round tripper when every endpoint was
@@ -127,7 +128,9 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		u.Host = ep
 		out.URL = &u
 		x.endpoint = ep
+		sent := time.Now()
 		res, err := x.bstate.transport.RoundTrip(&out)
+		x.upstream = time.Since(sent)
 		if err == nil {
 			p.ejector.succeed(ep)
 			return res, nil

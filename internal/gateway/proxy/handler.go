@@ -3,8 +3,10 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
@@ -27,6 +29,13 @@ type exchange struct {
 	bstate    *backendState
 	endpoint  string
 	timeout   time.Duration
+	// upstream is the time the last backend attempt took to return
+	// response headers (or fail); zero: no attempt.
+	upstream time.Duration
+	// bytesIn counts request body bytes read from the client (and
+	// forwarded); the transport may still be reading when the handler
+	// returns, hence atomic.
+	bytesIn atomic.Int64
 	// errKind names what failed for the access log; errDetail says
 	// which backend and why. Neither reaches the client: replies name the
 	// failure, never a namespace, Service or ReferenceGrant.
@@ -199,16 +208,36 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 	if p.opts.AccessLog == nil {
 		return
 	}
-	route := rm.label
+	p.logAccess(rec, r, x, rm.label, status, d)
+}
+
+// logAccess writes the access log record of one request; docs/observability.md
+// lists the fields. Typed attributes and LogAttrs keep it free of
+// reflection; the strings are the request's own (no copies) except the
+// backend name.
+func (p *Proxy) logAccess(rec *recorder, r *http.Request, x *exchange, route string, status int, d time.Duration) {
 	backend := ""
 	if x.backend != nil {
 		backend = x.backend.Namespace + "/" + x.backend.Name
 	}
 	p.opts.AccessLog.LogAttrs(r.Context(), 0, "request",
+		slogString("client_ip", clientIP(r.RemoteAddr)),
 		slogString("method", r.Method), slogString("host", r.Host), slogString("path", r.URL.Path),
-		slogInt("status", status), slogInt64("bytes", rec.bytes), slogDuration("duration", d),
-		slogString("route", route), slogString("backend", backend), slogString("endpoint", x.endpoint),
-		slogString("request_id", x.requestID), slogString("error", x.errKind), slogString("error_detail", x.errDetail))
+		slogString("protocol", r.Proto), slogInt("status", status),
+		slogInt64("bytes_received", x.bytesIn.Load()), slogInt64("bytes_sent", rec.bytes), slogDuration("duration", d),
+		slogString("upstream_address", x.endpoint), slogDuration("upstream_duration", x.upstream),
+		slogString("user_agent", r.UserAgent()), slogString("request_id", x.requestID),
+		slogString("route", route), slogString("backend", backend),
+		slogString("error", x.errKind), slogString("error_detail", x.errDetail))
+}
+
+// clientIP is the IP of the connection's peer (not X-Forwarded-For, which
+// the client controls), or the whole address when it has no port.
+func clientIP(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
 }
 
 func routeLabel(r *ir.Route) string {

@@ -28,15 +28,15 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 
 // Label names come from the contract: the manager reads these series.
 const (
-	lKind, lNamespace, lRoute = contract.LabelRouteKind, contract.LabelRouteNamespace, contract.LabelRouteName
-	lBackendNS, lBackend      = contract.LabelBackendNamespace, contract.LabelBackendName
-	lCode, lOrigin            = contract.LabelCode, contract.LabelOrigin
+	lKind, lNamespace, lName = contract.LabelRouteKind, contract.LabelRouteNamespace, contract.LabelRouteName
+	lBackendNS, lBackend     = contract.LabelBackendNamespace, contract.LabelBackendName
+	lCode, lOrigin           = contract.LabelCode, contract.LabelOrigin
 )
 
 var (
-	routeCodeLabels   = []string{lKind, lNamespace, lRoute, lCode}
-	backendLabels     = []string{lKind, lNamespace, lRoute, lBackendNS, lBackend}
-	backendCodeLabels = []string{lKind, lNamespace, lRoute, lBackendNS, lBackend, lCode, lOrigin}
+	routeCodeLabels   = []string{lKind, lNamespace, lName, lCode}
+	backendLabels     = []string{lKind, lNamespace, lName, lBackendNS, lBackend}
+	backendCodeLabels = []string{lKind, lNamespace, lName, lBackendNS, lBackend, lCode, lOrigin}
 )
 
 // NewMetrics registers the series with reg (nil: not registered).
@@ -45,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pylon_gateway_requests_total",
 			Help: "Requests handled, by route (kind, namespace and name of the HTTPRoute or Ingress) and status class. " +
-				"Requests no route answered (404, or refused before routing) have empty kind, namespace and route.",
+				"Requests no route answered (404, or refused before routing) have empty kind, namespace and name.",
 		}, routeCodeLabels),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "pylon_gateway_request_duration_seconds",

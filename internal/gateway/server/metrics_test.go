@@ -48,9 +48,9 @@ func TestAdminMetricsServeBackendSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range []string{
-		`pylon_gateway_backend_requests_total{backend="svc",backend_namespace="ns",code="2xx",kind="HTTPRoute",namespace="ns",origin="backend",route="r"} 3`,
-		`pylon_gateway_backend_request_duration_seconds_count{backend="svc",backend_namespace="ns",kind="HTTPRoute",namespace="ns",route="r"} 3`,
-		`pylon_gateway_requests_total{code="2xx",kind="HTTPRoute",namespace="ns",route="r"} 3`,
+		`pylon_gateway_backend_requests_total{backend="svc",backend_namespace="ns",code="2xx",kind="HTTPRoute",name="r",namespace="ns",origin="backend"} 3`,
+		`pylon_gateway_backend_request_duration_seconds_count{backend="svc",backend_namespace="ns",kind="HTTPRoute",name="r",namespace="ns"} 3`,
+		`pylon_gateway_requests_total{code="2xx",kind="HTTPRoute",name="r",namespace="ns"} 3`,
 	} {
 		if !strings.Contains(string(body), "\n"+line+"\n") {
 			t.Errorf("/metrics lacks %s", line)
