@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
-	"github.com/pylon-dev/pylon/test/localcluster/fakeissuer"
+	"github.com/pylon-dev/pylon/test/localcluster"
 )
 
 // scrapeGateway returns the gateway process's /metrics text (its admin
@@ -93,7 +93,7 @@ func TestGatewayCertificateExpiry(t *testing.T) {
 		Spec: pylonv1alpha1.ExposureClassSpec{
 			Type:    pylonv1alpha1.ExposureGateway,
 			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: "pylon-system", HTTPListener: "http"},
-			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}},
+			TLS:     &pylonv1alpha1.ExposureClassTLS{IssuerRef: &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"}},
 		},
 	}
 	g.Expect(env.Client.Create(ctx, class)).To(Succeed())
@@ -101,7 +101,7 @@ func TestGatewayCertificateExpiry(t *testing.T) {
 	ns := newNamespace(t, "cert-metrics")
 	app := newWebApp(ns, "certified", "certified.e2e.test")
 	app.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class.Name}
-	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: fakeissuer.IssuerName, Kind: "ClusterIssuer"}}
+	app.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto, IssuerRef: &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"}}
 	g.Expect(env.Client.Create(ctx, app)).To(Succeed())
 	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
 	waitServing(t, "https://certified.e2e.test/", ns)
