@@ -52,7 +52,6 @@ func TestReadmeAnswersAStrangersQuestions(t *testing.T) {
 // the link like any other).
 var pendingDocs = map[string]bool{
 	"docs/dns.md":           true,
-	"docs/observability.md": true,
 }
 
 // Every relative link of the README and docs/ resolves to a file or
