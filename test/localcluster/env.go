@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,12 +16,17 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 	"github.com/pylon-dev/pylon/test/testenv"
 )
 
 // Paths are the binaries a local cluster with Pylon needs.
 type Paths struct {
 	RepoRoot, BinDir, ManagerBin, GatewayBin string
+	// ExternalDNSBin is the real external-dns (make external-dns); when
+	// set, clusters with the default Gateway run it and their default
+	// ExposureClass publishes through DNSEndpoints.
+	ExternalDNSBin string
 }
 
 // DefaultPaths are where `make e2e-deps` puts the binaries:
@@ -37,7 +43,7 @@ func DefaultPaths() (Paths, error) {
 		}
 	}
 	return Paths{
-		RepoRoot: root, BinDir: bin,
+		RepoRoot: root, BinDir: bin, ExternalDNSBin: externalDNSBin(root),
 		ManagerBin: filepath.Join(root, "bin", "e2e", "manager"),
 		GatewayBin: filepath.Join(root, "bin", "e2e", "gateway"),
 	}, nil
@@ -48,8 +54,11 @@ func (p Paths) Missing() []string {
 	var out []string
 	for _, f := range []string{
 		filepath.Join(p.BinDir, "etcd"), filepath.Join(p.BinDir, "kube-apiserver"),
-		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin,
+		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin, p.ExternalDNSBin,
 	} {
+		if f == "" {
+			continue
+		}
 		if _, err := os.Stat(f); err != nil {
 			out = append(out, f)
 		}
@@ -65,6 +74,7 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(gwv1.Install(s))
 	utilruntime.Must(gwv1beta1.Install(s))
 	utilruntime.Must(certmanagerv1.AddToScheme(s))
+	utilruntime.Must(externaldnsv1alpha1.AddToScheme(s))
 	return s
 }
 
@@ -72,6 +82,8 @@ func Scheme() *runtime.Scheme {
 type Env struct {
 	*Cluster
 	Pylon *Pylon
+	// ExternalDNS runs when Paths.ExternalDNSBin is set (nil otherwise).
+	ExternalDNS *ExternalDNS
 }
 
 // StartWithPylon starts a cluster and installs Pylon with its default
@@ -86,14 +98,35 @@ func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, 
 	if err != nil {
 		return nil, err
 	}
+	withDNS := p.ExternalDNSBin != "" && !o.NoDefaultGateway
+	if withDNS {
+		crd, err := ExternalDNSCRD(p.RepoRoot)
+		if err != nil {
+			return nil, errors.Join(err, c.Stop())
+		}
+		o.ExtraCRDs = append(o.ExtraCRDs, crd)
+	}
 	py, err := c.InstallPylon(ctx, o)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("install pylon: %w", err), c.Stop())
 	}
-	return &Env{Cluster: c, Pylon: py}, nil
+	e := &Env{Cluster: c, Pylon: py}
+	if withDNS {
+		if e.ExternalDNS, err = c.StartExternalDNS(ctx, p.ExternalDNSBin); err == nil {
+			err = c.PublishWithDNSEndpoints(ctx, "pylon", 60)
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("external-dns: %w", err), e.Stop())
+		}
+	}
+	return e, nil
 }
 
-// Stop stops Pylon and the cluster.
+// Stop stops external-dns, Pylon and the cluster.
 func (e *Env) Stop() error {
-	return errors.Join(e.Pylon.Stop(), e.Cluster.Stop())
+	var errs []error
+	if e.ExternalDNS != nil {
+		errs = append(errs, e.ExternalDNS.Stop(5*time.Second))
+	}
+	return errors.Join(append(errs, e.Pylon.Stop(), e.Cluster.Stop())...)
 }
