@@ -188,10 +188,9 @@ func moveGateway(t *testing.T, addr string) {
 	}
 	g := NewWithT(t)
 	g.Expect(p.Stop(30 * time.Second)).To(Succeed())
-	args := slices.DeleteFunc(slices.Clone(p.Args), func(a string) bool {
+	p.Args = append(slices.DeleteFunc(slices.Clone(p.Args), func(a string) bool {
 		return strings.HasPrefix(a, "--listener-bind-address=") || strings.HasPrefix(a, "--gateway-address=")
-	})
-	p.Args = append(args, want...)
+	}), want...)
 	g.Expect(p.Start()).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		gw := &gwv1.Gateway{}

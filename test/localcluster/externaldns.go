@@ -27,11 +27,11 @@ import (
 const ExternalDNSVersion = "v0.22.0"
 
 const (
-	// ExternalDNSNamespace and ExternalDNSUser: external-dns authenticates
-	// as this ServiceAccount and has exactly the permissions of its
-	// ClusterRole, as in a Pod.
+	// ExternalDNSNamespace holds external-dns' ServiceAccount.
 	ExternalDNSNamespace = "external-dns"
-	ExternalDNSUser      = "system:serviceaccount:" + ExternalDNSNamespace + ":external-dns"
+	// ExternalDNSUser is that ServiceAccount: external-dns authenticates as
+	// it and has exactly the permissions of its ClusterRole, as in a Pod.
+	ExternalDNSUser = "system:serviceaccount:" + ExternalDNSNamespace + ":external-dns"
 	// externalDNSAddr serves external-dns' /healthz, /metrics and the
 	// inmemory zone (/records), on loopback inside the namespace.
 	externalDNSAddr = "127.0.0.1:7979"

@@ -308,11 +308,11 @@ func dnsCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
 func dnsEndpointCondition(d *externaldnsv1alpha1.DNSEndpoint, records string) metav1.Condition {
 	const t = pylonv1alpha1.ConditionDNSReady
 	observed := d.Status.ObservedGeneration
-	switch {
-	case observed == d.Generation:
+	switch observed {
+	case d.Generation:
 		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf(
 			"external-dns processed generation %d of DNSEndpoint %s: %s", d.Generation, d.Name, records))
-	case observed == 0:
+	case 0:
 		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS, fmt.Sprintf(
 			"waiting for external-dns to process DNSEndpoint %s (generation %d: %s); it has processed no generation of it yet", d.Name, d.Generation, records))
 	default:
