@@ -204,3 +204,60 @@ func moveGateway(t *testing.T, addr string) {
 		g.Expect(programmed).To(BeTrue(), "Gateway programmed: %+v", gw.Status.Conditions)
 	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(Succeed())
 }
+
+// TestExternalDNSReadsTheRouteAnnotations: in annotation mode (dns.mode
+// ExternalDNS) a second, real external-dns instance with the
+// gateway-httproute source publishes the WebApp's HTTPRoute with the TTL
+// from Pylon's annotation, and DNSReady says Pylon delegated and cannot
+// see the outcome. The DNSEndpoint instance publishes nothing for it.
+func TestExternalDNSReadsTheRouteAnnotations(t *testing.T) {
+	if env.ExternalDNS == nil {
+		t.Fatal("the local cluster runs no external-dns: build it with `make external-dns`")
+	}
+	g := NewWithT(t)
+	ctx := context.Background()
+	const zone = "routes.e2e.test"
+	routes, err := env.StartExternalDNS(ctx, localcluster.ExternalDNSOptions{
+		Bin: env.ExternalDNS.Path, Name: "external-dns-routes", Addr: "127.0.0.1:7980",
+		Sources: []string{"gateway-httproute"}, Zones: []string{zone},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = routes.Stop(5 * time.Second) })
+
+	class := &pylonv1alpha1.ExposureClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-dns-annotations"},
+		Spec: pylonv1alpha1.ExposureClassSpec{
+			Type:    pylonv1alpha1.ExposureGateway,
+			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: localcluster.SystemNamespace, HTTPListener: "http"},
+			DNS:     &pylonv1alpha1.ExposureClassDNS{Mode: pylonv1alpha1.DNSExternalDNS, TTL: 90},
+		},
+	}
+	g.Expect(env.Client.Create(ctx, class)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), class) })
+
+	ns := newNamespace(t, "dns-annotations")
+	host := "web." + zone
+	app, _ := servingApp(t, ns, "web", host, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class.Name}
+	})
+	cur := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDelegatedToExternalDNS)
+	g.Expect(condition(cur, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring("cannot see whether the record was published"))
+
+	var rec localcluster.DNSRecord
+	g.Eventually(func(g Gomega) {
+		recs, err := routes.Records(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		i := slices.IndexFunc(recs, func(r localcluster.DNSRecord) bool { return r.DNSName == host && r.RecordType == "A" })
+		g.Expect(i).To(BeNumerically(">=", 0), "A record for %s in %+v", host, recs)
+		rec = recs[i]
+	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(Succeed())
+	g.Expect(rec.Targets).To(Equal([]string{localcluster.GatewayAddress}))
+	g.Expect(rec.TTL).To(Equal(int64(90)), "the TTL annotation Pylon wrote")
+	g.Expect(rec.Labels).To(HaveKeyWithValue("resource", "httproute/"+ns+"/web"))
+
+	// No DNSEndpoint in annotation mode, so nothing in the crd instance's zone.
+	recs, err := env.ExternalDNS.Records(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(recs).NotTo(ContainElement(HaveField("DNSName", host)))
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &externaldnsv1alpha1.DNSEndpoint{})).NotTo(Succeed())
+}

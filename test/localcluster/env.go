@@ -112,7 +112,7 @@ func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, 
 	}
 	e := &Env{Cluster: c, Pylon: py}
 	if withDNS {
-		if e.ExternalDNS, err = c.StartExternalDNS(ctx, p.ExternalDNSBin); err == nil {
+		if e.ExternalDNS, err = c.StartExternalDNS(ctx, ExternalDNSOptions{Bin: p.ExternalDNSBin}); err == nil {
 			err = c.PublishWithDNSEndpoints(ctx, "pylon", 60)
 		}
 		if err != nil {

@@ -27,11 +27,10 @@ import (
 const ExternalDNSVersion = "v0.22.0"
 
 const (
-	// ExternalDNSNamespace holds external-dns' ServiceAccount.
+	// ExternalDNSNamespace holds external-dns' ServiceAccounts: each
+	// instance authenticates as its own and has exactly the permissions of
+	// its ClusterRole, as in a Pod.
 	ExternalDNSNamespace = "external-dns"
-	// ExternalDNSUser is that ServiceAccount: external-dns authenticates as
-	// it and has exactly the permissions of its ClusterRole, as in a Pod.
-	ExternalDNSUser = "system:serviceaccount:" + ExternalDNSNamespace + ":external-dns"
 	// externalDNSAddr serves external-dns' /healthz, /metrics and the
 	// inmemory zone (/records), on loopback inside the namespace.
 	externalDNSAddr = "127.0.0.1:7979"
@@ -80,37 +79,84 @@ func ExternalDNSCRD(repoRoot string) (string, error) {
 	return "", errors.New("no DNSEndpoint CRD among " + strings.Join(paths, ", "))
 }
 
-// externalDNSRules are what upstream's Helm chart grants the crd source.
-var externalDNSRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{"externaldns.k8s.io"}, Resources: []string{"dnsendpoints"}, Verbs: []string{"get", "watch", "list"}},
-	{APIGroups: []string{"externaldns.k8s.io"}, Resources: []string{"dnsendpoints/status"}, Verbs: []string{"update"}},
+// ExternalDNSOptions configure one external-dns instance. The zero value
+// (but Bin) is the instance the local cluster runs for DNSEndpoints.
+type ExternalDNSOptions struct {
+	// Bin is the external-dns binary (make external-dns).
+	Bin string
+	// Name names the process, its log, its ServiceAccount (in
+	// ExternalDNSNamespace) and ClusterRole, and its TXT owner ID;
+	// default "external-dns" (owner ExternalDNSOwnerID).
+	Name string
+	// Addr is its HTTP listener (/records, /healthz, /metrics); default
+	// 127.0.0.1:7979.
+	Addr string
+	// Sources are its --source flags; default crd. crd, gateway-httproute
+	// and ingress get the RBAC upstream's chart gives them.
+	Sources []string
+	// Zones are its zones and domain filter; default DNSZones.
+	Zones []string
 }
 
-// StartExternalDNS grants external-dns its RBAC and starts it with the crd
-// source, watching DNSEndpoints in every namespace. The DNSEndpoint CRD must
-// be installed (ExternalDNSCRD). It syncs every 2 seconds and on every
-// DNSEndpoint change (at most once a second), so a record follows its
-// DNSEndpoint within a few seconds.
-func (c *Cluster) StartExternalDNS(ctx context.Context, bin string) (*ExternalDNS, error) {
-	if err := c.grantExternalDNS(ctx); err != nil {
+// externalDNSRules are what upstream's Helm chart grants each source.
+var externalDNSRules = map[string][]rbacv1.PolicyRule{
+	"crd": {
+		{APIGroups: []string{"externaldns.k8s.io"}, Resources: []string{"dnsendpoints"}, Verbs: []string{"get", "watch", "list"}},
+		{APIGroups: []string{"externaldns.k8s.io"}, Resources: []string{"dnsendpoints/status"}, Verbs: []string{"update"}},
+	},
+	"gateway-httproute": {
+		{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"gateways", "httproutes"}, Verbs: []string{"get", "watch", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "watch", "list"}},
+	},
+	"ingress": {
+		{APIGroups: []string{"extensions", "networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: []string{"get", "watch", "list"}},
+	},
+}
+
+// StartExternalDNS grants an external-dns instance its RBAC and starts it
+// (by default with the crd source, watching DNSEndpoints in every namespace;
+// the DNSEndpoint CRD must be installed, see ExternalDNSCRD). It syncs every
+// 2 seconds and on every change of what its sources watch (at most once a
+// second), so a record follows its source within a few seconds.
+func (c *Cluster) StartExternalDNS(ctx context.Context, o ExternalDNSOptions) (*ExternalDNS, error) {
+	owner := ExternalDNSOwnerID
+	if o.Name == "" {
+		o.Name = "external-dns"
+	} else {
+		owner += "-" + o.Name
+	}
+	if o.Addr == "" {
+		o.Addr = externalDNSAddr
+	}
+	if len(o.Sources) == 0 {
+		o.Sources = []string{"crd"}
+	}
+	if len(o.Zones) == 0 {
+		o.Zones = DNSZones
+	}
+	if err := c.grantExternalDNS(ctx, o.Name, o.Sources); err != nil {
 		return nil, err
 	}
-	kc, err := c.WriteKubeconfig(ExternalDNSUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + ExternalDNSNamespace})
+	user := "system:serviceaccount:" + ExternalDNSNamespace + ":" + o.Name
+	kc, err := c.WriteKubeconfig(user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ExternalDNSNamespace})
 	if err != nil {
 		return nil, err
 	}
 	args := []string{
-		"--kubeconfig=" + kc, "--provider=inmemory", "--source=crd",
-		"--registry=txt", "--txt-owner-id=" + ExternalDNSOwnerID, "--policy=sync",
+		"--kubeconfig=" + kc, "--provider=inmemory",
+		"--registry=txt", "--txt-owner-id=" + owner, "--policy=sync",
 		"--interval=2s", "--events", "--min-event-sync-interval=1s",
-		"--metrics-address=" + externalDNSAddr, "--log-level=info",
+		"--metrics-address=" + o.Addr, "--log-level=info",
 	}
-	for _, z := range DNSZones {
+	for _, src := range o.Sources {
+		args = append(args, "--source="+src)
+	}
+	for _, z := range o.Zones {
 		args = append(args, "--domain-filter="+z, "--inmemory-zone="+z)
 	}
 	e := &ExternalDNS{
-		Process: &Process{Name: "external-dns", Path: bin, Args: args, LogPath: c.logPath("external-dns")},
-		URL:     "http://" + externalDNSAddr,
+		Process: &Process{Name: o.Name, Path: o.Bin, Args: args, LogPath: c.logPath(o.Name)},
+		URL:     "http://" + o.Addr,
 	}
 	if err := e.Start(); err != nil {
 		return nil, err
@@ -122,15 +168,23 @@ func (c *Cluster) StartExternalDNS(ctx context.Context, bin string) (*ExternalDN
 	return e, nil
 }
 
-func (c *Cluster) grantExternalDNS(ctx context.Context) error {
+func (c *Cluster) grantExternalDNS(ctx context.Context, name string, sources []string) error {
+	var rules []rbacv1.PolicyRule
+	for _, src := range sources {
+		r, ok := externalDNSRules[src]
+		if !ok {
+			return fmt.Errorf("external-dns source %q: the local cluster knows no RBAC for it", src)
+		}
+		rules = append(rules, r...)
+	}
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ExternalDNSNamespace}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ExternalDNSNamespace, Name: "external-dns"}},
-		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "external-dns"}, Rules: externalDNSRules},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ExternalDNSNamespace, Name: name}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules},
 		&rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "external-dns"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "external-dns"},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ExternalDNSNamespace, Name: "external-dns"}},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ExternalDNSNamespace, Name: name}},
 		},
 	}
 	for _, o := range objs {
