@@ -114,7 +114,7 @@ network namespace; enter it (as root, from another terminal) to try it:
 %[10]s
 The split of live HTTPS requests follows, every 2 seconds. Ctrl-C stops and removes everything.
 
-`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp, dnsTry(env, ns))
+`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp, dnsTry(env, ns, "kubectl"))
 }
 
 // sayDNS prints the demo hostname's records as external-dns published them.
@@ -135,14 +135,15 @@ func sayDNS(ctx context.Context, env *localcluster.Env) {
 }
 
 // dnsTry shows what the real external-dns published from the WebApp's
-// DNSEndpoint (its inmemory zone), when the demo runs it.
-func dnsTry(env *localcluster.Env, ns string) string {
+// DNSEndpoint (its inmemory zone), when the demo runs it; ns enters the
+// cluster's network namespace and kubectl is the kubectl to print.
+func dnsTry(env *localcluster.Env, ns, kubectl string) string {
 	if env.ExternalDNS == nil {
 		return ""
 	}
 	return fmt.Sprintf(`
   # DNS: external-dns v0.22.0 (inmemory provider) publishes the WebApp's DNSEndpoint
   %[1]s curl -s %[2]s/records      # the zone: %[3]s A %[4]s, and its ownership TXT record
-  %[1]s kubectl --kubeconfig %[5]s get dnsendpoint %[6]s -n %[7]s -o jsonpath='{.metadata.generation} {.status.observedGeneration}'
-`, ns, env.ExternalDNS.URL, demoHost, localcluster.GatewayAddress, env.AdminKubeconfig, demoApp, demoNamespace)
+  %[1]s %[8]s --kubeconfig %[5]s get dnsendpoint %[6]s -n %[7]s -o jsonpath='{.metadata.generation} {.status.observedGeneration}'
+`, ns, env.ExternalDNS.URL, demoHost, localcluster.GatewayAddress, env.AdminKubeconfig, demoApp, demoNamespace, kubectl)
 }
