@@ -18,6 +18,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,6 +64,16 @@ func run(args []string) error {
 	}
 	if cfg.Provider != "inmemory" {
 		return fmt.Errorf("--provider=%s: this build of external-dns has only the inmemory provider", cfg.Provider)
+	}
+	// Flags upstream's main acts on and this one does not wire: refused
+	// rather than silently ignored.
+	switch {
+	case cfg.DryRun:
+		return errors.New("--dry-run is not supported by this build")
+	case cfg.WebhookServer:
+		return errors.New("--webhook-server is not supported by this build")
+	case len(cfg.EmitEvents) > 0:
+		return errors.New("--emit-events is not supported by this build")
 	}
 	if err := validation.ValidateConfig(cfg); err != nil {
 		return fmt.Errorf("config validation failed: %w", err)
@@ -213,7 +224,7 @@ func serve(addr string, zone *lockedProvider) (*http.Server, error) {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
-		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Errorf("records server: %v", err)
 		}
 	}()
