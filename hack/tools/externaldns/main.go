@@ -4,11 +4,12 @@
 // registry, the plan and the controller loop, with the inmemory provider as
 // the only DNS provider.
 //
-// Upstream's own main (controller.Execute) cannot be used as it is: it would
-// link every cloud provider, and the inmemory provider keeps its zone inside
-// the process where nobody can read it. This main wires the same pieces as
-// upstream's execute() and adds one read-only HTTP view of the zone on the
-// --metrics-address listener:
+// Upstream's own main (controller.Execute) cannot be used as it is: the
+// inmemory provider keeps its zone inside the process where nobody can read
+// it. This main wires the same pieces as upstream's execute(), with the
+// inmemory provider only (every provider SDK is still compiled in, since the
+// controller package imports the provider factory), and adds one read-only
+// HTTP view of the zone on the --metrics-address listener:
 //
 //	GET /records   the records the inmemory provider holds, as JSON
 //	GET /healthz   200 OK
