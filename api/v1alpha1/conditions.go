@@ -109,7 +109,6 @@ const (
 	ReasonHostnameNotCovered   = "HostnameNotCovered"
 	ReasonCertificateReady     = "CertificateReady"
 	ReasonAddressPending       = "AddressPending"
-	ReasonDNSPublished         = "Published"
 	ReasonExposureClassInvalid = "ExposureClassInvalid"
 )
 
@@ -125,6 +124,27 @@ const (
 	// ReasonIssuerNotReady: the issuer is not ready and cert-manager gave
 	// no reason Pylon can copy.
 	ReasonIssuerNotReady = "IssuerNotReady"
+)
+
+// Reasons of DNSReady. What Pylon can know depends on the class's DNS mode:
+// external-dns writes status back on a DNSEndpoint, never on an annotated
+// HTTPRoute or Ingress.
+const (
+	// ReasonDNSPublished (DNSEndpoint mode, True): external-dns processed
+	// the DNSEndpoint's current generation: its status.observedGeneration
+	// equals metadata.generation. external-dns writes it when a sync reads
+	// the object, just before it applies that sync's plan to its provider.
+	ReasonDNSPublished = "Published"
+	// ReasonWaitingForExternalDNS (DNSEndpoint mode, Unknown): the
+	// DNSEndpoint holds records external-dns has not processed yet; the
+	// records it published before (if any) may still be served.
+	ReasonWaitingForExternalDNS = "WaitingForExternalDNS"
+	// ReasonDelegatedToExternalDNS (ExternalDNS mode, True): the route
+	// carries external-dns' hostname and TTL annotations and its address is
+	// known. That is all Pylon can see: external-dns reports nothing back
+	// on an annotated route, so whether it published the record is not
+	// known to Pylon.
+	ReasonDelegatedToExternalDNS = "DelegatedToExternalDNS"
 )
 
 // Reasons for the canary's effective weight (status.canary.weightReason)

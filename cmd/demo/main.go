@@ -34,6 +34,7 @@ func main() {
 	flag.StringVar(&paths.GatewayBin, "gateway", paths.GatewayBin, "Pylon's gateway binary.")
 	flag.StringVar(&kubectl, "kubectl", "", "The kubectl the printed commands use (default: kubectl in --bin-dir, which `make kubectl` builds).")
 	flag.StringVar(&paths.CertManagerBin, "cert-manager", paths.CertManagerBin, "cert-manager's controllers (make cert-manager), which issue the demo's certificate.")
+	flag.StringVar(&paths.ExternalDNSBin, "external-dns", paths.ExternalDNSBin, "external-dns binary (make external-dns); empty: run none.")
 	flag.Parse()
 	if missing := paths.Missing(); len(missing) > 0 {
 		fail(fmt.Errorf("not built (make e2e-deps): %s", strings.Join(missing, ", ")))
@@ -83,6 +84,7 @@ func run(ctx context.Context, paths localcluster.Paths) error {
 	if err := applyDemo(ctx, env); err != nil {
 		return err
 	}
+	sayDNS(ctx, env)
 	caFile := filepath.Join(env.Dir, "pki", "ca.crt")
 	printTry(env, caFile)
 	return showSplit(ctx, env)
@@ -123,8 +125,39 @@ network namespace; enter it (as root, from another terminal) to try it:
 
   # or one command at a time
   %[3]s %[11]s --kubeconfig %[4]s get webapps -A
-
+%[12]s
 The split of live HTTPS requests follows, every 2 seconds. Ctrl-C stops and removes everything.
 
-`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp, filepath.Dir(kubectl), kubectl)
+`, demoHost, demoWeight, ns, env.AdminKubeconfig, demoNamespace, caFile, localcluster.GatewayAddress, canaryHeader, demoApp, filepath.Dir(kubectl), kubectl, dnsTry(env, ns, kubectl))
+}
+
+// sayDNS prints the demo hostname's records as external-dns published them.
+func sayDNS(ctx context.Context, env *localcluster.Env) {
+	if env.ExternalDNS == nil {
+		return
+	}
+	recs, err := env.ExternalDNS.Records(ctx)
+	if err != nil {
+		say("external-dns: %v", err)
+		return
+	}
+	for _, r := range recs {
+		if r.DNSName == demoHost && r.RecordType != "TXT" {
+			say("external-dns published %s %s %s (TTL %d)", r.DNSName, r.RecordType, strings.Join(r.Targets, ","), r.TTL)
+		}
+	}
+}
+
+// dnsTry shows what the real external-dns published from the WebApp's
+// DNSEndpoint (its inmemory zone), when the demo runs it; ns enters the
+// cluster's network namespace and kubectl is the kubectl to print.
+func dnsTry(env *localcluster.Env, ns, kubectl string) string {
+	if env.ExternalDNS == nil {
+		return ""
+	}
+	return fmt.Sprintf(`
+  # DNS: external-dns v0.22.0 (inmemory provider) publishes the WebApp's DNSEndpoint
+  %[1]s curl -s %[2]s/records      # the zone: %[3]s A %[4]s, and its ownership TXT record
+  %[1]s %[8]s --kubeconfig %[5]s get dnsendpoint %[6]s -n %[7]s -o jsonpath='{.metadata.generation} {.status.observedGeneration}'
+`, ns, env.ExternalDNS.URL, demoHost, localcluster.GatewayAddress, env.AdminKubeconfig, demoApp, demoNamespace, kubectl)
 }

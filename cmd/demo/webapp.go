@@ -48,6 +48,9 @@ func applyDemo(ctx context.Context, env *localcluster.Env) error {
 			}},
 		},
 	}
+	if env.ExternalDNS != nil { // the real external-dns publishes the class's DNSEndpoints
+		class.Spec.DNS = &pylonv1alpha1.ExposureClassDNS{Mode: pylonv1alpha1.DNSEndpoint, TTL: 60}
+	}
 	if err := env.Client.Create(ctx, class); err != nil {
 		return fmt.Errorf("create exposure class: %w", err)
 	}

@@ -340,21 +340,59 @@ func TestGatewayStatusRollUp(t *testing.T) {
 		g.Expect(dnse.Spec.Endpoints[0].Targets).To(Equal([]string{"192.0.2.10"}))
 		g.Expect(dnse.Spec.Endpoints[0].RecordType).To(Equal("A"))
 		get(g, app)
-		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending)
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS)
 	}, timeout, poll).Should(Succeed())
-	g.Eventually(func() error {
-		get(g, dnse)
-		dnse.Status.ObservedGeneration = dnse.Generation
-		return k8s.Status().Update(ctx, dnse)
-	}, timeout, poll).Should(Succeed())
+	// external-dns writes status.observedGeneration as its crd source does.
+	observeDNSEndpoint(g, dnse)
 
 	// Last, the Pods: everything is True, Ready too.
 	deploymentAvailable(g, ns, "shop")
 	g.Eventually(func(g Gomega) {
 		get(g, app)
 		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> 192.0.2.10"))
 		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionTrue, pylonv1alpha1.ReasonReady)
 		g.Expect(condition(app, pylonv1alpha1.ConditionReconciling)).To(BeNil())
+	}, timeout, poll).Should(Succeed())
+
+	// The Gateway moves: Pylon rewrites the DNSEndpoint (a new generation)
+	// and DNSReady stops claiming the record is published until
+	// external-dns has processed that generation, however long it takes.
+	get(g, dnse)
+	published := dnse.Generation
+	setGatewayAddress(g, gw, "192.0.2.11")
+	g.Eventually(func(g Gomega) {
+		get(g, dnse)
+		g.Expect(dnse.Spec.Endpoints).To(HaveLen(1))
+		g.Expect(dnse.Spec.Endpoints[0].Targets).To(Equal([]string{"192.0.2.11"}))
+		g.Expect(dnse.Generation).To(BeNumerically(">", published))
+		get(g, app)
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS)
+		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(fmt.Sprintf("it last processed generation %d", published)))
+		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS)
+	}, timeout, poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		get(g, app)
+		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Status).To(Equal(metav1.ConditionUnknown))
+	}, time.Second, poll).Should(Succeed())
+	observeDNSEndpoint(g, dnse)
+	g.Eventually(func(g Gomega) {
+		get(g, app)
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> 192.0.2.11"))
+		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionTrue, pylonv1alpha1.ReasonReady)
+	}, timeout, poll).Should(Succeed())
+}
+
+// observeDNSEndpoint writes what external-dns' crd source writes after a
+// sync read the DNSEndpoint: status.observedGeneration = metadata.generation.
+func observeDNSEndpoint(g Gomega, d *externaldnsv1alpha1.DNSEndpoint) {
+	g.EventuallyWithOffset(1, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+			return err
+		}
+		d.Status.ObservedGeneration = d.Generation
+		return k8s.Status().Update(ctx, d)
 	}, timeout, poll).Should(Succeed())
 }
 
@@ -614,7 +652,10 @@ func TestIngressCanaryAndAddress(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		get(g, app)
 		expectCondition(g, app, pylonv1alpha1.ConditionRouted, metav1.ConditionTrue, pylonv1alpha1.ReasonRouted)
-		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+		// Annotation mode: external-dns reports nothing back on an
+		// Ingress, and DNSReady says so.
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDelegatedToExternalDNS)
+		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring("cannot see whether the record was published"))
 	}, timeout, poll).Should(Succeed())
 
 	// A controller without canary support: no canary Ingress, and the

@@ -47,7 +47,7 @@ func run(m *testing.M) int {
 	}()
 	code := m.Run()
 	if code != 0 {
-		for _, name := range []string{"manager", "gateway", "kube-controller-manager", "cert-manager"} {
+		for _, name := range []string{"manager", "gateway", "kube-controller-manager", "cert-manager", "external-dns"} {
 			dumpTail(env.LogPath(name), 40)
 		}
 	}

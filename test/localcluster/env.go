@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +16,7 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 	"github.com/pylon-dev/pylon/test/testenv"
 )
 
@@ -24,6 +26,10 @@ type Paths struct {
 	// CertManagerBin is cert-manager's controllers (make cert-manager);
 	// empty: the cluster runs without cert-manager.
 	CertManagerBin string
+	// ExternalDNSBin is the real external-dns (make external-dns); when
+	// set, clusters with the default Gateway run it and their default
+	// ExposureClass publishes through DNSEndpoints.
+	ExternalDNSBin string
 }
 
 // DefaultPaths are where `make e2e-deps` puts the binaries:
@@ -40,7 +46,7 @@ func DefaultPaths() (Paths, error) {
 		}
 	}
 	p := Paths{
-		RepoRoot: root, BinDir: bin,
+		RepoRoot: root, BinDir: bin, ExternalDNSBin: externalDNSBin(root),
 		ManagerBin: filepath.Join(root, "bin", "e2e", "manager"),
 		GatewayBin: filepath.Join(root, "bin", "e2e", "gateway"),
 	}
@@ -53,7 +59,7 @@ func (p Paths) Missing() []string {
 	var out []string
 	for _, f := range []string{
 		filepath.Join(p.BinDir, "etcd"), filepath.Join(p.BinDir, "kube-apiserver"),
-		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin, p.CertManagerBin,
+		filepath.Join(p.BinDir, "kube-controller-manager"), p.ManagerBin, p.GatewayBin, p.CertManagerBin, p.ExternalDNSBin,
 	} {
 		if f == "" {
 			continue
@@ -73,6 +79,7 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(gwv1.Install(s))
 	utilruntime.Must(gwv1beta1.Install(s))
 	utilruntime.Must(certmanagerv1.AddToScheme(s))
+	utilruntime.Must(externaldnsv1alpha1.AddToScheme(s))
 	return s
 }
 
@@ -82,6 +89,8 @@ type Env struct {
 	*Cluster
 	Pylon       *Pylon
 	CertManager *CertManager
+	// ExternalDNS runs when Paths.ExternalDNSBin is set (nil otherwise).
+	ExternalDNS *ExternalDNS
 }
 
 // StartWithPylon starts a cluster and installs Pylon with its default
@@ -96,6 +105,14 @@ func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, 
 	if err != nil {
 		return nil, err
 	}
+	withDNS := p.ExternalDNSBin != "" && !o.NoDefaultGateway
+	if withDNS {
+		crd, err := ExternalDNSCRD(p.RepoRoot)
+		if err != nil {
+			return nil, errors.Join(err, c.Stop())
+		}
+		o.ExtraCRDs = append(o.ExtraCRDs, crd)
+	}
 	py, err := c.InstallPylon(ctx, o)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("install pylon: %w", err), c.Stop())
@@ -106,10 +123,22 @@ func StartWith(ctx context.Context, p Paths, o PylonOptions, dir string) (*Env, 
 			return nil, errors.Join(fmt.Errorf("start cert-manager: %w", err), py.Stop(), c.Stop())
 		}
 	}
+	if withDNS {
+		if e.ExternalDNS, err = c.StartExternalDNS(ctx, ExternalDNSOptions{Bin: p.ExternalDNSBin}); err == nil {
+			err = c.PublishWithDNSEndpoints(ctx, "pylon", 60)
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("external-dns: %w", err), e.Stop())
+		}
+	}
 	return e, nil
 }
 
-// Stop stops cert-manager, Pylon and the cluster.
+// Stop stops external-dns, cert-manager, Pylon and the cluster.
 func (e *Env) Stop() error {
-	return errors.Join(e.CertManager.Stop(), e.Pylon.Stop(), e.Cluster.Stop())
+	var errs []error
+	if e.ExternalDNS != nil {
+		errs = append(errs, e.ExternalDNS.Stop(5*time.Second))
+	}
+	return errors.Join(append(errs, e.CertManager.Stop(), e.Pylon.Stop(), e.Cluster.Stop())...)
 }

@@ -249,8 +249,10 @@ func certificateCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Con
 	return certificateAutoCondition(crt, v.issuer)
 }
 
-// dnsCondition says whether the hostname's record can be published (its
-// address is known) and, for DNSEndpoint objects, was taken up by external-dns.
+// dnsCondition says what Pylon knows about the hostname's record. Both modes
+// need the address first. In DNSEndpoint mode external-dns reports back
+// (dnsEndpointCondition); in ExternalDNS (annotation) mode it does not, so
+// DNSReady says only that the route carries the annotations.
 func dnsCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
 	const t = pylonv1alpha1.ConditionDNSReady
 	v := obs.exposure
@@ -261,19 +263,46 @@ func dnsCondition(app *pylonv1alpha1.WebApp, obs observation) metav1.Condition {
 	if len(v.exp.DNSTargets) == 0 {
 		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonAddressPending, "waiting for the Gateway or Ingress controller to publish an address for "+v.exp.Hostname)
 	}
-	targets := strings.Join(v.exp.DNSTargets, ", ")
+	records := v.exp.Hostname + " -> " + strings.Join(v.exp.DNSTargets, ", ")
 	if mode == pylonv1alpha1.DNSExternalDNS {
-		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf("external-dns can publish %s -> %s from the route's annotations", v.exp.Hostname, targets))
+		kind := "HTTPRoute"
+		if v.exp.Class.Spec.Type == pylonv1alpha1.ExposureIngress {
+			kind = "Ingress"
+		}
+		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDelegatedToExternalDNS, fmt.Sprintf(
+			"%s %s carries external-dns annotations for %s; external-dns reports nothing back on annotated routes, so Pylon cannot see whether the record was published (DNSEndpoint mode can)",
+			kind, names.Route(app), records))
 	}
 	id := childID(dnsEndpointGVK, names.Route(app))
 	if f := obs.failureOf(id); f != nil {
 		return cond(t, metav1.ConditionFalse, f.reason, f.message)
 	}
 	d, _ := obs.live[id].(*externaldnsv1alpha1.DNSEndpoint)
-	if d == nil || d.Status.ObservedGeneration != d.Generation {
-		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("waiting for external-dns to publish DNSEndpoint %s (%s -> %s)", names.Route(app), v.exp.Hostname, targets))
+	if d == nil {
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonPending, fmt.Sprintf("DNSEndpoint %s (%s) is not written yet", names.Route(app), records))
 	}
-	return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf("external-dns published %s -> %s", v.exp.Hostname, targets))
+	return dnsEndpointCondition(d, records)
+}
+
+// dnsEndpointCondition judges a DNSEndpoint by what external-dns wrote back.
+// external-dns' crd source sets status.observedGeneration to the generation
+// it read in a sync, so DNSReady is True only when that is the current
+// generation: records Pylon has just changed are not reported as published
+// on the strength of an older sync.
+func dnsEndpointCondition(d *externaldnsv1alpha1.DNSEndpoint, records string) metav1.Condition {
+	const t = pylonv1alpha1.ConditionDNSReady
+	observed := d.Status.ObservedGeneration
+	switch observed {
+	case d.Generation:
+		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf(
+			"external-dns processed generation %d of DNSEndpoint %s: %s", d.Generation, d.Name, records))
+	case 0:
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS, fmt.Sprintf(
+			"waiting for external-dns to process DNSEndpoint %s (generation %d: %s); it has processed no generation of it yet", d.Name, d.Generation, records))
+	default:
+		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS, fmt.Sprintf(
+			"waiting for external-dns to process generation %d of DNSEndpoint %s (%s); it last processed generation %d", d.Generation, d.Name, records, observed))
+	}
 }
 
 // issuerNotAllowedMessage names the refused issuer and the ones the class
