@@ -388,8 +388,10 @@ func TestCanaryWeights(t *testing.T) {
 
 	for _, step := range []struct{ weight, replicas int32 }{{10, 1}, {50, 2}, {100, 4}} {
 		update(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Weight = step.weight })
-		// The canary's share is routed once it has available Pods.
+		// The canary's share is routed once it has available Pods and its
+		// Service lists a ready endpoint.
 		deploymentAvailable(g, ns, "shop-canary")
+		endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 		g.Eventually(func(g Gomega) {
 			g.Expect(weights(g)).To(Equal([]int32{100 - step.weight, step.weight}))
 			get(g, canary)
