@@ -589,6 +589,7 @@ func TestIngressCanaryAndAddress(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop")
 	deploymentAvailable(g, ns, "shop-canary")
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 	g.Eventually(func(g Gomega) {
 		get(g, ing)
 		g.Expect(ing.Annotations).To(HaveKeyWithValue("external-dns.kubernetes.io/hostname", "shop."+ns+".example.com"))
