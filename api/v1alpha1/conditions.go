@@ -155,6 +155,10 @@ const (
 	// ReasonCanaryNotAvailable: the canary has no available Pod, so it gets
 	// no share.
 	ReasonCanaryNotAvailable = "CanaryNotAvailable"
+	// ReasonCanaryNoReadyEndpoints: the canary Deployment has an available
+	// Pod but the canary Service's EndpointSlices list no ready endpoint
+	// yet, so a gateway could not reach it: the canary gets no share.
+	ReasonCanaryNoReadyEndpoints = "CanaryNoReadyEndpoints"
 	// ReasonStableNotAvailable: the stable track has no available Pod and
 	// the canary has, so the canary gets every request.
 	ReasonStableNotAvailable = "StableNotAvailable"

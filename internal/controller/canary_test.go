@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
@@ -48,8 +51,14 @@ func (f *fakeGatewayMetrics) url() string {
 
 // serve counts n answers of code from backend of namespace ns.
 func (f *fakeGatewayMetrics) serve(ns, backend, code string, n int) {
+	f.answer(ns, backend, code, contract.OriginBackend, n)
+}
+
+// answer counts n answers of code given for backend by origin (the backend
+// or the gateway itself).
+func (f *fakeGatewayMetrics) answer(ns, backend, code, origin string, n int) {
 	for range n {
-		f.requests.WithLabelValues("httproute", ns, "shop", ns, backend, code, contract.OriginBackend).Inc()
+		f.requests.WithLabelValues("httproute", ns, "shop", ns, backend, code, origin).Inc()
 		f.latency.WithLabelValues("httproute", ns, "shop", ns, backend).Observe(0.004)
 	}
 }
@@ -85,13 +94,41 @@ func (f *fakeGatewayMetrics) traffic(t *testing.T, ns string, stable, canary, ca
 }
 
 // bothTracksAvailable marks the stable and (once it exists) the canary
-// Deployment available, as the Deployment controller would.
+// Deployment available, as the Deployment controller would, and lists a
+// ready endpoint for the canary Service, as the EndpointSlice controller
+// would.
 func bothTracksAvailable(g Gomega, ns string) {
 	deploymentAvailable(g, ns, "shop")
 	g.Eventually(func(g Gomega) {
 		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
 	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
+}
+
+// endpointSlice writes EndpointSlice name of Service svc with one endpoint,
+// ready or not, as the EndpointSlice controller would (none runs under
+// envtest). That controller copies the Service's labels onto the slice;
+// pylons says whether the Service is Pylon's (carries its labels).
+func endpointSlice(g Gomega, ns, svc, name string, ready, pylons bool) {
+	es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	g.EventuallyWithOffset(1, func() error {
+		_, err := controllerutil.CreateOrUpdate(ctx, k8s, es, func() error {
+			es.Labels = map[string]string{
+				discoveryv1.LabelServiceName: svc,
+				discoveryv1.LabelManagedBy:   "endpointslice-controller.k8s.io",
+			}
+			if pylons {
+				es.Labels["app.kubernetes.io/managed-by"] = "pylon"
+				es.Labels["pylon.dev/webapp"] = strings.TrimSuffix(svc, "-canary")
+			}
+			es.AddressType = discoveryv1.AddressTypeIPv4
+			es.Ports = []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP)}}
+			es.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.7"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(ready), Serving: ptr.To(ready)}}}
+			return nil
+		})
+		return err
+	}, timeout, poll).Should(Succeed())
 }
 
 func routeWeights(g Gomega, ns string) []int32 {
@@ -143,6 +180,25 @@ func TestCanaryGetsNoShareUntilItHasAvailablePods(t *testing.T) {
 	g.Consistently(func(g Gomega) { g.Expect(routeWeights(g, ns)).To(Equal([]int32{100, 0})) }, 2*time.Second, 100*time.Millisecond).Should(Succeed())
 
 	deploymentAvailable(g, ns, "shop-canary")
+	// Available is not yet reachable: the EndpointSlice controller lists
+	// the Pod on its own schedule and a gateway learns of it only from
+	// there. Until the canary Service lists a ready endpoint, no share.
+	noShareYet := func(g Gomega) {
+		g.Expect(routeWeights(g, ns)).To(Equal([]int32{100, 0}))
+		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
+		g.Expect(app.Status.Canary.Weight).To(BeZero())
+		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonCanaryNoReadyEndpoints))
+	}
+	g.Eventually(noShareYet, timeout, poll).Should(Succeed())
+	g.Expect(app.Status.Canary.WeightMessage).To(ContainSubstring("Service shop-canary lists no ready endpoint"))
+	// A listed endpoint that is not ready, and a ready one in a slice that
+	// is not of Pylon's Service (not cached), change nothing.
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", false, true)
+	endpointSlice(g, ns, "shop-canary", "shop-canary-foreign", true, false)
+	g.Consistently(noShareYet, 2*time.Second, 100*time.Millisecond).Should(Succeed())
+
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 	g.Eventually(func(g Gomega) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{50, 50}))
 		get(g, app)
@@ -165,6 +221,7 @@ func TestCanaryGetsEverythingWhileStableHasNoPods(t *testing.T) {
 		get(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-canary"}})
 	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop-canary")
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 	g.Eventually(func(g Gomega) {
 		g.Expect(routeWeights(g, ns)).To(Equal([]int32{0, 100}))
 		get(g, app)
@@ -299,6 +356,47 @@ func TestCanaryAnalysisRollsBack(t *testing.T) {
 		g.Expect(app.Status.Canary.Phase).To(Equal(pylonv1alpha1.CanaryProgressing))
 		g.Expect(app.Status.Canary.Step).To(BeEquivalentTo(1))
 	}, timeout, poll).Should(Succeed())
+}
+
+// TestCanaryAnalysisIgnoresGatewayErrorsRightAfterTheShareWentUp: a gateway
+// learns of the canary's endpoints and of its new weight through separate
+// watches, so its first requests to a new canary may find no endpoint and
+// be answered by the gateway's own 503 (origin gateway). Those restart the
+// step instead of rolling the canary back; the canary's own answers are
+// judged as before (TestCanaryAnalysisRollsBack).
+func TestCanaryAnalysisIgnoresGatewayErrorsRightAfterTheShareWentUp(t *testing.T) {
+	g := NewWithT(t)
+	app, ns := canaryApp(t, pylonGatewayClass(t), 50, withAnalysis(10, 30))
+	gatewayMetrics.url() // the counters exist before the step's first reading
+	bothTracksAvailable(g, ns)
+	g.Eventually(func(g Gomega) {
+		get(g, app)
+		g.Expect(app.Status.Canary).NotTo(BeNil())
+		g.Expect(app.Status.Canary.Weight).To(BeEquivalentTo(10))
+		g.Expect(app.Status.Canary.StepStartTime).NotTo(BeNil())
+	}, timeout, poll).Should(Succeed())
+	// The step has started (its first reading taken): 20 requests to the
+	// canary answered by the gateway, 100% of its traffic so far.
+	gatewayMetrics.serve(ns, "shop", "2xx", 20)
+	gatewayMetrics.answer(ns, "shop-canary", "5xx", contract.OriginGateway, 20)
+	restarted := false
+	g.Eventually(func(g Gomega) {
+		get(g, app)
+		cs := app.Status.Canary
+		g.Expect(cs).NotTo(BeNil())
+		g.Expect(cs.Phase).NotTo(Equal(pylonv1alpha1.CanaryRolledBack), "the gateway's own answers were judged as the canary's")
+		if h := condition(app, pylonv1alpha1.ConditionCanaryHealthy); h != nil && strings.Contains(h.Message, "starts again") {
+			restarted = true
+		}
+		g.Expect(restarted).To(BeTrue(), "the step did not start again")
+	}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+	// Then the canary serves, in bounds, and walks every step.
+	gatewayMetrics.traffic(t, ns, 9, 1, 0)
+	g.Eventually(func(g Gomega) {
+		get(g, app)
+		g.Expect(app.Status.Canary.Phase).NotTo(Equal(pylonv1alpha1.CanaryRolledBack))
+		g.Expect(app.Status.Canary.Phase).To(Equal(pylonv1alpha1.CanarySucceeded))
+	}, 60*time.Second, 200*time.Millisecond).Should(Succeed())
 }
 
 // TestCanaryAnalysisWithoutMetricsIsRefused: a class whose traffic Pylon

@@ -426,8 +426,10 @@ func TestCanaryWeights(t *testing.T) {
 
 	for _, step := range []struct{ weight, replicas int32 }{{10, 1}, {50, 2}, {100, 4}} {
 		update(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Weight = step.weight })
-		// The canary's share is routed once it has available Pods.
+		// The canary's share is routed once it has available Pods and its
+		// Service lists a ready endpoint.
 		deploymentAvailable(g, ns, "shop-canary")
+		endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 		g.Eventually(func(g Gomega) {
 			g.Expect(weights(g)).To(Equal([]int32{100 - step.weight, step.weight}))
 			get(g, canary)
@@ -625,6 +627,7 @@ func TestIngressCanaryAndAddress(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	deploymentAvailable(g, ns, "shop")
 	deploymentAvailable(g, ns, "shop-canary")
+	endpointSlice(g, ns, "shop-canary", "shop-canary-a", true, true)
 	g.Eventually(func(g Gomega) {
 		get(g, ing)
 		g.Expect(ing.Annotations).To(HaveKeyWithValue("external-dns.kubernetes.io/hostname", "shop."+ns+".example.com"))

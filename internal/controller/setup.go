@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/discovery"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,6 +24,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/controller/monitoring"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 )
 
 // ClientOptions are the options of the manager's client: reads from the
@@ -35,12 +38,19 @@ func ClientOptions() client.Options {
 // CacheOptions are the options of the manager's cache. Cached objects drop
 // their managedFields, a fifth of the cache at scale and read by nothing
 // but the replicas hand-over, which reads a Deployment's: Deployments keep
-// theirs.
+// theirs. Only the EndpointSlices of Pylon's own Services are cached (the
+// EndpointSlice controller copies a Service's labels onto its slices): a
+// cluster's EndpointSlices are many and change with every Pod.
 func CacheOptions() cache.Options {
 	keep := func(o any) (any, error) { return o, nil }
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject:         map[client.Object]cache.ByObject{&appsv1.Deployment{}: {Transform: keep}},
+		ByObject: map[client.Object]cache.ByObject{
+			&appsv1.Deployment{}: {Transform: keep},
+			&discoveryv1.EndpointSlice{}: {Label: labels.SelectorFromSet(labels.Set{
+				resources.LabelManagedBy: resources.ManagedByPylon,
+			})},
+		},
 	}
 }
 

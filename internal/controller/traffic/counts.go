@@ -12,6 +12,10 @@ type Counts struct {
 	// Requests answered, and Errors among them (5xx, the gateway's own
 	// 502/503/504 included).
 	Requests, Errors float64
+	// GatewayErrors are the Errors the gateway answered itself (origin
+	// gateway: no ready endpoint, connect failure, timeout) rather than
+	// the backend.
+	GatewayErrors float64
 	// Buckets are the cumulative latency histogram: upper bound in seconds
 	// to the number of requests at most that slow.
 	Buckets map[float64]float64
@@ -21,6 +25,7 @@ type Counts struct {
 func (c *Counts) add(o Counts) {
 	c.Requests += o.Requests
 	c.Errors += o.Errors
+	c.GatewayErrors += o.GatewayErrors
 	if len(o.Buckets) > 0 && c.Buckets == nil {
 		c.Buckets = map[float64]float64{}
 	}
@@ -33,10 +38,10 @@ func (c *Counts) add(o Counts) {
 // that went down was reset (the replica restarted): everything it counts
 // now came after the reset, so base counts as zero.
 func (c Counts) since(base Counts) Counts {
-	if c.Requests < base.Requests || c.Errors < base.Errors {
+	if c.Requests < base.Requests || c.Errors < base.Errors || c.GatewayErrors < base.GatewayErrors {
 		base = Counts{}
 	}
-	d := Counts{Requests: c.Requests - base.Requests, Errors: c.Errors - base.Errors}
+	d := Counts{Requests: c.Requests - base.Requests, Errors: c.Errors - base.Errors, GatewayErrors: c.GatewayErrors - base.GatewayErrors}
 	if len(c.Buckets) > 0 {
 		d.Buckets = make(map[float64]float64, len(c.Buckets))
 		for le, n := range c.Buckets {
@@ -56,6 +61,8 @@ type Reading struct {
 // Track is one track's figures over a window.
 type Track struct {
 	Requests, Errors int64
+	// GatewayErrors are the Errors the gateway answered itself.
+	GatewayErrors int64
 	// P99 is the 99th percentile latency; zero without requests.
 	P99 time.Duration
 }
@@ -88,7 +95,7 @@ func between(base, cur Reading, backends []string) Window {
 			// A replica that was not there at the start counts from zero.
 			sum.add(c.since(base.Replicas[replica][b]))
 		}
-		w.Backends[b] = Track{Requests: int64(sum.Requests), Errors: int64(sum.Errors), P99: quantile(0.99, sum.Buckets)}
+		w.Backends[b] = Track{Requests: int64(sum.Requests), Errors: int64(sum.Errors), GatewayErrors: int64(sum.GatewayErrors), P99: quantile(0.99, sum.Buckets)}
 	}
 	return w
 }

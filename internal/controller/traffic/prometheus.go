@@ -40,7 +40,7 @@ func (p *PrometheusSource) Read(ctx context.Context, namespace string) (Reading,
 	}
 	sel := fmt.Sprintf(`{%s=%q,%s=%q}`, contract.LabelBackendNamespace, namespace, contract.LabelRouteNamespace, namespace)
 	counts := map[string]Counts{}
-	reqs, err := p.query(ctx, fmt.Sprintf("sum by (%s, %s) (%s%s)", contract.LabelBackendName, contract.LabelCode, contract.MetricBackendRequests, sel))
+	reqs, err := p.query(ctx, fmt.Sprintf("sum by (%s, %s, %s) (%s%s)", contract.LabelBackendName, contract.LabelCode, contract.LabelOrigin, contract.MetricBackendRequests, sel))
 	if err != nil {
 		return Reading{}, err
 	}
@@ -50,6 +50,9 @@ func (p *PrometheusSource) Read(ctx context.Context, namespace string) (Reading,
 		c.Requests += s.value
 		if s.Metric[contract.LabelCode] == "5xx" {
 			c.Errors += s.value
+			if s.Metric[contract.LabelOrigin] == contract.OriginGateway {
+				c.GatewayErrors += s.value
+			}
 		}
 		counts[key] = c
 	}

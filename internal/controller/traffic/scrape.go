@@ -38,6 +38,9 @@ func parseGatewayMetrics(r io.Reader) (map[string]Counts, error) {
 			c.Requests += v
 			if label(m, contract.LabelCode) == "5xx" {
 				c.Errors += v
+				if label(m, contract.LabelOrigin) == contract.OriginGateway {
+					c.GatewayErrors += v
+				}
 			}
 			out[key] = c
 		}

@@ -71,6 +71,7 @@ func TestGatewaySourceSumsReplicasAndCountsErrors(t *testing.T) {
 	}
 	a.serve("shop", "shop", "web-canary", "2xx", contract.OriginBackend, 18, 50*time.Millisecond)
 	b.serve("shop", "shop", "web-canary", "5xx", contract.OriginGateway, 2, time.Millisecond)
+	a.serve("shop", "shop", "web-canary", "5xx", contract.OriginBackend, 1, 50*time.Millisecond)
 	a.serve("shop", "shop", "web", "2xx", contract.OriginBackend, 180, 5*time.Millisecond)
 	now = now.Add(10 * time.Second)
 	w, err = tr.Window(context.Background(), src, "uid", "shop", []string{"shop/web", "shop/web-canary"}, start, true)
@@ -78,13 +79,17 @@ func TestGatewaySourceSumsReplicasAndCountsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, s := w.Backends["shop/web-canary"], w.Backends["shop/web"]
-	if c.Requests != 20 || c.Errors != 2 || s.Requests != 180 || s.Errors != 0 {
-		t.Fatalf("window: canary %d requests %d errors, stable %d/%d; want 20/2 and 180/0", c.Requests, c.Errors, s.Requests, s.Errors)
+	if c.Requests != 21 || c.Errors != 3 || s.Requests != 180 || s.Errors != 0 {
+		t.Fatalf("window: canary %d requests %d errors, stable %d/%d; want 21/3 and 180/0", c.Requests, c.Errors, s.Requests, s.Errors)
 	}
-	if got := c.ErrorRate(); math.Abs(got-10) > 1e-9 {
-		t.Errorf("canary error rate %.2f%%, want 10%%", got)
+	// The gateway's own answers are told apart from the backend's.
+	if c.GatewayErrors != 2 || s.GatewayErrors != 0 {
+		t.Fatalf("window: canary %d, stable %d errors answered by the gateway; want 2 and 0", c.GatewayErrors, s.GatewayErrors)
 	}
-	// 18 of 20 canary answers took 50 ms (bucket 10–100 ms): p99 lies in it.
+	if got := c.ErrorRate(); math.Abs(got-300.0/21) > 1e-9 {
+		t.Errorf("canary error rate %.2f%%, want 3 of 21", got)
+	}
+	// 19 of 21 canary answers took 50 ms (bucket 10–100 ms): p99 lies in it.
 	if c.P99 <= 10*time.Millisecond || c.P99 > 100*time.Millisecond {
 		t.Errorf("canary p99 %v, want within (10ms, 100ms]", c.P99)
 	}
@@ -172,10 +177,11 @@ func TestPrometheusSource(t *testing.T) {
 		q := r.URL.Query().Get("query")
 		w.Header().Set("Content-Type", "application/json")
 		switch q {
-		case `sum by (backend, code) (pylon_gateway_backend_requests_total{backend_namespace="shop",namespace="shop"})`:
+		case `sum by (backend, code, origin) (pylon_gateway_backend_requests_total{backend_namespace="shop",namespace="shop"})`:
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[
-				{"metric":{"backend":"web","code":"2xx"},"value":[1,"95"]},
-				{"metric":{"backend":"web","code":"5xx"},"value":[1,"5"]}]}}`))
+				{"metric":{"backend":"web","code":"2xx","origin":"backend"},"value":[1,"95"]},
+				{"metric":{"backend":"web","code":"5xx","origin":"backend"},"value":[1,"3"]},
+				{"metric":{"backend":"web","code":"5xx","origin":"gateway"},"value":[1,"2"]}]}}`))
 		case `sum by (backend, le) (pylon_gateway_backend_request_duration_seconds_bucket{backend_namespace="shop",namespace="shop"})`:
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[
 				{"metric":{"backend":"web","le":"0.1"},"value":[1,"100"]},
@@ -191,7 +197,7 @@ func TestPrometheusSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := r.Replicas["prometheus"]["shop/web"]
-	if c.Requests != 100 || c.Errors != 5 || c.Buckets[0.1] != 100 || c.Buckets[math.Inf(1)] != 100 {
+	if c.Requests != 100 || c.Errors != 5 || c.GatewayErrors != 2 || c.Buckets[0.1] != 100 || c.Buckets[math.Inf(1)] != 100 {
 		t.Fatalf("got %+v", c)
 	}
 	if _, err := (&PrometheusSource{URL: srv.URL}).Read(context.Background(), "other"); err == nil {

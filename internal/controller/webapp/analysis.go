@@ -17,6 +17,15 @@ import (
 // it.
 const analysisPoll = 5 * time.Second
 
+// settleFor is how long after the canary's share went up errors the gateway
+// answered itself for it (origin gateway: no ready endpoint known yet,
+// connect failure, timeout) restart the step instead of counting against
+// the canary. A gateway learns of the canary's endpoints and of its new
+// weight through separate watches, so its first requests may find no
+// endpoint even though the manager saw one listed. After settleFor they
+// count: a canary no gateway can reach is rolled back, not waited for.
+const settleFor = 30 * time.Second
+
 // Defaults of spec.canary.analysis (the CRD defaults them too; these cover
 // objects written before the defaults existed).
 const (
@@ -77,7 +86,9 @@ func analysisAnchor(app *pylonv1alpha1.WebApp) time.Time {
 
 // stepAnalysis walks a canary through its analysis steps. It is pure: the
 // figures come in through f, the time through now.
-func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, rev string, canaryAvail, stableAvail bool, f analysisFacts, now time.Time) analysisResult {
+// canaryWhy is why the canary cannot be given requests ("" when it can:
+// see canaryServing) and canaryMsg says more.
+func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, rev string, canaryWhy, canaryMsg string, stableAvail bool, f analysisFacts, now time.Time) analysisResult {
 	a := app.Spec.Canary.Analysis
 	steps := analysisSteps(a.Steps, app.Spec.Canary.Weight)
 	r := analysisResult{phase: pylonv1alpha1.CanaryProgressing, step: 1, steps: int32(len(steps))}
@@ -100,10 +111,11 @@ func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, r
 		r.reason, r.message = pylonv1alpha1.ReasonMetricsUnavailable, "canary analysis needs traffic figures and "+f.sourceProblem+": the canary gets no requests"
 		healthy(metav1.ConditionFalse, pylonv1alpha1.ReasonMetricsUnavailable, r.message)
 		return r
-	case !canaryAvail:
-		// The step starts again once a canary Pod can serve.
+	case canaryWhy != "":
+		// The step starts again once a canary Pod can serve and a gateway
+		// can reach it.
 		r.stepStart = nil
-		r.reason, r.message = pylonv1alpha1.ReasonCanaryNotAvailable, fmt.Sprintf("step %d of %d waits for an available canary Pod: the canary gets no requests until then", r.step, r.steps)
+		r.reason, r.message = canaryWhy, fmt.Sprintf("step %d of %d waits: %s", r.step, r.steps, canaryMsg)
 		healthy(metav1.ConditionUnknown, pylonv1alpha1.ReasonAnalysisWaiting, r.message)
 		return r
 	case !stableAvail:
@@ -135,6 +147,14 @@ func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, r
 	}
 	c, s := f.window.Backends[f.canary], f.window.Backends[f.stable]
 	r.observed = observedTraffic(f.source, *f.window, s, c)
+	if c.GatewayErrors > 0 && settling(prev, now) {
+		start := metav1.NewTime(now.Truncate(time.Second))
+		r.stepStart, r.anchor, r.requeue = &start, start.Time, analysisPoll
+		healthy(metav1.ConditionUnknown, pylonv1alpha1.ReasonAnalysisWaiting, fmt.Sprintf(
+			"step %d of %d (%d%%) starts again: the gateway itself answered %d of the canary's %d requests with an error (no ready endpoint known yet, connect failure or timeout) within %s of its share going up; these do not count against the canary",
+			r.step, r.steps, r.weight, c.GatewayErrors, c.Requests, settleFor))
+		return r
+	}
 	minReq := int64(defaultMinRequests)
 	if a.MinRequests > 0 {
 		minReq = int64(a.MinRequests)
@@ -171,6 +191,14 @@ func stepAnalysis(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, r
 	r.reason, r.message = stepReason(r, app.Spec.Canary.Weight)
 	healthy(metav1.ConditionTrue, pylonv1alpha1.ReasonAnalysisInBounds, fmt.Sprintf("%s; last step: %s", r.message, figures))
 	return r
+}
+
+// settling: the canary's share changed less than settleFor ago.
+func settling(prev *pylonv1alpha1.CanaryStatus, now time.Time) bool {
+	if prev == nil || prev.LastWeightChangeTime == nil {
+		return false
+	}
+	return now.Sub(prev.LastWeightChangeTime.Time) < settleFor
 }
 
 func stepReason(r analysisResult, declared int32) (string, string) {

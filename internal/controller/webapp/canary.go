@@ -27,6 +27,13 @@ type canaryFacts struct {
 	// stable and canary are the live Deployments (nil: absent or not the
 	// WebApp's), as cached before this pass applies anything.
 	stable, canary *appsv1.Deployment
+	// canaryEndpoints counts the ready endpoints the canary Service's
+	// EndpointSlices list: what a gateway can send requests to. A Pod is
+	// counted available by the Deployment controller and listed by the
+	// EndpointSlice controller independently, and the gateway learns of it
+	// only from the EndpointSlice: until one is listed, a share given to
+	// the canary would be answered by the gateway's own 503.
+	canaryEndpoints int
 	// unsupported: the Ingress controller cannot split traffic.
 	unsupported bool
 	// analysis is what the metrics say, when the canary declares analysis.
@@ -54,7 +61,8 @@ type canaryDecision struct {
 // changed: what Pylon decides goes to the routes and to status.canary.
 //
 //   - A declared canary gets no share until its Deployment has an available
-//     Pod, and every share while the stable track has none.
+//     Pod and its Service lists a ready endpoint, and every share while the
+//     stable track has no available Pod.
 //   - With analysis, the share walks the steps while the figures stay in
 //     bounds, and drops to 0 on a breach until the canary's spec changes.
 //   - A canary the spec no longer declares (removed, weight 0 without a
@@ -77,7 +85,8 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 		st.WeightReason = pylonv1alpha1.ReasonCanaryUnsupported
 		st.WeightMessage = "the Ingress controller of the class cannot split traffic, so the canary gets none"
 	case c.Analysis != nil:
-		a := stepAnalysis(app, prev, rev, avail > 0, availablePods(f.stable) > 0, f.analysis, f.now)
+		why, msg := canaryServing(app, f)
+		a := stepAnalysis(app, prev, rev, why, msg, availablePods(f.stable) > 0, f.analysis, f.now)
 		st.Weight, st.WeightReason, st.WeightMessage = a.weight, a.reason, a.message
 		st.Phase, st.Step, st.Steps, st.StepStartTime, st.Observed = a.phase, a.step, a.steps, a.stepStart, a.observed
 		d.healthy, d.requeue, d.anchor = a.healthy, a.requeue, a.anchor
@@ -85,6 +94,9 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 	case avail == 0:
 		st.WeightReason = pylonv1alpha1.ReasonCanaryNotAvailable
 		st.WeightMessage = notAvailableMessage(names.Canary(app), f.canary)
+	case f.canaryEndpoints == 0:
+		st.WeightReason = pylonv1alpha1.ReasonCanaryNoReadyEndpoints
+		st.WeightMessage = noEndpointsMessage(app, avail)
 	case availablePods(f.stable) == 0:
 		st.Weight, st.WeightReason = contract.WeightTotal, pylonv1alpha1.ReasonStableNotAvailable
 		st.WeightMessage = fmt.Sprintf("the stable Deployment %s has no available Pod and the canary has %d: the canary gets every request", names.Deployment(app), avail)
@@ -160,6 +172,22 @@ func availablePods(d *appsv1.Deployment) int32 {
 		return 0
 	}
 	return d.Status.AvailableReplicas
+}
+
+// canaryServing is why the canary cannot be given requests yet ("" when it
+// can): it needs an available Pod and a ready endpoint in its Service.
+func canaryServing(app *pylonv1alpha1.WebApp, f canaryFacts) (reason, message string) {
+	switch avail := availablePods(f.canary); {
+	case avail == 0:
+		return pylonv1alpha1.ReasonCanaryNotAvailable, notAvailableMessage(names.Canary(app), f.canary)
+	case f.canaryEndpoints == 0:
+		return pylonv1alpha1.ReasonCanaryNoReadyEndpoints, noEndpointsMessage(app, avail)
+	}
+	return "", ""
+}
+
+func noEndpointsMessage(app *pylonv1alpha1.WebApp, avail int32) string {
+	return fmt.Sprintf("the canary Deployment %s has %d available Pod(s) but Service %s lists no ready endpoint yet: it gets no requests until one is listed", names.Canary(app), avail, names.Canary(app))
 }
 
 func notAvailableMessage(name string, d *appsv1.Deployment) string {

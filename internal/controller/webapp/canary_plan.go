@@ -8,9 +8,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/contract"
@@ -42,6 +44,11 @@ func (r *Reconciler) planCanary(ctx context.Context, app *pylonv1alpha1.WebApp, 
 	}
 	if f.canary, err = r.ownedDeployment(ctx, app, names.Canary(app)); err != nil {
 		return canaryDecision{}, err
+	}
+	if canaryWanted(app) && availablePods(f.canary) > 0 {
+		if f.canaryEndpoints, err = r.readyEndpoints(ctx, app.Namespace, names.Canary(app)); err != nil {
+			return canaryDecision{}, err
+		}
 	}
 	src, problem := r.metricsSource(view)
 	keys := []string{app.Namespace + "/" + names.Service(app), app.Namespace + "/" + names.Canary(app)}
@@ -96,6 +103,30 @@ func (r *Reconciler) ownedDeployment(ctx context.Context, app *pylonv1alpha1.Web
 		return nil, nil
 	}
 	return d, nil
+}
+
+// readyEndpoints counts the ready endpoint addresses the EndpointSlices of
+// Service name list, as a gateway reads them (a nil ready condition means
+// ready). The manager caches only the EndpointSlices of Pylon's Services
+// (see controller.CacheOptions): the EndpointSlice controller copies the
+// Service's labels onto them.
+func (r *Reconciler) readyEndpoints(ctx context.Context, namespace, name string) (int, error) {
+	list := &discoveryv1.EndpointSliceList{}
+	if err := r.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
+		return 0, fmt.Errorf("list the EndpointSlices of Service %s/%s: %w", namespace, name, err)
+	}
+	n := 0
+	for _, s := range list.Items {
+		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				n += len(e.Addresses)
+			}
+		}
+	}
+	return n, nil
 }
 
 // metricsSource is where the traffic of the WebApp's class is read, or nil

@@ -66,18 +66,41 @@ func TestDecideCanaryWeight(t *testing.T) {
 			weight: 0, size: 50, reason: pylonv1alpha1.ReasonCanaryNotAvailable, run: true, messageContain: "no available Pod",
 		},
 		{
+			// The Deployment controller counts a Pod available before the
+			// EndpointSlice controller lists it, and a gateway only learns
+			// of it from the EndpointSlice.
+			name: "canary available but its Service lists no ready endpoint yet: no share",
+			app:  testApp(50, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2)},
+			weight: 0, size: 50, reason: pylonv1alpha1.ReasonCanaryNoReadyEndpoints, run: true, messageContain: "Service shop-canary lists no ready endpoint",
+		},
+		{
+			name: "stable without Pods, canary available without ready endpoints: still no share",
+			app:  testApp(10, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 0), canary: liveDeployment("shop-canary", "shop:2", 1)},
+			weight: 0, size: 10, reason: pylonv1alpha1.ReasonCanaryNoReadyEndpoints, run: true,
+		},
+		{
+			name: "analysis, canary available without ready endpoints: step 1 does not start",
+			app:  analysed(50, 10), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), analysis: analysisFacts{source: "pylon-gateway"}},
+			weight: 0, size: 10, reason: pylonv1alpha1.ReasonCanaryNoReadyEndpoints, run: true, messageContain: "step 1 of 2 waits",
+		},
+		{
+			name: "analysis, canary available with ready endpoints: step 1 starts",
+			app:  analysed(50, 10), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), canaryEndpoints: 1, analysis: analysisFacts{source: "pylon-gateway"}},
+			weight: 10, size: 10, reason: pylonv1alpha1.ReasonAnalysisStep, run: true,
+		},
+		{
 			name: "both available: the declared weight",
-			app:  testApp(30, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2)},
+			app:  testApp(30, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), canaryEndpoints: 2},
 			weight: 30, size: 30, reason: pylonv1alpha1.ReasonWeightDeclared, run: true,
 		},
 		{
 			name: "stable without Pods, canary with: everything to the canary",
-			app:  testApp(10, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 0), canary: liveDeployment("shop-canary", "shop:2", 1)},
+			app:  testApp(10, nil), facts: canaryFacts{stable: liveDeployment("shop", "shop:1", 0), canary: liveDeployment("shop-canary", "shop:2", 1), canaryEndpoints: 1},
 			weight: 100, size: 10, reason: pylonv1alpha1.ReasonStableNotAvailable, run: true,
 		},
 		{
 			name: "Ingress controller without canary support",
-			app:  testApp(10, nil), facts: canaryFacts{unsupported: true, stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1)},
+			app:  testApp(10, nil), facts: canaryFacts{unsupported: true, stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1), canaryEndpoints: 1},
 			weight: 0, size: 10, reason: pylonv1alpha1.ReasonCanaryUnsupported, run: true,
 		},
 		{
@@ -85,7 +108,7 @@ func TestDecideCanaryWeight(t *testing.T) {
 			app: testApp(0, func(a *pylonv1alpha1.WebApp) {
 				a.Spec.Canary.HeaderMatch = &pylonv1alpha1.HeaderMatch{Name: "x", Value: "y"}
 			}),
-			facts:  canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1)},
+			facts:  canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 1), canaryEndpoints: 1},
 			weight: 0, size: 0, reason: pylonv1alpha1.ReasonWeightDeclared, run: true,
 		},
 		{
@@ -130,7 +153,7 @@ func TestWeightChangeTimeKeptWhileTheWeightHolds(t *testing.T) {
 	app := testApp(30, nil)
 	earlier := metav1.NewTime(t0.Add(-time.Hour))
 	app.Status.Canary = &pylonv1alpha1.CanaryStatus{Weight: 30, LastWeightChangeTime: &earlier}
-	d := decideCanary(app, canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), now: t0})
+	d := decideCanary(app, canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: liveDeployment("shop-canary", "shop:2", 2), canaryEndpoints: 2, now: t0})
 	if !d.status.LastWeightChangeTime.Equal(&earlier) {
 		t.Fatalf("last change %v, want the earlier %v: the weight did not change", d.status.LastWeightChangeTime, earlier)
 	}
@@ -222,7 +245,16 @@ func TestStepAnalysis(t *testing.T) {
 	at := func(step int32, start metav1.Time, phase pylonv1alpha1.CanaryPhase) *pylonv1alpha1.CanaryStatus {
 		return &pylonv1alpha1.CanaryStatus{Revision: rev, Phase: phase, Step: step, Steps: 3, StepStartTime: &start}
 	}
+	// raised: the share went up ago before t0.
+	raised := func(st *pylonv1alpha1.CanaryStatus, ago time.Duration) *pylonv1alpha1.CanaryStatus {
+		ct := metav1.NewTime(t0.Add(-ago))
+		st.LastWeightChangeTime = &ct
+		return st
+	}
 	healthy := traffic.Track{Requests: 200, Errors: 1, P99: 20 * time.Millisecond}
+	// unreached: the gateway answered 60 of the canary's requests itself
+	// (no ready endpoint known to it yet).
+	unreached := traffic.Track{Requests: 200, Errors: 60, GatewayErrors: 60, P99: 10 * time.Millisecond}
 	stable := traffic.Track{Requests: 2000, Errors: 10, P99: 15 * time.Millisecond}
 	src := func(start metav1.Time, s, c traffic.Track) analysisFacts {
 		return analysisFacts{source: "pylon-gateway", window: window(start.Time, s, c), anchor: start.Time, stable: "ns/shop", canary: "ns/shop-canary"}
@@ -230,7 +262,7 @@ func TestStepAnalysis(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		prev          *pylonv1alpha1.CanaryStatus
-		canaryAvail   bool
+		canaryWhy     string
 		facts         analysisFacts
 		weight        int32
 		phase         pylonv1alpha1.CanaryPhase
@@ -238,81 +270,102 @@ func TestStepAnalysis(t *testing.T) {
 		healthy       metav1.ConditionStatus
 		healthyReason string
 		contains      string
+		// restarted: the step's window starts again at t0.
+		restarted bool
 	}{
 		{
-			name: "fresh canary, available: step 1 starts now", canaryAvail: true,
+			name:   "fresh canary, available: step 1 starts now",
 			facts:  analysisFacts{source: "pylon-gateway"},
 			weight: 10, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting,
 		},
 		{
-			name: "fresh canary, not available: 0, waiting", canaryAvail: false,
+			name: "fresh canary, not available: 0, waiting", canaryWhy: pylonv1alpha1.ReasonCanaryNotAvailable,
 			facts:  analysisFacts{source: "pylon-gateway"},
 			weight: 0, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting,
 		},
 		{
-			name: "no metrics source: refused, 0", canaryAvail: true,
+			name:   "no metrics source: refused, 0",
 			facts:  analysisFacts{sourceProblem: "ExposureClass x sets metrics.source None"},
 			weight: 0, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonMetricsUnavailable, contains: "metrics.source None",
 		},
 		{
-			name: "mid-step, in bounds: holds the step", prev: at(1, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "mid-step, in bounds: holds the step", prev: at(1, started, pylonv1alpha1.CanaryProgressing),
 			facts:  src(started, stable, healthy),
 			weight: 10, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionTrue, healthyReason: pylonv1alpha1.ReasonAnalysisInBounds,
 		},
 		{
-			name: "step over, in bounds: next step", prev: at(1, ended, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "step over, in bounds: next step", prev: at(1, ended, pylonv1alpha1.CanaryProgressing),
 			facts:  src(ended, stable, healthy),
 			weight: 30, phase: pylonv1alpha1.CanaryProgressing, step: 2, healthy: metav1.ConditionTrue, healthyReason: pylonv1alpha1.ReasonAnalysisInBounds,
 		},
 		{
-			name: "last step over, in bounds: succeeded at the declared weight", prev: at(3, ended, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "last step over, in bounds: succeeded at the declared weight", prev: at(3, ended, pylonv1alpha1.CanaryProgressing),
 			facts:  src(ended, stable, healthy),
 			weight: 50, phase: pylonv1alpha1.CanarySucceeded, step: 3, healthy: metav1.ConditionTrue, healthyReason: pylonv1alpha1.ReasonAnalysisInBounds,
 		},
 		{
-			name: "step over with too few requests: held", prev: at(2, ended, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "step over with too few requests: held", prev: at(2, ended, pylonv1alpha1.CanaryProgressing),
 			facts:  src(ended, stable, traffic.Track{Requests: 40}),
 			weight: 30, phase: pylonv1alpha1.CanaryProgressing, step: 2, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting, contains: "40 of the 100",
 		},
 		{
-			name: "error rate breach mid-step: rolled back at once", prev: at(2, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "error rate breach mid-step: rolled back at once", prev: at(2, started, pylonv1alpha1.CanaryProgressing),
 			facts:  src(started, stable, traffic.Track{Requests: 200, Errors: 60, P99: 10 * time.Millisecond}),
 			weight: 0, phase: pylonv1alpha1.CanaryRolledBack, step: 2, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonRolledBack, contains: "60 of 200 requests failed",
 		},
 		{
-			name: "error rate within the allowed increase: in bounds", prev: at(2, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "error rate within the allowed increase: in bounds", prev: at(2, started, pylonv1alpha1.CanaryProgressing),
 			facts:  src(started, stable, traffic.Track{Requests: 200, Errors: 2, P99: 10 * time.Millisecond}), // 1% vs 0.5%
 			weight: 30, phase: pylonv1alpha1.CanaryProgressing, step: 2, healthy: metav1.ConditionTrue, healthyReason: pylonv1alpha1.ReasonAnalysisInBounds,
 		},
 		{
-			name: "latency breach: rolled back", prev: at(1, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name:   "errors the gateway answered itself just after the share went up: the step starts again",
+			prev:   raised(at(1, started, pylonv1alpha1.CanaryProgressing), 10*time.Second),
+			facts:  src(started, stable, unreached),
+			weight: 10, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting,
+			contains: "the gateway itself answered 60 of the canary's 200 requests", restarted: true,
+		},
+		{
+			name:   "errors the gateway answered itself long after the share went up: they count",
+			prev:   raised(at(1, started, pylonv1alpha1.CanaryProgressing), 40*time.Second),
+			facts:  src(started, stable, unreached),
+			weight: 0, phase: pylonv1alpha1.CanaryRolledBack, step: 1, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonRolledBack, contains: "60 of 200 requests failed",
+		},
+		{
+			name:   "errors the canary answered itself just after the share went up: they count",
+			prev:   raised(at(1, started, pylonv1alpha1.CanaryProgressing), 10*time.Second),
+			facts:  src(started, stable, traffic.Track{Requests: 200, Errors: 60, P99: 10 * time.Millisecond}),
+			weight: 0, phase: pylonv1alpha1.CanaryRolledBack, step: 1, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonRolledBack, contains: "60 of 200 requests failed",
+		},
+		{
+			name: "latency breach: rolled back", prev: at(1, started, pylonv1alpha1.CanaryProgressing),
 			facts:  src(started, stable, traffic.Track{Requests: 200, P99: 40 * time.Millisecond}),
 			weight: 0, phase: pylonv1alpha1.CanaryRolledBack, step: 1, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonRolledBack, contains: "p99 latency 40ms",
 		},
 		{
-			name: "breach below minRequests: no verdict yet", prev: at(1, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "breach below minRequests: no verdict yet", prev: at(1, started, pylonv1alpha1.CanaryProgressing),
 			facts:  src(started, stable, traffic.Track{Requests: 20, Errors: 20}),
 			weight: 10, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionTrue, healthyReason: pylonv1alpha1.ReasonAnalysisInBounds,
 		},
 		{
-			name: "rolled back stays rolled back", prev: &pylonv1alpha1.CanaryStatus{Revision: rev, Phase: pylonv1alpha1.CanaryRolledBack, Step: 2, Steps: 3, WeightMessage: "rolled back at step 2"}, canaryAvail: true,
+			name: "rolled back stays rolled back", prev: &pylonv1alpha1.CanaryStatus{Revision: rev, Phase: pylonv1alpha1.CanaryRolledBack, Step: 2, Steps: 3, WeightMessage: "rolled back at step 2"},
 			facts:  src(started, stable, healthy),
 			weight: 0, phase: pylonv1alpha1.CanaryRolledBack, step: 2, healthy: metav1.ConditionFalse, healthyReason: pylonv1alpha1.ReasonRolledBack, contains: "rolled back at step 2",
 		},
 		{
-			name: "rolled back, then the canary's spec changed: judged afresh", prev: &pylonv1alpha1.CanaryStatus{Revision: "older", Phase: pylonv1alpha1.CanaryRolledBack, Step: 2}, canaryAvail: true,
+			name: "rolled back, then the canary's spec changed: judged afresh", prev: &pylonv1alpha1.CanaryStatus{Revision: "older", Phase: pylonv1alpha1.CanaryRolledBack, Step: 2},
 			facts:  analysisFacts{source: "pylon-gateway"},
 			weight: 10, phase: pylonv1alpha1.CanaryProgressing, step: 1, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting,
 		},
 		{
-			name: "figures unreadable: the step holds", prev: at(2, started, pylonv1alpha1.CanaryProgressing), canaryAvail: true,
+			name: "figures unreadable: the step holds", prev: at(2, started, pylonv1alpha1.CanaryProgressing),
 			facts:  analysisFacts{source: "pylon-gateway", readErr: errTest("no gateway replica")},
 			weight: 30, phase: pylonv1alpha1.CanaryProgressing, step: 2, healthy: metav1.ConditionUnknown, healthyReason: pylonv1alpha1.ReasonAnalysisWaiting, contains: "no gateway replica",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := analysed(50, 10, 30)
-			r := stepAnalysis(app, tc.prev, rev, tc.canaryAvail, true, tc.facts, t0)
+			r := stepAnalysis(app, tc.prev, rev, tc.canaryWhy, "why", true, tc.facts, t0)
 			if r.weight != tc.weight || r.phase != tc.phase || r.step != tc.step {
 				t.Errorf("weight %d phase %s step %d, want %d %s %d (%s)", r.weight, r.phase, r.step, tc.weight, tc.phase, tc.step, r.message)
 			}
@@ -321,6 +374,12 @@ func TestStepAnalysis(t *testing.T) {
 			}
 			if !strings.Contains(r.healthy.Message, tc.contains) {
 				t.Errorf("CanaryHealthy message %q does not say %q", r.healthy.Message, tc.contains)
+			}
+			if restarted := r.stepStart != nil && r.stepStart.Equal(&metav1.Time{Time: t0}) && tc.prev != nil && tc.prev.StepStartTime != nil && r.step == tc.prev.Step && r.phase == tc.prev.Phase; restarted != tc.restarted {
+				t.Errorf("step start %v (was %v): restarted %v, want %v", r.stepStart, tc.prev.StepStartTime, restarted, tc.restarted)
+			}
+			if tc.restarted && !r.anchor.Equal(t0) {
+				t.Errorf("anchor %v, want the restart %v", r.anchor, t0)
 			}
 			if r.phase == pylonv1alpha1.CanaryRolledBack && r.target != 0 {
 				t.Errorf("a rolled-back canary is sized for %d%%, want 0", r.target)

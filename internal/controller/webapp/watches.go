@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,6 +75,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		For(&pylonv1alpha1.WebApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&appsv1.Deployment{}, byName).
 		Watches(&corev1.Service{}, byName).
+		// A canary gets a share once its Service lists a ready endpoint.
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.webAppOfCanaryEndpoints)).
 		Watches(&autoscalingv2.HorizontalPodAutoscaler{}, byName).
 		Watches(&policyv1.PodDisruptionBudget{}, byName).
 		Watches(&networkingv1.Ingress{}, byNameOrHost).
@@ -183,6 +186,24 @@ func (r *Reconciler) webAppsNamedLike(ctx context.Context, obj client.Object) []
 		}
 	}
 	return out
+}
+
+// webAppOfCanaryEndpoints maps an EndpointSlice of a canary Service to its
+// WebApp. Slices of other Services decide nothing: they wake nobody.
+func (r *Reconciler) webAppOfCanaryEndpoints(ctx context.Context, obj client.Object) []reconcile.Request {
+	svc := obj.GetLabels()[discoveryv1.LabelServiceName]
+	base, ok := strings.CutSuffix(svc, names.CanarySuffix)
+	if !ok || base == "" {
+		return nil
+	}
+	key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: base}
+	switch err := r.Get(ctx, key, &pylonv1alpha1.WebApp{}); {
+	case err == nil:
+		return []reconcile.Request{{NamespacedName: key}}
+	case !apierrors.IsNotFound(err):
+		ctrl.LoggerFrom(ctx).Error(err, "read the WebApp a canary EndpointSlice may belong to", "webapp", key)
+	}
+	return nil
 }
 
 // allWebApps maps a cluster-wide object (a class, a Gateway) to every WebApp.
