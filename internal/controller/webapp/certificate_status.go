@@ -42,7 +42,8 @@ func (i *issuerView) problem() *problem {
 
 // certificateAutoCondition mirrors cert-manager's conditions of a WebApp's
 // Certificate, trusted only when written at the Certificate's latest
-// generation:
+// generation (except Issuing True, which cert-manager keeps across spec
+// changes while the issuance runs):
 //   - Ready True: True (also while a renewal is in progress: the current
 //     certificate is valid and served);
 //   - issuance in progress (Issuing True) and the issuer not ready: False
@@ -55,14 +56,21 @@ func certificateAutoCondition(crt *certmanagerv1.Certificate, issuer *issuerView
 	var ready, issuing *certmanagerv1.CertificateCondition
 	for i := range crt.Status.Conditions {
 		c := &crt.Status.Conditions[i]
-		if c.ObservedGeneration != crt.Generation {
-			continue
-		}
+		current := c.ObservedGeneration == crt.Generation
 		switch c.Type {
 		case certmanagerv1.CertificateConditionReady:
-			ready = c
+			if current {
+				ready = c
+			}
 		case certmanagerv1.CertificateConditionIssuing:
-			issuing = c
+			// cert-manager does not stamp Issuing=True again while an
+			// issuance runs (its trigger and request-manager controllers
+			// return early on it), so one written at an older generation
+			// still means "issuing now". A failure (False) counts only at
+			// the current generation: a newer spec may issue fine.
+			if current || c.Status == cmmeta.ConditionTrue {
+				issuing = c
+			}
 		}
 	}
 	if ready == nil {

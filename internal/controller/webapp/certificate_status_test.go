@@ -90,7 +90,19 @@ func TestCertificateAutoCondition(t *testing.T) {
 			status: metav1.ConditionFalse, reason: "Expired", msgContain: []string{"expired"},
 		},
 		{
-			name: "an Issuing condition of an older generation is ignored", conds: []certmanagerv1.CertificateCondition{doesNotExist, crtCond(certmanagerv1.CertificateConditionIssuing, cmmeta.ConditionTrue, gen-1, "Renewing", "")}, issuer: brokenIssuer,
+			// cert-manager keeps Issuing=True from the generation that started
+			// the issuance (it does not stamp it again while issuing), so a
+			// spec change mid-issuance must still read as issuing, and a broken
+			// issuer must still be named.
+			name: "Issuing True written at an older generation still means issuing", conds: []certmanagerv1.CertificateCondition{doesNotExist, crtCond(certmanagerv1.CertificateConditionIssuing, cmmeta.ConditionTrue, gen-1, "Renewing", "")}, issuer: brokenIssuer,
+			status: metav1.ConditionFalse, reason: "ErrGetKeyPair",
+		},
+		{
+			name: "Issuing True at an older generation, issuer ready: Issuing", conds: []certmanagerv1.CertificateCondition{doesNotExist, crtCond(certmanagerv1.CertificateConditionIssuing, cmmeta.ConditionTrue, gen-1, "Renewing", "")}, issuer: readyIssuer,
+			status: metav1.ConditionUnknown, reason: pylonv1alpha1.ReasonCertificateIssuing,
+		},
+		{
+			name: "a failed issuance of an older generation is not this generation's failure", conds: []certmanagerv1.CertificateCondition{doesNotExist, crtCond(certmanagerv1.CertificateConditionIssuing, cmmeta.ConditionFalse, gen-1, "Failed", "old spec")}, issuer: readyIssuer,
 			status: metav1.ConditionFalse, reason: "DoesNotExist",
 		},
 		{
