@@ -130,11 +130,11 @@ const (
 // external-dns writes status back on a DNSEndpoint, never on an annotated
 // HTTPRoute or Ingress.
 const (
-	// ReasonDNSPublished (DNSEndpoint mode, True): external-dns processed
+	// ReasonProcessedByExternalDNS (DNSEndpoint mode, True): external-dns processed
 	// the DNSEndpoint's current generation: its status.observedGeneration
 	// equals metadata.generation. external-dns writes it when a sync reads
 	// the object, just before it applies that sync's plan to its provider.
-	ReasonDNSPublished = "Published"
+	ReasonProcessedByExternalDNS = "ProcessedByExternalDNS"
 	// ReasonWaitingForExternalDNS (DNSEndpoint mode, Unknown): the
 	// DNSEndpoint holds records external-dns has not processed yet; the
 	// records it published before (if any) may still be served.

@@ -349,7 +349,7 @@ func TestGatewayStatusRollUp(t *testing.T) {
 	deploymentAvailable(g, ns, "shop")
 	g.Eventually(func(g Gomega) {
 		get(g, app)
-		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS)
 		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> 192.0.2.10"))
 		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionTrue, pylonv1alpha1.ReasonReady)
 		g.Expect(condition(app, pylonv1alpha1.ConditionReconciling)).To(BeNil())
@@ -378,7 +378,7 @@ func TestGatewayStatusRollUp(t *testing.T) {
 	observeDNSEndpoint(g, dnse)
 	g.Eventually(func(g Gomega) {
 		get(g, app)
-		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+		expectCondition(g, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS)
 		g.Expect(condition(app, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> 192.0.2.11"))
 		expectCondition(g, app, pylonv1alpha1.ConditionReady, metav1.ConditionTrue, pylonv1alpha1.ReasonReady)
 	}, timeout, poll).Should(Succeed())

@@ -43,12 +43,12 @@ func TestExternalDNSFollowsTheGateway(t *testing.T) {
 	dnse := &externaldnsv1alpha1.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
 	t.Cleanup(func() { moveGateway(t, localcluster.GatewayAddress) })
 
-	// Published: the record names the Gateway's address, and external-dns
+	// ProcessedByExternalDNS: the record names the Gateway's address, and external-dns
 	// has processed the DNSEndpoint's current generation.
 	rec := waitRecord(t, host, localcluster.GatewayAddress)
 	g.Expect(rec.TTL).To(Equal(int64(60)), "the class's dns.ttl")
 	g.Expect(rec.Labels).To(HaveKeyWithValue("resource", "crd/"+ns+"/web"), "the record comes from the WebApp's DNSEndpoint")
-	published := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+	published := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS)
 	g.Expect(condition(published, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> " + localcluster.GatewayAddress))
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(dnse), dnse)).To(Succeed())
 	g.Expect(dnse.Status.ObservedGeneration).To(Equal(dnse.Generation))
@@ -93,7 +93,7 @@ func TestExternalDNSFollowsTheGateway(t *testing.T) {
 	g.Expect(env.ExternalDNS.Resume()).To(Succeed())
 	resumed = true
 	waitRecord(t, host, movedGatewayAddress)
-	moved := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+	moved := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS)
 	g.Expect(condition(moved, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> " + movedGatewayAddress))
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(dnse), dnse)).To(Succeed())
 	g.Expect(dnse.Status.ObservedGeneration).To(Equal(dnse.Generation))
@@ -103,7 +103,7 @@ func TestExternalDNSFollowsTheGateway(t *testing.T) {
 	// And back, with external-dns running throughout.
 	moveGateway(t, localcluster.GatewayAddress)
 	waitRecord(t, host, localcluster.GatewayAddress)
-	back := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished)
+	back := waitCondition(t, app, pylonv1alpha1.ConditionDNSReady, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS)
 	g.Expect(condition(back, pylonv1alpha1.ConditionDNSReady).Message).To(ContainSubstring(host + " -> " + localcluster.GatewayAddress))
 	answersAt(t, url, localcluster.GatewayAddress, ns)
 }

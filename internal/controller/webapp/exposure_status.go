@@ -294,7 +294,7 @@ func dnsEndpointCondition(d *externaldnsv1alpha1.DNSEndpoint, records string) me
 	observed := d.Status.ObservedGeneration
 	switch observed {
 	case d.Generation:
-		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonDNSPublished, fmt.Sprintf(
+		return cond(t, metav1.ConditionTrue, pylonv1alpha1.ReasonProcessedByExternalDNS, fmt.Sprintf(
 			"external-dns processed generation %d of DNSEndpoint %s: %s", d.Generation, d.Name, records))
 	case 0:
 		return cond(t, metav1.ConditionUnknown, pylonv1alpha1.ReasonWaitingForExternalDNS, fmt.Sprintf(

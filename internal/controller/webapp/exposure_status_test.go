@@ -192,7 +192,7 @@ func TestDNSCondition(t *testing.T) {
 		{
 			name: "external-dns processed the current generation", mode: pylonv1alpha1.DNSEndpoint, targets: []string{"192.0.2.2", "2001:db8::2"},
 			live:   endpoint(3, 3),
-			status: metav1.ConditionTrue, reason: pylonv1alpha1.ReasonDNSPublished,
+			status: metav1.ConditionTrue, reason: pylonv1alpha1.ReasonProcessedByExternalDNS,
 			message: "external-dns processed generation 3 of DNSEndpoint web: web.example.com -> 192.0.2.2, 2001:db8::2",
 		},
 		{
