@@ -200,3 +200,16 @@ func TestHelmHostNetworkGateway(t *testing.T) {
 	g.Expect(caps.Drop).To(ConsistOf(corev1.Capability("ALL")))
 	dryRunApply(t, objs)
 }
+
+// manager.logLevel and gateway.logLevel reach both binaries' --log-level
+// (which takes warn too; test/install runs the installed flags).
+func TestHelmLogLevels(t *testing.T) {
+	g := NewWithT(t)
+	deps := byName(parse(t, helmTemplate(t, "--set", "manager.logLevel=warn", "--set", "gateway.logLevel=debug")), "Deployment")
+	for name, want := range map[string]string{"pylon-controller-manager": "--log-level=warn", "pylon-gateway": "--log-level=debug"} {
+		var d appsv1.Deployment
+		g.Expect(deps).To(HaveKey(name))
+		g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(deps[name].Object, &d)).To(Succeed())
+		g.Expect(d.Spec.Template.Spec.Containers[0].Args).To(ContainElement(want), name)
+	}
+}
