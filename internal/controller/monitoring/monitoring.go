@@ -114,9 +114,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	log := logf.Log.WithName("metrics")
 	var apps pylonv1alpha1.WebAppList
 	if err := c.reader.List(ctx, &apps); err != nil {
-		// A scrape without the series is better than stale ones.
+		// A scrape without these series is better than stale ones, and an
+		// invalid metric would fail the whole scrape (controller-runtime
+		// answers 500), losing the reconcile counters the alerts read too.
 		log.Error(err, "list WebApps for metrics")
-		ch <- prometheus.NewInvalidMetric(c.condition, err)
 		return
 	}
 	conflicting := 0
@@ -133,7 +134,6 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	var held pylonv1alpha1.HostnameClaimList
 	if err := c.reader.List(ctx, &held); err != nil {
 		log.Error(err, "list HostnameClaims for metrics")
-		ch <- prometheus.NewInvalidMetric(c.claims, err)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.claims, prometheus.GaugeValue, float64(len(held.Items)), "held")
