@@ -19,6 +19,16 @@ const conditionsFile = "api/v1alpha1/conditions.go"
 // whose names start with prefix, keyed by value, with their names.
 func constants(t *testing.T, prefix string) map[string][]string {
 	t.Helper()
+	return constantsIn(t, conditionsFile, prefix)
+}
+
+// contractFile holds the reasons the bundled gateway writes on routes,
+// which reach a WebApp's Routed condition as they are.
+const contractFile = "internal/contract/contract.go"
+
+// constantsIn is constants for the Go file conditionsFile names.
+func constantsIn(t *testing.T, conditionsFile, prefix string) map[string][]string {
+	t.Helper()
 	path := filepath.Join(repoRoot(t), conditionsFile)
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
@@ -119,7 +129,11 @@ func compare(t *testing.T, what string, code map[string][]string, doc map[string
 // that still exists.
 func TestTroubleshootingCoversEveryReason(t *testing.T) {
 	md := readDoc(t, "docs/troubleshooting.md")
-	compare(t, "condition reasons", constants(t, "Reason"), documented(t, md, "Reasons"))
+	reasons := constants(t, "Reason")
+	for v, names := range constantsIn(t, contractFile, "Reason") {
+		reasons[v] = append(reasons[v], names...)
+	}
+	compare(t, "condition reasons", reasons, documented(t, md, "Reasons"))
 }
 
 // Every condition type has a row in the conditions table.
