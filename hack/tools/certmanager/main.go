@@ -8,9 +8,11 @@
 // Only these controllers are linked and run: the Certificate pipeline
 // (trigger, key manager, request manager, readiness, issuing, revision
 // manager), the CertificateRequest approver and CA signer, and the Issuer
-// and ClusterIssuer controllers with the CA issuer registered. No ACME,
-// Vault or Venafi code (or their SDKs) is built in; the self-signed issuer
-// is included too because it is tiny and useful for making CAs.
+// and ClusterIssuer controllers with the CA issuer registered; the
+// self-signed issuer too, because it is tiny and useful for making CAs. No
+// ACME, Vault or Venafi controller is registered or run, and no Vault or
+// Venafi SDK is linked; pkg/controller itself still links cert-manager's
+// ACME client and account registry (and go-ldap), which stay unused.
 package main
 
 import (
