@@ -7,9 +7,6 @@ HELM_VERSION ?= v4.3.1
 OPM_VERSION ?= v1.55.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 OPM ?= $(LOCALBIN)/opm-$(OPM_VERSION)
-# Helm's Go SDK at the same pin, for test/install (hack/tools/helm/main.go
-# says why the CLI cannot install into the local cluster).
-HELM_SDK ?= $(LOCALBIN)/helm-sdk-$(HELM_VERSION)
 
 # The OLM bundle's version and channel. CSV names are pylon.v$(BUNDLE_VERSION).
 # A release sets BUNDLE_VERSION, BUNDLE_CREATED_AT and the digests below, runs
@@ -33,7 +30,7 @@ PACKAGE_IMG ?= $(if $(IMG_DIGEST),ghcr.io/pylon-dev/pylon@$(IMG_DIGEST),ghcr.io/
 
 PACKAGING_GEN = $(GO) run ./hack/packaging
 
-TEST_DEPS += kustomize helm opm helm-sdk
+TEST_DEPS += kustomize helm opm
 LINT_DEPS += verify-packaging
 
 ##@ Packaging
@@ -42,11 +39,6 @@ LINT_DEPS += verify-packaging
 helm: $(HELM) ## Build helm into bin/ (about 3 minutes, once).
 $(HELM): | $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
-
-.PHONY: helm-sdk
-helm-sdk: $(HELM_SDK) ## Build helm-sdk (Helm's Go SDK, for test/install) into bin/ from hack/tools/helm.
-$(HELM_SDK): hack/tools/helm/go.mod hack/tools/helm/go.sum hack/tools/helm/main.go | $(LOCALBIN)
-	cd hack/tools/helm && $(GO) build -trimpath -o $@ .
 
 .PHONY: opm
 opm: $(OPM) ## Build opm into bin/ from hack/tools/opm (once).
@@ -81,7 +73,7 @@ bundle-build: ## Build the bundle image (needs a Docker engine).
 	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
 
 .PHONY: test-install
-test-install: e2e-deps helm-sdk kustomize ## Install Pylon every way (dist/install.yaml, kustomize, Helm install and upgrade) into a local cluster and serve a WebApp through each (test/install).
+test-install: e2e-deps helm kustomize ## Install Pylon every way (dist/install.yaml, kustomize, Helm install and upgrade) into a local cluster and serve a WebApp through each (test/install).
 	$(GO) test ./test/install/... -count=1 -v -timeout 20m
 
 .PHONY: check-pss

@@ -37,7 +37,6 @@ import (
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/test/echo"
 	"github.com/pylon-dev/pylon/test/localcluster"
-	"github.com/pylon-dev/pylon/test/testenv"
 )
 
 // Tool pins; keep in step with hack/make/packaging.mk.
@@ -150,10 +149,10 @@ func TestInstallHelmAndUpgrade(t *testing.T) {
 	g.Expect(cluster.Client.Get(ctx, client.ObjectKeyFromObject(app), &pylonv1alpha1.WebApp{})).To(Succeed(), "the WebApp survives helm uninstall")
 }
 
-// helm runs helm-sdk (Helm's install/upgrade/uninstall actions) as the
-// cluster administrator. --kube-version: the local kube-apiserver is not
-// version-stamped (it says v0.0.0-master), so it is told the release it is
-// built from, for the chart's kubeVersion check.
+// helm runs the helm CLI (bin/helm-<version>, what users run) as the
+// cluster administrator. The arguments are named (--release, --namespace,
+// --chart, --set) and turned into the CLI's positional form; the chart's
+// kubeVersion is checked against the API server's own (stamped) version.
 func helm(t *testing.T, args ...string) {
 	t.Helper()
 	out, err := helmErr(t, args...)
@@ -167,10 +166,7 @@ func helm(t *testing.T, args ...string) {
 func helmErr(t *testing.T, args ...string) ([]byte, error) {
 	t.Helper()
 	home := t.TempDir()
-	if args[0] != "uninstall" {
-		args = append(args, "--kube-version", testenv.KubernetesVersion)
-	}
-	cmd := exec.Command(helmSDK(), args...)
+	cmd := exec.Command(helmBin(), helmCLIArgs(t, args)...)
 	cmd.Dir = paths.RepoRoot
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.AdminKubeconfig,
 		"HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
@@ -491,7 +487,7 @@ func createNamespace(t *testing.T, name string) {
 func cleanupHelm(t *testing.T, release, ns string) {
 	stopPylon(t)
 	home := t.TempDir()
-	cmd := exec.Command(helmSDK(), "uninstall", "--release", release, "--namespace", ns)
+	cmd := exec.Command(helmBin(), helmCLIArgs(t, []string{"uninstall", "--release", release, "--namespace", ns})...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.AdminKubeconfig, "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
 	_ = cmd.Run() // already uninstalled when the test got that far
 	ctx := context.Background()
@@ -718,4 +714,36 @@ func writeFile(t *testing.T, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// helmCLIArgs turns named arguments (command, --release, --namespace,
+// --chart, repeated --set) into the helm CLI's: `helm install R CHART -n N
+// --set ...`, `helm uninstall R -n N`. Hooks are waited for (hookOnly, the
+// CLI's default, said explicitly).
+func helmCLIArgs(t *testing.T, args []string) []string {
+	t.Helper()
+	var release, ns, chart string
+	var sets []string
+	for i := 1; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			t.Fatalf("helm: %s has no value", args[i])
+		}
+		switch args[i] {
+		case "--release":
+			release = args[i+1]
+		case "--namespace":
+			ns = args[i+1]
+		case "--chart":
+			chart = args[i+1]
+		case "--set":
+			sets = append(sets, "--set", args[i+1])
+		default:
+			t.Fatalf("helm: unknown argument %s", args[i])
+		}
+	}
+	out := []string{args[0], release}
+	if args[0] != "uninstall" {
+		out = append(out, chart, "--wait=hookOnly")
+	}
+	return append(append(out, "--namespace", ns), sets...)
 }

@@ -35,13 +35,13 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	missing := paths.Missing()
-	if _, err := os.Stat(helmSDK()); err != nil {
-		missing = append(missing, helmSDK())
+	if _, err := os.Stat(helmBin()); err != nil {
+		missing = append(missing, helmBin())
 	}
 	// Missing binaries fail the package: a run that tested nothing must not
 	// read as a pass. `make test` builds them first (TEST_DEPS).
 	if len(missing) > 0 {
-		fmt.Fprintf(os.Stderr, "install: binaries not built, run `make e2e-deps helm-sdk kustomize` (or `make test`): %s\n", strings.Join(missing, ", "))
+		fmt.Fprintf(os.Stderr, "install: binaries not built, run `make e2e-deps helm kustomize` (or `make test`): %s\n", strings.Join(missing, ", "))
 		return 1
 	}
 	if err := localcluster.Isolate(); err != nil {
@@ -86,8 +86,8 @@ func runMain(m *testing.M) int {
 	return code
 }
 
-func helmSDK() string {
-	return filepath.Join(paths.RepoRoot, "bin", "helm-sdk-"+helmVersion)
+func helmBin() string {
+	return filepath.Join(paths.RepoRoot, "bin", "helm-"+helmVersion)
 }
 
 // dumpTail prints the end of a process log, so a failure explains itself.
