@@ -514,7 +514,7 @@ func TestCertManagerRenewalUnderLoad(t *testing.T) {
 	firstNew, oldAfterNew, newServed, errs := load.firstNew, load.oldAfterNew, load.newServed, load.errs
 	load.mu.Unlock()
 	total, failed, hsFailed := load.requests.Load(), load.failures.Load(), load.handshakeFailures.Load()
-	t.Logf("rotation: new certificate served %s after the Secret changed (Secret changed %s after the renewal time notAfter-renewBefore); %d failed of %d requests (%d in the steady-state window before), %d failed handshakes; %d handshakes got a renewed certificate, %d got the old one after the first new one",
+	t.Logf("rotation: new certificate served %s after the test saw the Secret change (negative: the gateway saw it first; Secret changed %s after the renewal time notAfter-renewBefore); %d failed of %d requests (%d in the steady-state window before), %d failed handshakes; %d handshakes got a renewed certificate, %d got the old one after the first new one",
 		firstNew.Sub(changedAt).Round(time.Millisecond), changedAt.Sub(renewalDue).Round(time.Millisecond), failed, total, before, hsFailed, newServed, oldAfterNew)
 	for _, e := range errs {
 		t.Log("  ", e)
