@@ -159,6 +159,10 @@ type AllowedNamespaces struct {
 }
 
 // ExposureClassTLS holds certificate defaults.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.duration) || duration(self.duration) >= duration('1h')",message="tls.duration must be at least 1h (cert-manager's minimum certificate lifetime)",fieldPath=".duration"
+// +kubebuilder:validation:XValidation:rule="!has(self.renewBefore) || duration(self.renewBefore) >= duration('5m')",message="tls.renewBefore must be at least 5m (cert-manager's minimum)",fieldPath=".renewBefore"
+// +kubebuilder:validation:XValidation:rule="!has(self.renewBefore) || duration(self.renewBefore) < duration(has(self.duration) ? self.duration : '2160h')",message="tls.renewBefore must be shorter than tls.duration (cert-manager's default of 2160h, 90 days, when duration is not set)",fieldPath=".renewBefore"
 type ExposureClassTLS struct {
 	// IssuerRef is the cert-manager issuer for WebApps in tls.mode Auto.
 	// It is always allowed.
@@ -180,6 +184,25 @@ type ExposureClassTLS struct {
 	// +kubebuilder:default=Disabled
 	// +optional
 	DefaultMode TLSMode `json:"defaultMode,omitempty"`
+
+	// Duration is the lifetime of the certificates Pylon requests for
+	// WebApps of this class (the Certificate's spec.duration), e.g. "2160h".
+	// At least 1h. Omitted: the issuer's default (cert-manager: 90 days).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+
+	// RenewBefore is how long before a certificate expires cert-manager
+	// renews it (the Certificate's spec.renewBefore), e.g. "720h". At least
+	// 5m and shorter than duration. Omitted: cert-manager renews when two
+	// thirds of the lifetime have passed.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
 }
 
 // ExposureClassDNS holds DNS publishing settings.

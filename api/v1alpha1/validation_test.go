@@ -102,6 +102,9 @@ tls:
   issuerRef: {name: letsencrypt}
   allowedIssuers: [{name: letsencrypt-staging}, {name: team-ca, kind: Issuer}, {name: pca, kind: ClusterIssuer, group: awspca.cert-manager.io}]
 `),
+		"class setting the certificate lifetime":          exposureClass("lifetime", "type: ClusterLocal\ntls: {duration: 1h, renewBefore: 59m50s}"),
+		"class setting renewBefore only":                  exposureClass("renew-only", "type: ClusterLocal\ntls: {renewBefore: 720h}"),
+		"class setting duration only":                     exposureClass("duration-only", "type: ClusterLocal\ntls: {duration: 2160h0m0s}"),
 		"path with escapes that survive normalisation":    webApp("image: shop:1\npath: /caf%C3%A9/100%25/a%20b/what%3F"),
 		"ClusterLocal class":                              exposureClass("internal", "type: ClusterLocal"),
 		"root group and fsGroup (OpenShift-style images)": webApp("image: shop:1\nsecurityContext: {runAsUser: 1000, runAsGroup: 0, fsGroup: 0}"),
@@ -231,6 +234,12 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{"allowed issuer without a name", exposureClass("c11", "type: ClusterLocal\ntls: {allowedIssuers: [{kind: Issuer}]}"), []string{"spec.tls.allowedIssuers[0].name", "Required value"}},
 		{"allowed issuer listed twice", exposureClass("c12", "type: ClusterLocal\ntls: {allowedIssuers: [{name: a}, {name: a, kind: ClusterIssuer}]}"), []string{"spec.tls.allowedIssuers", "must not list the same issuer (name, kind and group) twice"}},
 		{"too many allowed issuers", exposureClass("c13", "type: ClusterLocal\ntls: {allowedIssuers: ["+manyIssuers(17)+"]}"), []string{"spec.tls.allowedIssuers", "must have at most 16 items"}},
+		{"certificate duration under 1h", exposureClass("c14", "type: ClusterLocal\ntls: {duration: 59m}"), []string{"spec.tls.duration", "tls.duration must be at least 1h (cert-manager's minimum certificate lifetime)"}},
+		{"certificate duration not a duration", exposureClass("c15", "type: ClusterLocal\ntls: {duration: 90d}"), []string{"spec.tls.duration", "should match"}},
+		{"renewBefore as long as duration", exposureClass("c16", "type: ClusterLocal\ntls: {duration: 1h, renewBefore: 60m}"), []string{"spec.tls.renewBefore", "tls.renewBefore must be shorter than tls.duration"}},
+		{"renewBefore beyond the default duration", exposureClass("c17", "type: ClusterLocal\ntls: {renewBefore: 2160h}"), []string{"spec.tls.renewBefore", "tls.renewBefore must be shorter than tls.duration (cert-manager's default of 2160h"}},
+		{"renewBefore of zero", exposureClass("c18", "type: ClusterLocal\ntls: {duration: 1h, renewBefore: 0s}"), []string{"spec.tls.renewBefore", "tls.renewBefore must be at least 5m"}},
+		{"renewBefore under cert-manager's minimum", exposureClass("c19", "type: ClusterLocal\ntls: {duration: 1h, renewBefore: 4m59s}"), []string{"spec.tls.renewBefore", "tls.renewBefore must be at least 5m (cert-manager's minimum)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

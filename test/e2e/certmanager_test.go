@@ -10,10 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
-	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,17 +38,24 @@ import (
 // the local cluster's CA ClusterIssuer and which also allows extra issuers.
 func cmClass(t *testing.T, name string, allowed ...pylonv1alpha1.IssuerReference) string {
 	t.Helper()
+	return cmClassWith(t, name, func(c *pylonv1alpha1.ExposureClassTLS) { c.AllowedIssuers = allowed })
+}
+
+// cmClassWith creates an ExposureClass on the bundled gateway whose issuer
+// is the local cluster's CA ClusterIssuer, its TLS settings changed by set.
+func cmClassWith(t *testing.T, name string, set func(*pylonv1alpha1.ExposureClassTLS)) string {
+	t.Helper()
 	class := &pylonv1alpha1.ExposureClass{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: pylonv1alpha1.ExposureClassSpec{
 			Type:    pylonv1alpha1.ExposureGateway,
 			Gateway: &pylonv1alpha1.GatewayReference{Name: "pylon", Namespace: localcluster.SystemNamespace, HTTPListener: "http"},
 			TLS: &pylonv1alpha1.ExposureClassTLS{
-				IssuerRef:      &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"},
-				AllowedIssuers: allowed,
+				IssuerRef: &pylonv1alpha1.IssuerReference{Name: localcluster.ClusterIssuerName, Kind: "ClusterIssuer"},
 			},
 		},
 	}
+	set(class.Spec.TLS)
 	NewWithT(t).Expect(env.Client.Create(context.Background(), class)).To(Succeed())
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), class) })
 	return name
@@ -324,57 +332,128 @@ func (l *rotationLoad) keepAlive(ctx context.Context, ka *keptAlive, changed fun
 	}
 }
 
-// TestCertManagerRenewalUnderLoad: cert-manager renews a WebApp's
-// certificate while clients keep sending HTTPS requests, some on a new
-// connection each time, some on connections kept open across the renewal.
-// Renewal is triggered the way `cmctl renew` does it (cert-manager's
-// minimum duration is 1h and Pylon does not expose renewBefore): the
-// Certificate's Issuing condition is set True with reason
-// ManuallyTriggered. The gateway must serve the new certificate to new
-// connections, not one request or handshake may fail, the kept-alive
-// connections keep working, and CertificateReady stays True throughout.
-func TestCertManagerRenewalUnderLoad(t *testing.T) {
-	g := NewWithT(t)
-	class := cmClass(t, "e2e-cm-renew")
-	ns := newNamespace(t, "cm-renew")
-	const host = "renew.e2e.test"
-	app := tlsAutoApp(t, ns, "renew", host, class, nil)
-	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
-	crt := certificateOf(g, app)
-	expectIssuedRequest(g, crt, "1")
-	secret := &corev1.Secret{}
-	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: crt.Spec.SecretName}, secret)).To(Succeed())
-	oldLeaf, err := leafOfSecret(secret)
-	g.Expect(err).NotTo(HaveOccurred())
+// leafChange is a certificate cert-manager wrote to a Secret, and when the
+// test saw it there.
+type leafChange struct {
+	leaf *x509.Certificate
+	at   time.Time
+}
 
-	load := &rotationLoad{cfg: tlsConfig(env.CA.Cert, host), host: host, ns: ns, pod: "renew-", old: oldLeaf.SerialNumber}
-	// The gateway serves the issued certificate before the load starts.
-	g.Eventually(func(g Gomega) {
-		leaf, _, err := servedLeaf(load.cfg, host)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(leaf.SerialNumber).To(Equal(oldLeaf.SerialNumber))
-	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(Succeed())
-
-	// Watch the Secret from before the trigger: its change is the start of
-	// the measured rotation.
-	wctx, wcancel := context.WithCancel(context.Background())
-	defer wcancel()
-	w, err := env.Clientset.CoreV1().Secrets(ns).Watch(wctx, metav1.ListOptions{
-		FieldSelector: fields.OneTermEqualSelector("metadata.name", secret.Name).String(), ResourceVersion: secret.ResourceVersion,
+// watchLeaves reports every change of the certificate in a Secret after
+// resourceVersion rv whose serial differs from the one before it.
+func watchLeaves(ctx context.Context, g Gomega, ns, name, rv string, last *x509.Certificate) <-chan leafChange {
+	w, err := env.Clientset.CoreV1().Secrets(ns).Watch(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String(), ResourceVersion: rv,
 	})
-	g.Expect(err).NotTo(HaveOccurred())
-	var secretChanged atomic.Pointer[time.Time]
-	var newLeaf atomic.Pointer[x509.Certificate]
+	g.ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	out := make(chan leafChange, 64)
 	go func() {
+		defer close(out)
 		for ev := range w.ResultChan() {
 			s, ok := ev.Object.(*corev1.Secret)
 			if !ok || ev.Type != watch.Modified {
 				continue
 			}
-			if leaf, err := leafOfSecret(s); err == nil && leaf.SerialNumber.Cmp(oldLeaf.SerialNumber) != 0 && secretChanged.Load() == nil {
-				now := time.Now()
-				newLeaf.Store(leaf)
-				secretChanged.Store(&now)
+			if leaf, err := leafOfSecret(s); err == nil && leaf.SerialNumber.Cmp(last.SerialNumber) != 0 {
+				last = leaf
+				select {
+				case out <- leafChange{leaf: leaf, at: time.Now()}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// TestCertManagerRenewalUnderLoad: cert-manager renews a WebApp's
+// certificate on its own schedule while clients keep sending HTTPS
+// requests, some on a new connection each time, some on connections kept
+// open across the renewal. The ExposureClass sets duration 1h (cert-
+// manager's minimum) and renewBefore 59m50s, so cert-manager's trigger
+// controller renews about 10 s after each issuance (renewal time = notAfter
+// - renewBefore); the test writes nothing to the Certificate. The gateway
+// must serve the new certificate to new connections within seconds, not
+// one request or handshake may fail, the kept-alive connections keep
+// working, and CertificateReady stays True throughout.
+func TestCertManagerRenewalUnderLoad(t *testing.T) {
+	g := NewWithT(t)
+	const duration, renewBefore = time.Hour, 59*time.Minute + 50*time.Second
+	class := cmClassWith(t, "e2e-cm-renew", func(c *pylonv1alpha1.ExposureClassTLS) {
+		c.Duration = &metav1.Duration{Duration: duration}
+		c.RenewBefore = &metav1.Duration{Duration: renewBefore}
+	})
+	ns := newNamespace(t, "cm-renew")
+	const host = "renew.e2e.test"
+	app := tlsAutoApp(t, ns, "renew", host, class, nil)
+	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
+	crt := certificateOf(g, app)
+	// Pylon copied the class's lifetime into the Certificate.
+	g.Expect(crt.Spec.Duration).To(Equal(&metav1.Duration{Duration: duration}))
+	g.Expect(crt.Spec.RenewBefore).To(Equal(&metav1.Duration{Duration: renewBefore}))
+	secret := &corev1.Secret{}
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: crt.Spec.SecretName}, secret)).To(Succeed())
+	firstLeaf, err := leafOfSecret(secret)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(firstLeaf.NotAfter.Sub(firstLeaf.NotBefore)).To(BeNumerically("~", duration, time.Minute), "the issued certificate lasts the class's duration")
+
+	// Record every Issuing condition cert-manager sets, to show the renewals
+	// are its own time-based ones (reason Renewing), not manual triggers.
+	cw, err := client.NewWithWatch(env.Admin, client.Options{Scheme: env.Scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	wctx, wcancel := context.WithCancel(context.Background())
+	defer wcancel()
+	crtWatch, err := cw.Watch(wctx, &cmv1.CertificateList{}, client.InNamespace(ns))
+	g.Expect(err).NotTo(HaveOccurred())
+	var issuingMu sync.Mutex
+	issuingReasons := map[string]int{}
+	go func() {
+		seen := map[string]bool{}
+		for ev := range crtWatch.ResultChan() {
+			c, ok := ev.Object.(*cmv1.Certificate)
+			if !ok || c.Name != crt.Name {
+				continue
+			}
+			for _, cond := range c.Status.Conditions {
+				if cond.Type == cmv1.CertificateConditionIssuing && cond.Status == cmmeta.ConditionTrue && cond.LastTransitionTime != nil {
+					if k := cond.LastTransitionTime.String() + cond.Reason; !seen[k] {
+						seen[k] = true
+						issuingMu.Lock()
+						issuingReasons[cond.Reason]++
+						issuingMu.Unlock()
+					}
+				}
+			}
+		}
+	}()
+
+	// Wait for a first renewal by cert-manager itself: the next one is then
+	// about 10 s away, time enough to start the load and a steady-state
+	// window before it.
+	leaves := watchLeaves(wctx, g, ns, secret.Name, secret.ResourceVersion, firstLeaf)
+	var first leafChange
+	g.Eventually(leaves).WithTimeout(90*time.Second).Should(Receive(&first), "cert-manager renews the certificate by itself (renewBefore %s of a %s lifetime)", renewBefore, duration)
+	oldLeaf := first.leaf
+	renewalDue := oldLeaf.NotAfter.Add(-renewBefore)
+	t.Logf("first time-based renewal seen %s after the first certificate's renewal time; the next is due at notAfter-renewBefore = %s (in %s)",
+		first.at.Sub(firstLeaf.NotAfter.Add(-renewBefore)).Round(time.Millisecond), renewalDue.Format(time.RFC3339), time.Until(renewalDue).Round(time.Millisecond))
+
+	load := &rotationLoad{cfg: tlsConfig(env.CA.Cert, host), host: host, ns: ns, pod: "renew-", old: oldLeaf.SerialNumber}
+	// The gateway serves the renewed certificate before the load starts.
+	g.Eventually(func(g Gomega) {
+		leaf, _, err := servedLeaf(load.cfg, host)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(leaf.SerialNumber).To(Equal(oldLeaf.SerialNumber))
+	}).WithTimeout(5*time.Second).WithPolling(20*time.Millisecond).Should(Succeed(), "the gateway serves the first renewed certificate within 5 s")
+
+	// The measured renewal: the next change of the Secret.
+	var secretChanged atomic.Pointer[time.Time]
+	var newLeaf atomic.Pointer[x509.Certificate]
+	go func() {
+		for c := range leaves {
+			if secretChanged.Load() == nil {
+				newLeaf.Store(c.leaf)
+				secretChanged.Store(&c.at)
 			}
 		}
 	}()
@@ -412,75 +491,74 @@ func TestCertManagerRenewalUnderLoad(t *testing.T) {
 	// A steady-state window before the event.
 	time.Sleep(time.Second)
 	before := load.requests.Load()
+	windowEnd := time.Now()
+	if c := secretChanged.Load(); c != nil {
+		t.Fatalf("cert-manager renewed at %s, before the load's steady-state window ended at %s; the measurement would not start before the event", c.Format(time.RFC3339Nano), windowEnd.Format(time.RFC3339Nano))
+	}
 
-	// cmctl renew: Issuing=True, reason ManuallyTriggered.
-	triggered := time.Now()
-	g.Eventually(func() error {
-		cur := &cmv1.Certificate{}
-		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(crt), cur); err != nil {
-			return err
-		}
-		cur.Status.Conditions = slices.DeleteFunc(cur.Status.Conditions, func(c cmv1.CertificateCondition) bool { return c.Type == cmv1.CertificateConditionIssuing })
-		cur.Status.Conditions = append(cur.Status.Conditions, cmv1.CertificateCondition{
-			Type: cmv1.CertificateConditionIssuing, Status: cmmeta.ConditionTrue, Reason: "ManuallyTriggered",
-			Message: "Certificate re-issuance manually triggered", ObservedGeneration: cur.Generation,
-			LastTransitionTime: &metav1.Time{Time: triggered},
-		})
-		return env.Client.Status().Update(context.Background(), cur)
-	}).WithTimeout(10 * time.Second).Should(Succeed())
-
-	// The new certificate reaches the Secret, then new connections.
+	// No trigger: cert-manager renews when the renewal time comes.
 	g.Eventually(secretChanged.Load).WithTimeout(60*time.Second).WithPolling(50*time.Millisecond).
-		ShouldNot(BeNil(), "cert-manager writes the renewed certificate to the Secret")
+		ShouldNot(BeNil(), "cert-manager renews the certificate by itself and writes it to the Secret")
+	changedAt := *secretChanged.Load()
 	g.Eventually(func() bool {
 		load.mu.Lock()
 		defer load.mu.Unlock()
 		return !load.firstNew.IsZero()
-	}).WithTimeout(30*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "the gateway serves the renewed certificate to new connections")
+	}).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(BeTrue(), "the gateway serves the renewed certificate to new connections within 5 s of the Secret changing")
 	// Keep the load on for a while after the switch, then stop.
 	time.Sleep(2 * time.Second)
 	lcancel()
 	wg.Wait()
-	wcancel()
 
-	changedAt := *secretChanged.Load()
 	load.mu.Lock()
 	firstNew, oldAfterNew, newServed, errs := load.firstNew, load.oldAfterNew, load.newServed, load.errs
 	load.mu.Unlock()
 	total, failed, hsFailed := load.requests.Load(), load.failures.Load(), load.handshakeFailures.Load()
-	t.Logf("rotation: new certificate served %s after the Secret changed (Secret changed %s after the trigger); %d failed of %d requests (%d before the trigger), %d failed handshakes; %d handshakes got the new certificate, %d got the old one after the first new one",
-		firstNew.Sub(changedAt).Round(time.Millisecond), changedAt.Sub(triggered).Round(time.Millisecond), failed, total, before, hsFailed, newServed, oldAfterNew)
+	t.Logf("rotation: new certificate served %s after the test saw the Secret change (negative: the gateway saw it first; Secret changed %s after the renewal time notAfter-renewBefore); %d failed of %d requests (%d in the steady-state window before), %d failed handshakes; %d handshakes got a renewed certificate, %d got the old one after the first new one",
+		firstNew.Sub(changedAt).Round(time.Millisecond), changedAt.Sub(renewalDue).Round(time.Millisecond), failed, total, before, hsFailed, newServed, oldAfterNew)
 	for _, e := range errs {
 		t.Log("  ", e)
 	}
 	g.Expect(failed).To(BeZero(), "failed requests")
 	g.Expect(hsFailed).To(BeZero(), "failed handshakes")
-	// Every new connection now gets the new certificate. (oldAfterNew is
-	// only reported: with several gateway replicas each swaps on its own.)
+	// New connections get a renewed certificate, not the old one: the one
+	// the Secret held first after the old one, or (cert-manager renews every
+	// ~10 s) a later one the Secret holds now. (oldAfterNew is only
+	// reported: with several gateway replicas each swaps on its own.)
 	for range 10 {
 		leaf, e, err := servedLeaf(load.cfg, host)
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(leaf.SerialNumber).To(Equal(newLeaf.Load().SerialNumber), "a new connection gets the renewed certificate")
+		g.Expect(leaf.SerialNumber).NotTo(Equal(oldLeaf.SerialNumber), "a new connection gets a renewed certificate")
+		g.Expect(leaf.CheckSignatureFrom(env.CA.Cert)).To(Succeed())
+		g.Expect(leaf.NotBefore).NotTo(BeTemporally("<", newLeaf.Load().NotBefore.Add(-time.Second)), "a new connection gets the renewed certificate or a later one")
 		g.Expect(load.checkEcho(e)).To(Succeed())
 	}
 	for i, ka := range load.keptAlive {
 		t.Logf("kept-alive connection %d: %d requests before the Secret changed, %d after", i, ka.before.Load(), ka.after.Load())
 		g.Expect(ka.before.Load()).To(BeNumerically(">", 0))
-		g.Expect(ka.after.Load()).To(BeNumerically(">", 0), "kept-alive connection %d keeps working after the rotation", i)
+		g.Expect(ka.after.Load()).To(BeNumerically(">", 0), "kept-alive connection %d keeps working after the renewal", i)
 	}
 	if c := notReady.Load(); c != nil {
 		t.Fatalf("CertificateReady left True during the renewal: %s %s: %s", c.Status, c.Reason, c.Message)
 	}
 
-	// cert-manager's own record of the renewal: revision 2, approved and
-	// issued, the Certificate Ready again with the new certificate.
+	// cert-manager's own record: the Certificate's revision went up by
+	// itself past the first renewal, the current revision's
+	// CertificateRequest approved and issued, and every Issuing condition had reason Renewing
+	// (time-based; a manual trigger would say ManuallyTriggered).
 	g.Eventually(func(g Gomega) {
 		cur := certificateOf(g, app)
 		g.Expect(cur.Status.Revision).NotTo(BeNil())
-		g.Expect(*cur.Status.Revision).To(Equal(2))
-		expectIssuedRequest(g, cur, "2")
+		g.Expect(*cur.Status.Revision).To(BeNumerically(">=", 3))
+		expectIssuedRequest(g, cur, strconv.Itoa(*cur.Status.Revision))
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 	g.Expect(newLeaf.Load().CheckSignatureFrom(env.CA.Cert)).To(Succeed())
+	issuingMu.Lock()
+	reasons := maps.Clone(issuingReasons)
+	issuingMu.Unlock()
+	t.Logf("Issuing conditions seen on the Certificate, by reason: %v; revision now %d", reasons, *certificateOf(g, app).Status.Revision)
+	g.Expect(reasons).To(HaveKey("Renewing"), "cert-manager's trigger renewed because the renewal time had come")
+	g.Expect(reasons).NotTo(HaveKey("ManuallyTriggered"))
 	waitCondition(t, app, "CertificateReady", metav1.ConditionTrue, pylonv1alpha1.ReasonCertificateReady)
 }
 

@@ -20,7 +20,7 @@ func MakeCertificate(app *pylonv1alpha1.WebApp, e Exposure) *certmanagerv1.Certi
 		return nil
 	}
 	issuer := NormalizeIssuer(*e.TLS.Issuer)
-	return &certmanagerv1.Certificate{
+	crt := &certmanagerv1.Certificate{
 		TypeMeta:   metav1.TypeMeta{APIVersion: certmanagerv1.SchemeGroupVersion.String(), Kind: "Certificate"},
 		ObjectMeta: objectMeta(app, names.Route(app)),
 		Spec: certmanagerv1.CertificateSpec{
@@ -31,4 +31,15 @@ func MakeCertificate(app *pylonv1alpha1.WebApp, e Exposure) *certmanagerv1.Certi
 			SecretTemplate: &certmanagerv1.CertificateSecretTemplate{Labels: Labels(app)},
 		},
 	}
+	// The class sets the certificates' lifetime; unset, cert-manager's
+	// defaults apply (90 days, renewed after two thirds).
+	if ct := e.Class.Spec.TLS; ct != nil {
+		if ct.Duration != nil {
+			crt.Spec.Duration = &metav1.Duration{Duration: ct.Duration.Duration}
+		}
+		if ct.RenewBefore != nil {
+			crt.Spec.RenewBefore = &metav1.Duration{Duration: ct.RenewBefore.Duration}
+		}
+	}
+	return crt
 }
