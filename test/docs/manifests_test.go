@@ -1,11 +1,7 @@
 package docs
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,31 +10,9 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
-)
 
-func parseManifests(t *testing.T, b string) []*unstructured.Unstructured {
-	t.Helper()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader([]byte(b))))
-	var objs []*unstructured.Unstructured
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return objs
-		}
-		if err != nil {
-			t.Fatalf("read YAML: %v", err)
-		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(doc, &m); err != nil {
-			t.Fatalf("parse YAML: %v\n%s", err, doc)
-		}
-		if len(m) > 0 {
-			objs = append(objs, &unstructured.Unstructured{Object: m})
-		}
-	}
-}
+	"github.com/pylon-dev/pylon/test/testenv"
+)
 
 // placeholderImage matches images that cannot be pulled: kubebuilder's
 // "controller" stand-in and documentation registries.
@@ -195,4 +169,9 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func parseManifests(t *testing.T, b string) []*unstructured.Unstructured {
+	t.Helper()
+	return testenv.ParseManifests(t, []byte(b))
 }

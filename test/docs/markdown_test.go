@@ -30,17 +30,6 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// tool is bin/<name>-<version>; missing, the test fails naming the make
-// target that builds it.
-func tool(t *testing.T, name, version string) string {
-	t.Helper()
-	path := filepath.Join(repoRoot(t), "bin", name+"-"+version)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s %s is not built: run `make %s`: %v", name, version, name, err)
-	}
-	return path
-}
-
 // runIn runs a command in the repository root with a timeout and returns
 // stdout, stderr and the error.
 func runIn(t *testing.T, name string, args ...string) (stdout, stderr string, err error) {
@@ -257,4 +246,10 @@ func TestPipelineSplitsLikeAShell(t *testing.T) {
 	if c := stripComment(`curl -H 'a#b' x`); c != `curl -H 'a#b' x` {
 		t.Errorf("stripComment kept quotes wrong: %q", c)
 	}
+}
+
+// tool is bin/<name>-<version> (testenv.Tool).
+func tool(t *testing.T, name, version string) string {
+	t.Helper()
+	return testenv.Tool(t, name, version)
 }

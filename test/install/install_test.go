@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,7 +27,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,6 +35,7 @@ import (
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/test/echo"
 	"github.com/pylon-dev/pylon/test/localcluster"
+	"github.com/pylon-dev/pylon/test/testenv"
 )
 
 // Tool pins; keep in step with hack/make/packaging.mk.
@@ -691,24 +690,6 @@ func run(t *testing.T, env []string, name string, args ...string) []byte {
 	return o.Bytes()
 }
 
-func parse(t *testing.T, b []byte) []*unstructured.Unstructured {
-	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out
-			}
-			t.Fatalf("parse YAML: %v", err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
-}
-
 func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -746,4 +727,9 @@ func helmCLIArgs(t *testing.T, args []string) []string {
 		out = append(out, chart, "--wait=hookOnly")
 	}
 	return append(append(out, "--namespace", ns), sets...)
+}
+
+func parse(t *testing.T, b []byte) []*unstructured.Unstructured {
+	t.Helper()
+	return testenv.ParseManifests(t, b)
 }

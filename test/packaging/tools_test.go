@@ -2,7 +2,6 @@ package packaging
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -26,17 +25,6 @@ func repoRoot(t *testing.T) string {
 		t.Fatalf("repository root: %v", err)
 	}
 	return root
-}
-
-// tool is bin/<name>-<version>; the test fails (never skips) when it is
-// missing, naming the make target that builds it.
-func tool(t *testing.T, name, version string) string {
-	t.Helper()
-	path := filepath.Join(repoRoot(t), "bin", name+"-"+version)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s %s is not built: run `make %s` (builds it into bin/ from Go modules): %v", name, version, name, err)
-	}
-	return path
 }
 
 func helm(t *testing.T) string      { return tool(t, "helm", helmVersion) }
@@ -76,4 +64,10 @@ func helmTemplate(t *testing.T, args ...string) []byte {
 	t.Helper()
 	base := []string{"template", "pylon", "charts/pylon", "--namespace", "pylon-system", "--include-crds"}
 	return run(t, helm(t), append(base, args...)...)
+}
+
+// tool is bin/<name>-<version> (testenv.Tool).
+func tool(t *testing.T, name, version string) string {
+	t.Helper()
+	return testenv.Tool(t, name, version)
 }
