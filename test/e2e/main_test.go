@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -48,28 +47,8 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if code != 0 {
 		for _, name := range []string{"manager", "gateway", "kube-controller-manager", "cert-manager", "external-dns"} {
-			dumpTail(env.LogPath(name), 40)
+			localcluster.DumpTail(env.LogPath(name), 40)
 		}
 	}
 	return code
-}
-
-// dumpTail prints the end of a process log, so a failure in CI explains
-// itself.
-func dumpTail(path string, n int) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer func() { _ = f.Close() }()
-	var lines []string
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		lines = append(lines, s.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	fmt.Fprintf(os.Stderr, "==== last %d lines of %s\n%s\n", n, path, strings.Join(lines, "\n"))
 }

@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -80,7 +79,7 @@ func runMain(m *testing.M) int {
 	if code != 0 {
 		logs, _ := filepath.Glob(filepath.Join(cluster.Dir, "logs", "*_*.log"))
 		for _, l := range append(logs, cluster.LogPath("kube-controller-manager")) {
-			dumpTail(l, 30)
+			localcluster.DumpTail(l, 30)
 		}
 	}
 	return code
@@ -88,23 +87,4 @@ func runMain(m *testing.M) int {
 
 func helmBin() string {
 	return filepath.Join(paths.RepoRoot, "bin", "helm-"+helmVersion)
-}
-
-// dumpTail prints the end of a process log, so a failure explains itself.
-func dumpTail(path string, n int) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer func() { _ = f.Close() }()
-	var lines []string
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		lines = append(lines, s.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	fmt.Fprintf(os.Stderr, "==== last %d lines of %s\n%s\n", n, path, strings.Join(lines, "\n"))
 }

@@ -1,8 +1,11 @@
 package localcluster
 
 import (
+	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -11,8 +14,8 @@ import (
 
 var loggerOnce sync.Once
 
-// setLogger sends the in-process controllers' logs (simulated node, fake
-// issuer) to logs/harness.log, not to the test output.
+// setLogger sends the in-process controllers' logs (simulated node) to
+// logs/harness.log, not to the test output.
 func (c *Cluster) setLogger() {
 	loggerOnce.Do(func() {
 		path := c.logPath("harness")
@@ -25,4 +28,24 @@ func (c *Cluster) setLogger() {
 		}
 		ctrl.SetLogger(zap.New(zap.WriteTo(f)))
 	})
+}
+
+// DumpTail prints the last n lines of a process log to stderr, so a failed
+// test run explains itself in CI.
+func DumpTail(path string, n int) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer func() { _ = f.Close() }()
+	var lines []string
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	fmt.Fprintf(os.Stderr, "==== last %d lines of %s\n%s\n", n, path, strings.Join(lines, "\n"))
 }
