@@ -39,6 +39,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/server"
 	"github.com/pylon-dev/pylon/internal/gateway/status"
 	"github.com/pylon-dev/pylon/internal/gateway/watch"
+	"github.com/pylon-dev/pylon/internal/leaderelection"
 )
 
 // version and revision are stamped at build time with -ldflags
@@ -67,6 +68,8 @@ func main() {
 	flag.DurationVar(&bodyIdleTimeout, "request-body-idle-timeout", 30*time.Second, "Longest wait for the next bytes of a request body; a client that trickles or stalls its body gets 408 and the backend connection is released. Negative: no limit.")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
+	var lease leaderelection.Timings
+	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -86,6 +89,10 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	if err := lease.Validate(); err != nil {
+		logger.Error("invalid lease timings", "error", err)
+		os.Exit(2)
+	}
 	adminAddr, err = hostPort(adminAddr)
 	if err != nil {
 		logger.Error("invalid --admin-bind-address", "error", err)
@@ -98,7 +105,7 @@ func main() {
 	}
 	if err := run(runConfig{
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
-		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, accessLog: accessLog,
+		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, lease: lease, accessLog: accessLog,
 		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger, build: build,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
@@ -111,6 +118,7 @@ type runConfig struct {
 	pool                                            watch.Pool
 	portOffset                                      int32
 	leaderElect, accessLog                          bool
+	lease                                           leaderelection.Timings
 	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
 	logger                                          *slog.Logger
 	build                                           buildinfo.Info
@@ -124,7 +132,7 @@ func run(c runConfig) error {
 	utilruntime.Must(pylonv1alpha1.AddToScheme(scheme))
 
 	cfg := ctrl.GetConfigOrDie()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: "0"}, // served on the admin port
 		HealthProbeBindAddress:        "0",
@@ -136,7 +144,9 @@ func run(c runConfig) error {
 			// others, and caching every Secret costs memory.
 			&corev1.Secret{}: {Field: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))},
 		}},
-	})
+	}
+	c.lease.Apply(&mgrOpts)
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return err
 	}

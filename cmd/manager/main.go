@@ -26,6 +26,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/buildinfo"
 	"github.com/pylon-dev/pylon/internal/controller"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/leaderelection"
 )
 
 // version and revision are stamped at build time with -ldflags
@@ -58,6 +59,8 @@ func main() {
 	flag.StringVar(&gatewayMetricsURLs, "gateway-metrics-url", "", "Comma-separated /metrics URLs of gateway replicas to read as they are (a gateway outside the cluster).")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level logged: debug, info, warn or error (--zap-log-level, which also takes a number for more verbose levels, wins when given).")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
+	var lease leaderelection.Timings
+	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -73,6 +76,10 @@ func main() {
 	}
 	if !flagSet("zap-log-level") {
 		opts.Level = zapLevel
+	}
+	if err := lease.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid lease timings: %v\n", err)
+		os.Exit(2)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
@@ -96,7 +103,7 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(apiQPS), apiBurst
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
@@ -106,7 +113,9 @@ func main() {
 		// Reads after our own writes see those writes: a reconcile never
 		// acts on a status or child older than what it just wrote.
 		Client: controller.ClientOptions(),
-	})
+	}
+	lease.Apply(&mgrOpts)
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		os.Exit(1)

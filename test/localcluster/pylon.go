@@ -101,14 +101,14 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 	p := &Pylon{
 		Manager: &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
 			// Plain HTTP metrics on loopback: tests scrape the manager's own series.
-			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=false",
+			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace,
 			// The gateway runs as a process here, not behind a Service: the
 			// manager reads its admin endpoint for canary figures.
 			"--gateway-metrics-url=http://127.0.0.1:9090/metrics",
 		}},
 		Gateway: &Process{Name: "gateway", Path: o.GatewayBin, LogPath: c.logPath("gateway"), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
 			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
-			"--gateway-address=" + GatewayAddress, "--leader-elect=false", "--access-log=false",
+			"--gateway-address=" + GatewayAddress, "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace, "--access-log=false",
 		}},
 	}
 	if o.GatewayAddressPool != "" {
