@@ -3,6 +3,8 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -358,5 +360,76 @@ func TestDrainEndsEarlyWhenNothingIsOpen(t *testing.T) {
 	t.Logf("drain with an idle keep-alive connection took %v", rep.Wait.Round(time.Millisecond))
 	if rep.Wait > time.Minute || rep.Ended != 0 || rep.Forced != 0 {
 		t.Fatalf("drain waited for its timeout or ended something: %+v", rep)
+	}
+}
+
+// Over HTTPS: an HTTP/2 event stream open at the drain timeout ends with
+// END_STREAM (the client reads io.EOF), and a WebSocket tunnel over
+// HTTP/1.1 and TLS ends with close_notify and FIN (io.EOF, no reset).
+func TestDrainEndsHTTPSStreamsCleanly(t *testing.T) {
+	b := newDrainBackend(t)
+	_, _, ca, caKey := keyPair(t, nil, nil, "ca")
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	cert, key, _, _ := keyPair(t, ca, caKey, "app.example")
+	port := freePort(t)
+	l := &ir.Listener{Port: port, Protocol: ir.ProtocolHTTPS,
+		Certificates: []*ir.Certificate{{Hostname: "app.example", Pairs: []ir.KeyPair{{Source: "ns/c", CertPEM: cert, KeyPEM: key}}}},
+		VirtualHosts: []*ir.VirtualHost{{Hostname: "app.example", ListenerHostname: "app.example", Listeners: []string{"L"}, Routes: []*ir.Route{route(t, "L", b.ep)}}},
+	}
+	_, s := start(t, mustTable(t, l), Options{})
+	t.Cleanup(b.releaseSlow)
+	addr := s.Addr(port).String()
+
+	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "app.example", RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/sse", nil)
+	req.Host = "app.example"
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil || res.ProtoMajor != 2 || res.StatusCode != 200 {
+		t.Fatalf("HTTP/2 event stream: %v %+v", err, res)
+	}
+	type streamEnd struct {
+		events int
+		err    error
+	}
+	sseEnd := make(chan streamEnd, 1)
+	go func() {
+		data, err := io.ReadAll(res.Body)
+		sseEnd <- streamEnd{strings.Count(string(data), "\n\n"), err}
+	}()
+
+	ws, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "app.example", RootCAs: pool, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_, _ = io.WriteString(ws, "GET /ws HTTP/1.1\r\nHost: app.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	wbr := bufio.NewReader(ws)
+	if wres, err := http.ReadResponse(wbr, nil); err != nil || wres.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade over TLS: %v %+v", err, wres)
+	}
+	_, _ = io.WriteString(ws, "hello")
+	echo := make([]byte, 5)
+	if _, err := io.ReadFull(wbr, echo); err != nil || string(echo) != "hello" {
+		t.Fatalf("echo through the TLS tunnel: %q %v", echo, err)
+	}
+
+	done := startDrain(s, 0, 300*time.Millisecond)
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, werr := io.Copy(io.Discard, wbr)
+	_ = ws.Close()
+	if werr != nil {
+		t.Fatalf("TLS tunnel did not end with close_notify and FIN: %v", werr)
+	}
+	se := <-sseEnd
+	if se.err != nil || se.events == 0 {
+		t.Fatalf("HTTP/2 event stream did not end cleanly after %d events: %v", se.events, se.err)
+	}
+	rep := <-done
+	t.Logf("HTTPS: HTTP/2 stream ended cleanly after %d events, TLS tunnel closed with close_notify and FIN (ended %d, forced %d)", se.events, rep.Ended, rep.Forced)
+	if rep.Ended == 0 || rep.Forced != 0 {
+		t.Fatalf("want the stream and tunnel ended, nothing forced: %+v", rep)
 	}
 }
