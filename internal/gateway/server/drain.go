@@ -277,7 +277,7 @@ func (c *framedConn) Close() error {
 	c.closeOnce.Do(func() {
 		if c.hijacked.Load() {
 			c.halfClose()
-			_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
 			_, _ = io.Copy(io.Discard, c.Conn)
 		}
 		c.closeErr = c.Conn.Close()
