@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
+	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 )
 
 // listener is one bound port serving one table listener.
@@ -28,7 +29,28 @@ type listener struct {
 	h1   *http.Server
 	h2   *http2.Server
 	tls  *tls.Config
-	wg   sync.WaitGroup
+	// h2opts serves HTTP/2 connections (HTTPS listeners only); goAway
+	// sends GOAWAY on all of them.
+	h2opts *http2.ServeConnOpts
+	goAway func()
+	wg     sync.WaitGroup
+	// acceptDone is closed when the accept loop has returned; handshakes
+	// counts TLS handshakes of accepted connections not yet handed over.
+	acceptDone chan struct{}
+	handshakes sync.WaitGroup
+
+	// streams is done when event streams on this listener are to end
+	// (drain timeout); the proxy ends them cleanly (proxy.WithStreamStop).
+	streams    context.Context
+	endStreams context.CancelFunc
+
+	// tracked holds the connections http.Server.Shutdown does not wait
+	// for: hijacked HTTP/1 connections (WebSocket tunnels) and HTTP/2
+	// connections served by ServeConn.
+	trackMu sync.Mutex
+	h1conns map[net.Conn]struct{}
+	tunnels map[*framedConn]struct{}
+	h2conns map[net.Conn]struct{}
 
 	// closing is set by shutdown; a closed socket is then expected.
 	closing atomic.Bool
@@ -54,7 +76,12 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		return nil, err
 	}
 	o := s.opts
-	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken}
+	l := &listener{
+		at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken,
+		acceptDone: make(chan struct{}), h1conns: map[net.Conn]struct{}{}, tunnels: map[*framedConn]struct{}{}, h2conns: map[net.Conn]struct{}{},
+	}
+	l.streams, l.endStreams = context.WithCancel(context.Background())
+	streamCtx := proxy.WithStreamStop(context.Background(), l.streams)
 	scheme := "http"
 	if proto == ir.ProtocolHTTPS {
 		scheme = "https"
@@ -67,8 +94,9 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          newErrorLog(o.Logger),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
+			return proxy.WithStreamStop(context.WithValue(ctx, connKey{}, c), l.streams)
 		},
+		ConnState: l.connState,
 	}
 	// HTTP/1 only on this server: no client h2c upgrade or prior knowledge.
 	l.h1.Protocols = new(http.Protocols)
@@ -85,28 +113,34 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 			WriteByteTimeout:          30 * time.Second,
 			MaxUploadBufferPerStream:  1 << 20,
 		}
-		// Registers graceful shutdown of HTTP/2 connections with h1.Shutdown.
-		if err := http2.ConfigureServer(l.h1, l.h2); err != nil {
+		// The drain never calls h1.Shutdown (see stopAccepting), so the
+		// GOAWAY hook of HTTP/2 connections is registered on a server of
+		// its own, whose Shutdown does nothing else.
+		goAway := &http.Server{}
+		if err := http2.ConfigureServer(goAway, l.h2); err != nil {
 			_ = raw.Close()
 			return nil, err
 		}
+		l.goAway = func() { _ = goAway.Shutdown(context.Background()) }
 		l.tls = s.tlsConfig(at)
+		l.h2opts = &http2.ServeConnOpts{Context: streamCtx, BaseConfig: l.h1, Handler: handler}
 	}
 	l.wg.Add(2)
 	go func() {
 		defer l.wg.Done()
-		if err := l.h1.Serve(l.h1ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := l.h1.Serve(l.h1ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closing.Load() {
 			o.Logger.Error("listener stopped", "listener", at.String(), "error", err)
 		}
 	}()
 	go func() {
 		defer l.wg.Done()
-		l.acceptLoop(handler)
+		defer close(l.acceptDone)
+		l.acceptLoop()
 	}()
 	return l, nil
 }
 
-func (l *listener) acceptLoop(handler http.Handler) {
+func (l *listener) acceptLoop() {
 	var delay time.Duration
 	for {
 		c, err := l.raw.Accept()
@@ -135,7 +169,8 @@ func (l *listener) acceptLoop(handler http.Handler) {
 			l.h1ln.push(newFramedConn(c, nil, l.opts.MaxHeaderBytes+4096))
 			continue
 		}
-		go l.serveTLS(c, handler)
+		l.handshakes.Add(1)
+		go l.serveTLS(c)
 	}
 }
 
@@ -176,7 +211,13 @@ func (l *listener) failure() error {
 
 // serveTLS completes the handshake within ReadHeaderTimeout, then hands
 // HTTP/2 connections to the HTTP/2 server and HTTP/1 ones to h1.
-func (l *listener) serveTLS(c net.Conn, handler http.Handler) {
+func (l *listener) serveTLS(c net.Conn) {
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			l.handshakes.Done()
+		}
+	}()
 	_ = c.SetDeadline(time.Now().Add(l.opts.ReadHeaderTimeout))
 	tc := tls.Server(c, l.tls)
 	if err := tc.Handshake(); err != nil {
@@ -186,19 +227,16 @@ func (l *listener) serveTLS(c net.Conn, handler http.Handler) {
 	_ = c.SetDeadline(time.Time{})
 	st := tc.ConnectionState()
 	if st.NegotiatedProtocol == http2.NextProtoTLS {
-		l.h2.ServeConn(tc, &http2.ServeConnOpts{BaseConfig: l.h1, Handler: handler})
+		// Tracked before the handshake counts as done, so that a drain
+		// waiting for handshakes then sees this connection.
+		l.trackH2(tc, true)
+		defer l.trackH2(tc, false)
+		handedOver = true
+		l.handshakes.Done()
+		l.h2.ServeConn(tc, l.h2opts)
 		return
 	}
+	handedOver = true
+	defer l.handshakes.Done()
 	l.h1ln.push(newFramedConn(tc, &st, l.opts.MaxHeaderBytes+4096))
-}
-
-// shutdown stops accepting and drains in-flight requests.
-func (l *listener) shutdown(ctx context.Context) {
-	l.closing.Store(true)
-	_ = l.raw.Close()
-	_ = l.h1ln.Close()
-	if err := l.h1.Shutdown(ctx); err != nil {
-		_ = l.h1.Close()
-	}
-	l.wg.Wait()
 }
