@@ -26,6 +26,8 @@ func TestManagerKilledMidReconcile(t *testing.T) {
 	NewWithT(t).Eventually(func() error {
 		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "phoenix"}, &appsv1.Deployment{})
 	}).WithTimeout(30 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+	// Replica 0, whose metrics the other tests read, leads again afterwards.
+	t.Cleanup(func() { g.Expect(env.Pylon.RestoreManagerLeader(context.Background())).To(Succeed()) })
 	g.Expect(env.Pylon.Manager.Kill()).To(Succeed())
 	t.Log("manager killed")
 	time.Sleep(time.Second)

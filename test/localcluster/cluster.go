@@ -105,6 +105,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := c.writePKI(); err != nil {
 		return nil, err
 	}
+	if err := c.writeAuditPolicy(); err != nil {
+		return nil, err
+	}
 	c.Etcd = &Process{Name: "etcd", Path: filepath.Join(opts.BinDir, "etcd"), LogPath: c.logPath("etcd"), Args: []string{
 		"--data-dir=" + filepath.Join(c.Dir, "etcd"), "--listen-client-urls=" + etcdClientURL,
 		"--advertise-client-urls=" + etcdClientURL, "--listen-peer-urls=" + etcdPeerURL,
@@ -145,7 +148,7 @@ func (c *Cluster) LogPath(name string) string { return c.logPath(name) }
 
 func (c *Cluster) apiServerArgs() []string {
 	d := c.Dir
-	return []string{
+	return append([]string{
 		"--etcd-servers=" + etcdClientURL, "--bind-address=127.0.0.1", "--secure-port=" + apiServerPort,
 		"--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none",
 		"--tls-cert-file=" + filepath.Join(d, "pki", "apiserver.crt"), "--tls-private-key-file=" + filepath.Join(d, "pki", "apiserver.key"),
@@ -161,7 +164,7 @@ func (c *Cluster) apiServerArgs() []string {
 		// cluster (the e2e namespaces enforce restricted).
 		"--enable-admission-plugins=PodSecurity",
 		"--cert-dir=" + filepath.Join(d, "apiserver"),
-	}
+	}, c.auditArgs()...)
 }
 
 // StartAPIServer starts kube-apiserver and waits until it is ready.

@@ -62,7 +62,11 @@ type PylonOptions struct {
 // Pylon is Pylon running in the local cluster: its manager and gateway as
 // processes of their own.
 type Pylon struct {
+	// Manager is Managers[0], the replica that leads after InstallPylon.
 	Manager, Gateway *Process
+	// Managers are the manager replicas, electing a leader through the
+	// Lease pylon-manager.pylon.dev (see managerReplicas).
+	Managers []*Process
 }
 
 // InstallPylon installs the CRDs (Pylon's, Gateway API's standard channel,
@@ -90,27 +94,20 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 			return nil, err
 		}
 	}
-	managerKC, err := c.WriteKubeconfig(ManagerUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + SystemNamespace})
-	if err != nil {
-		return nil, err
-	}
-	gatewayKC, err := c.WriteKubeconfig(GatewayUser, []string{"system:serviceaccounts", "system:serviceaccounts:" + SystemNamespace})
+	gatewayKC, err := c.ProcessKubeconfig("gateway", GatewayUser)
 	if err != nil {
 		return nil, err
 	}
 	p := &Pylon{
-		Manager: &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
-			// Plain HTTP metrics on loopback: tests scrape the manager's own series.
-			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace,
-			// The gateway runs as a process here, not behind a Service: the
-			// manager reads its admin endpoint for canary figures.
-			"--gateway-metrics-url=http://127.0.0.1:9090/metrics",
-		}},
 		Gateway: &Process{Name: "gateway", Path: o.GatewayBin, LogPath: c.logPath("gateway"), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
 			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
 			"--gateway-address=" + GatewayAddress, "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace, "--access-log=false",
 		}},
 	}
+	if p.Managers, err = c.managerReplicas(o.ManagerBin); err != nil {
+		return nil, err
+	}
+	p.Manager = p.Managers[0]
 	if o.GatewayAddressPool != "" {
 		p.Gateway.Args = append(p.Gateway.Args, "--gateway-address-pool="+o.GatewayAddressPool)
 	}
@@ -125,12 +122,24 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 		_ = p.Stop()
 		return nil, err
 	}
+	// The standby starts once replica 0 leads (it reconciled the class),
+	// so the manager tests scrape on 127.0.0.1:8080 is the leader.
+	for _, m := range p.Managers[1:] {
+		if err := m.Start(); err != nil {
+			_ = p.Stop()
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
-// Stop stops the manager and the gateway.
+// Stop stops the managers and the gateway.
 func (p *Pylon) Stop() error {
-	return errors.Join(p.Manager.Stop(10*time.Second), p.Gateway.Stop(30*time.Second))
+	var errs []error
+	for _, m := range p.Managers {
+		errs = append(errs, m.Stop(10*time.Second))
+	}
+	return errors.Join(append(errs, p.Gateway.Stop(30*time.Second))...)
 }
 
 // pylonManifests reads the RBAC of config/rbac, transformed as

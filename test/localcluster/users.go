@@ -67,6 +67,12 @@ func (c *Cluster) UserConfig(user string, groups []string) (*rest.Config, error)
 
 // WriteKubeconfig writes a kubeconfig for user and returns its path.
 func (c *Cluster) WriteKubeconfig(user string, groups []string) (string, error) {
+	return c.writeKubeconfigAs(sanitize(user), user, groups)
+}
+
+// writeKubeconfigAs writes a kubeconfig for user in groups to
+// kubeconfigs/<file>.kubeconfig (two processes may share a user).
+func (c *Cluster) writeKubeconfigAs(file, user string, groups []string) (string, error) {
 	cfg, err := c.userConfig(user, groups)
 	if err != nil {
 		return "", err
@@ -76,7 +82,7 @@ func (c *Cluster) WriteKubeconfig(user string, groups []string) (string, error) 
 	kc.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
 	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: user}
 	kc.CurrentContext = "local"
-	path := filepath.Join(c.Dir, "kubeconfigs", sanitize(user)+".kubeconfig")
+	path := filepath.Join(c.Dir, "kubeconfigs", file+".kubeconfig")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err
 	}
