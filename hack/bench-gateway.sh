@@ -3,8 +3,9 @@
 # on 127.0.0.1, with wrk at 1 and 50 connections, plain HTTP and TLS, in
 # ROUNDS alternating rounds (each target once per round, so CPU noise from
 # other work on the machine hits all of them alike). Then: the gateway's
-# memory with 1,000 and 10,000 routes, and route-change propagation with
-# 1,000 routes through the real watch → translate → swap path (envtest).
+# memory and first table build + publish time with 1,000, 10,000 and 20,000
+# routes, and route-change propagation with 1,000 routes through the real
+# watch → translate → swap path (envtest).
 # Writes bench/gateway/REPORT.md, bench/gateway/results.json and CPU/heap
 # profiles of the gateway under wrk in bench/profiles/.
 # Needs: go, wrk, nginx, caddy, openssl, jq (apt-get install wrk nginx caddy jq).
@@ -125,14 +126,15 @@ kill -TERM $PYLONPID && wait $PYLONPID 2>/dev/null || true   # writes the profil
 # pools (traffic goes to route 0; the others are the table's weight).
 MEMJSON=$TMP/mem.json
 echo '[]' >"$MEMJSON"
-for n in 1000 10000; do
+for n in 1000 10000 20000; do
   "$TMP/bench" -mode gateway -port 18099 -upstream $BACK -routes $n >"$TMP/mem-$n.log" 2>&1 & MEMPID=$!; PIDS+=($MEMPID)
   for _ in $(seq 600); do grep -q '^ready' "$TMP/mem-$n.log" && break; sleep 0.1; done
   wrk -t2 -c50 -d2s "http://127.0.0.1:18099/" >/dev/null
   rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$MEMPID/status")
   heap=$(sed -n 's/.*heap_inuse_mib=\([0-9.]*\).*/\1/p' "$TMP/mem-$n.log")
-  echo "routes=$n rss=${rss}MiB heap_after_publish=${heap}MiB"
-  jq --argjson n "$n" --argjson rss "$rss" --argjson heap "${heap:-0}" '. + [{routes: $n, rssMiB: $rss, heapInuseMiB: $heap}]' "$MEMJSON" >"$MEMJSON.new" && mv "$MEMJSON.new" "$MEMJSON"
+  pub=$(sed -n 's/.*publish_ms=\([0-9.]*\).*/\1/p' "$TMP/mem-$n.log")
+  echo "routes=$n rss=${rss}MiB heap_after_publish=${heap}MiB build_and_publish=${pub}ms"
+  jq --argjson n "$n" --argjson rss "$rss" --argjson heap "${heap:-0}" --argjson pub "${pub:-0}" '. + [{routes: $n, rssMiB: $rss, heapInuseMiB: $heap, publishMs: $pub}]' "$MEMJSON" >"$MEMJSON.new" && mv "$MEMJSON.new" "$MEMJSON"
   kill -TERM $MEMPID; wait $MEMPID 2>/dev/null || true
 done
 

@@ -75,20 +75,25 @@ func gateway(port, upstream int32, routes int, certFile, keyFile, cpuPath, heapP
 			return fmt.Errorf("read key: %w", err)
 		}
 	}
-	t, _ := translate.Translate(newWorld(routes, port, upstream, cert, key, true).snapshot())
+	snap := newWorld(routes, port, upstream, cert, key, true).snapshot()
+	// Table build + publish, timed: translate (which finalizes), validate,
+	// hand to the proxy. The listeners are opened after, untimed.
+	built := time.Now()
+	t, _ := translate.Translate(snap)
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("invalid table: %w", err)
 	}
 	if len(t.Listeners) == 0 {
 		return fmt.Errorf("translator produced no listener")
 	}
+	p := proxy.New(proxy.Options{}) // access log off, as nginx and Caddy are configured
+	p.Publish(t)
+	publish := time.Since(built)
 	stop, err := startProfiles(cpuPath, heapPath)
 	if err != nil {
 		return err
 	}
-	p := proxy.New(proxy.Options{}) // access log off, as nginx and Caddy are configured
 	s := server.New(p, server.Options{BindAddress: "127.0.0.1"})
-	p.Publish(t)
 	if err := s.Reconcile(t); err != nil {
 		return fmt.Errorf("open listeners: %w", err)
 	}
@@ -96,7 +101,7 @@ func gateway(port, upstream int32, routes int, certFile, keyFile, cpuPath, heapP
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	// The script waits for this line, then reads RSS from /proc.
-	fmt.Printf("ready routes=%d heap_inuse_mib=%.1f\n", routes, float64(ms.HeapInuse)/(1<<20))
+	fmt.Printf("ready routes=%d heap_inuse_mib=%.1f publish_ms=%.1f\n", routes, float64(ms.HeapInuse)/(1<<20), float64(publish.Microseconds())/1000)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	<-sig

@@ -55,13 +55,21 @@ func (l *Listener) finalize() {
 	// The chain of a host is its own routes followed by those of every less
 	// specific host of the same listener group that covers it. VirtualHosts
 	// are already in hostname precedence order, so appending in that order
-	// keeps the chain sorted by precedence.
+	// keeps the chain sorted by precedence. The hosts that can cover a host
+	// are few (itself, a wildcard per parent domain, the catch-all), so
+	// each chain is built by looking them up instead of scanning every
+	// host of the listener: linear in hosts, not quadratic.
+	groups := make(map[hostGroup][]int, len(l.VirtualHosts))
+	for i, vh := range l.VirtualHosts {
+		k := hostGroup{vh.ListenerHostname, vh.Hostname}
+		groups[k] = append(groups[k], i)
+	}
+	var covering []int
 	for _, vh := range l.VirtualHosts {
+		covering = coveringHosts(groups, vh, covering[:0])
 		vh.chain = nil
-		for _, other := range l.VirtualHosts {
-			if other.ListenerHostname != vh.ListenerHostname || !PatternCovers(other.Hostname, vh.Hostname) {
-				continue
-			}
+		for _, i := range covering {
+			other := l.VirtualHosts[i]
 			for _, r := range other.Routes {
 				if vh.Owner == "" || other == vh || r.Source.Namespace == vh.Owner {
 					vh.chain = append(vh.chain, r)
@@ -121,3 +129,38 @@ func (l *Listener) Certificate(serverName string) *Certificate {
 // Chain returns the ordered routes a request for this host scans. Exposed
 // for debugging and tests; the slice must not be modified.
 func (vh *VirtualHost) Chain() []*Route { return vh.chain }
+
+// hostGroup is a listener-isolation group and a hostname in it.
+type hostGroup struct{ listenerHostname, hostname string }
+
+// coveringHosts appends to out the indexes (ascending, so in precedence
+// order) of the hosts of vh's listener group whose pattern covers vh's
+// hostname (PatternCovers): the same hostname, a "*."-wildcard of every
+// parent domain, and the catch-all.
+func coveringHosts(groups map[hostGroup][]int, vh *VirtualHost, out []int) []int {
+	add := func(hostname string) {
+		out = append(out, groups[hostGroup{vh.ListenerHostname, hostname}]...)
+	}
+	h := vh.Hostname
+	if h != "" {
+		add(h)
+		// Parent wildcards: "*" + h[i:] for each dot after the first
+		// character. For a wildcard h ("*.a.b") the first dot is h itself,
+		// already added; an exact h starting with a dot matches no
+		// wildcard (HostnameMatches).
+		start := 1
+		if IsWildcard(h) {
+			start = 2
+		}
+		if h[0] != '.' {
+			for i := start; i < len(h); i++ {
+				if h[i] == '.' {
+					add("*" + h[i:])
+				}
+			}
+		}
+	}
+	add("")
+	slices.Sort(out)
+	return slices.Compact(out)
+}
