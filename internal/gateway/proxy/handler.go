@@ -140,6 +140,10 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	sanitizeUpgrade(r.Header)
+	if fastEligible(r, x.bstate) {
+		h.p.forwardFast(ctx, rec, r, x)
+		return
+	}
 	rec.progress = h.p.boundBody(w, r, x)
 	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.status == 0 && r.Header.Get("Upgrade") != "" {
