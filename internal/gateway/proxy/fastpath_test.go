@@ -164,8 +164,9 @@ func TestFastPathRetriesOnConnectionClosedWhileIdle(t *testing.T) {
 	}
 }
 
-// A POST without a body is not retried on a fresh connection when the
-// pooled one turns out dead: the backend may have acted on it.
+// A POST without a body goes through ReverseProxy, which does not resend
+// it on a fresh connection when the pooled one turns out dead: the
+// backend may have acted on it.
 func TestFastPathDoesNotTakeNonIdempotentRequests(t *testing.T) {
 	var heads atomic.Int32
 	ep, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
@@ -179,10 +180,8 @@ func TestFastPathDoesNotTakeNonIdempotentRequests(t *testing.T) {
 	})
 	url := fastGateway(t, ep)
 	req, _ := http.NewRequest(http.MethodPost, url+"/", nil)
-	if !fastEligible(req, &backendState{h1: &h1Pool{}}) {
-		// expected: POST goes through ReverseProxy
-	} else {
-		t.Fatal("POST took the fast path")
+	if fastEligible(req, &backendState{h1: &h1Pool{}}) {
+		t.Fatal("POST takes the fast path")
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -272,5 +271,30 @@ func TestFastPathTimeout(t *testing.T) {
 	res, body := get(t, http.DefaultClient, url+"/")
 	if res.StatusCode != http.StatusGatewayTimeout || !strings.HasPrefix(body, msgTimeout) {
 		t.Errorf("%d %q", res.StatusCode, body)
+	}
+}
+
+// Idle connections are closed after IdleConnTimeout even when no request
+// comes to take or return one.
+func TestFastPathIdleConnectionsAreSwept(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	ep, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		if _, err := br.ReadByte(); err == io.EOF {
+			closed <- struct{}{}
+		}
+	})
+	r := prefixRoute(t, "r", "/", forward(svc("raw", 1, ep)))
+	_, url := gateway(t, table(t, r), Options{Transport: TransportOptions{IdleConnTimeout: 100 * time.Millisecond}})
+	if res, body := get(t, http.DefaultClient, url+"/"); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("%d %q", res.StatusCode, body)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle backend connection was not closed")
 	}
 }

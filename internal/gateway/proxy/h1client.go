@@ -25,6 +25,10 @@ type h1Pool struct {
 	mu     sync.Mutex
 	idle   map[string][]*h1Conn // endpoint → idle connections, most recent last
 	closed bool
+	// sweeping: a sweep is scheduled; it closes connections idle for
+	// longer than idleTimeout, also those of endpoints nobody asks for
+	// any more.
+	sweeping bool
 }
 
 func newH1Pool(o TransportOptions) *h1Pool {
@@ -91,7 +95,11 @@ func (p *h1Pool) get(ctx context.Context, endpoint string) (*h1Conn, error) {
 	for list := p.idle[endpoint]; len(list) > 0; list = p.idle[endpoint] {
 		c := list[len(list)-1]
 		list[len(list)-1] = nil
-		p.idle[endpoint] = list[:len(list)-1]
+		if len(list) == 1 {
+			delete(p.idle, endpoint)
+		} else {
+			p.idle[endpoint] = list[:len(list)-1]
+		}
 		if now.Sub(c.idleAt) < p.idleTimeout {
 			p.mu.Unlock()
 			return c, nil
@@ -149,9 +157,41 @@ func (p *h1Pool) put(c *h1Conn) {
 		list = list[1:]
 	}
 	p.idle[c.endpoint] = append(list, c)
+	if !p.sweeping {
+		p.sweeping = true
+		time.AfterFunc(p.idleTimeout, p.sweep)
+	}
 	p.mu.Unlock()
 	for _, s := range stale {
 		s.close()
+	}
+}
+
+// sweep closes the connections idle for longer than idleTimeout and
+// schedules the next sweep while any stay idle.
+func (p *h1Pool) sweep() {
+	now := time.Now()
+	var stale []*h1Conn
+	p.mu.Lock()
+	for ep, list := range p.idle {
+		i := 0
+		for i < len(list) && now.Sub(list[i].idleAt) >= p.idleTimeout {
+			i++
+		}
+		stale = append(stale, list[:i]...)
+		if i == len(list) {
+			delete(p.idle, ep)
+		} else if i > 0 {
+			p.idle[ep] = append(list[:0:0], list[i:]...)
+		}
+	}
+	p.sweeping = len(p.idle) > 0
+	if p.sweeping {
+		time.AfterFunc(p.idleTimeout/2, p.sweep)
+	}
+	p.mu.Unlock()
+	for _, c := range stale {
+		c.close()
 	}
 }
 
