@@ -240,7 +240,7 @@ func (p *Proxy) forwardFast(ctx context.Context, w *recorder, r *http.Request, x
 		}
 	}()
 	if err != nil {
-		p.fail(w, ctx, x, err)
+		p.fail(ctx, w, x, err)
 		return
 	}
 	rreq := getRequest
@@ -256,7 +256,7 @@ func (p *Proxy) forwardFast(ctx context.Context, w *recorder, r *http.Request, x
 		}
 		x.endpoint = ep
 		sent := time.Now()
-		c, res, err := p.exchangeH1(ctx, w, x.bstate.h1, ep, head, rreq)
+		c, res, err := exchangeH1(ctx, w, x.bstate.h1, ep, head, rreq)
 		x.upstream = time.Since(sent)
 		if err == nil {
 			p.ejector.succeed(ep)
@@ -274,14 +274,14 @@ func (p *Proxy) forwardFast(ctx context.Context, w *recorder, r *http.Request, x
 	if lastErr == nil {
 		lastErr = errNoEndpoint
 	}
-	p.fail(w, ctx, x, lastErr)
+	p.fail(ctx, w, x, lastErr)
 }
 
 // exchangeH1 writes head on a pooled (or new) connection and reads the
 // response head. A reused connection that fails before any response byte
 // arrived was most likely closed by the backend while idle; the request is
 // idempotent and body-less, so it is sent again on another connection.
-func (p *Proxy) exchangeH1(ctx context.Context, w http.ResponseWriter, pool *h1Pool, ep string, head []byte, rreq *http.Request) (*h1Conn, *http.Response, error) {
+func exchangeH1(ctx context.Context, w http.ResponseWriter, pool *h1Pool, ep string, head []byte, rreq *http.Request) (*h1Conn, *http.Response, error) {
 	for {
 		c, err := pool.get(ctx, ep)
 		if err != nil {
@@ -395,7 +395,7 @@ func (p *Proxy) relay(w *recorder, x *exchange, c *h1Conn, res *http.Response) {
 		}
 	}
 	p.bufs.p.Put(bp)
-	if werr != nil || rerr != io.EOF {
+	if werr != nil || !errors.Is(rerr, io.EOF) {
 		// The client or the backend broke off mid-body: all that is left
 		// is to abort the client's response, as ReverseProxy does.
 		c.finish(false, nil)

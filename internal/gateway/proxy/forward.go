@@ -47,11 +47,11 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 // says what failed in terms a client can act on; which backend and the
 // underlying error go to the access log (errDetail).
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	p.fail(w, r.Context(), exchangeFrom(r.Context()), err)
+	p.fail(r.Context(), w, exchangeFrom(r.Context()), err)
 }
 
 // fail is errorHandler for an exchange whose context is ctx.
-func (p *Proxy) fail(w http.ResponseWriter, ctx context.Context, x *exchange, err error) {
+func (p *Proxy) fail(ctx context.Context, w http.ResponseWriter, x *exchange, err error) {
 	b := x.backend
 	x.errDetail = fmt.Sprintf("backend %s/%s port %d: %v", b.Namespace, b.Name, b.Port, err)
 	var code int

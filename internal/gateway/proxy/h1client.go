@@ -171,8 +171,8 @@ func (p *h1Pool) put(c *h1Conn) {
 // schedules the next sweep while any stay idle.
 func (p *h1Pool) sweep() {
 	now := time.Now()
-	var stale []*h1Conn
 	p.mu.Lock()
+	stale := make([]*h1Conn, 0, len(p.idle))
 	for ep, list := range p.idle {
 		i := 0
 		for i < len(list) && now.Sub(list[i].idleAt) >= p.idleTimeout {
