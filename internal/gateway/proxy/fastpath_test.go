@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -122,7 +123,7 @@ func TestFastPathInformationalAndTrailers(t *testing.T) {
 	url := fastGateway(t, ep)
 	var hints []string
 	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-		hints = append(hints, h.Get("Link"))
+		hints = append(hints, strconv.Itoa(code)+" "+h.Get("Link"))
 		return nil
 	}}
 	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", url+"/", nil)
@@ -135,7 +136,7 @@ func TestFastPathInformationalAndTrailers(t *testing.T) {
 	if string(b) != "hello" || res.Trailer.Get("X-Sum") != "42" {
 		t.Errorf("body %q trailer %v", b, res.Trailer)
 	}
-	if len(hints) != 1 || hints[0] != "</a.css>; rel=preload" {
+	if len(hints) != 1 || hints[0] != "103 </a.css>; rel=preload" {
 		t.Errorf("1xx seen by client: %v", hints)
 	}
 }
@@ -261,7 +262,7 @@ func TestFastPathRequestHead(t *testing.T) {
 // A route timeout cuts a backend that never answers: 504, and the
 // connection is not pooled.
 func TestFastPathTimeout(t *testing.T) {
-	ep, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+	ep, _ := rawBackend(t, func(_ net.Conn, br *bufio.Reader) {
 		_, _ = readHead(br)
 		_, _ = io.Copy(io.Discard, br) // never answers
 	})
