@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks Pylon's gateway against the backend alone, nginx and Caddy, all
+# Benchmarks Pylon's gateway against the backend alone, nginx (1 and 2
+# workers), HAProxy (2 threads) and Caddy, all
 # on 127.0.0.1, with wrk at 1 and 50 connections, plain HTTP and TLS, in
 # ROUNDS alternating rounds (each target once per round, so CPU noise from
 # other work on the machine hits all of them alike). Then: the gateway's
@@ -8,7 +9,7 @@
 # watch → translate → swap path (envtest).
 # Writes bench/gateway/REPORT.md, bench/gateway/results.json and CPU/heap
 # profiles of the gateway under wrk in bench/profiles/.
-# Needs: go, wrk, nginx, caddy, openssl, jq (apt-get install wrk nginx caddy jq).
+# Needs: go, wrk, nginx, caddy, haproxy, openssl, jq (apt-get install wrk nginx caddy haproxy jq).
 # BENCH_QUICK=1: shorter runs, fewer route changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,13 +21,13 @@ TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
-for bin in wrk nginx caddy openssl jq; do command -v "$bin" >/dev/null || { echo "missing $bin (apt-get install $bin)"; exit 1; }; done
+for bin in wrk nginx caddy haproxy openssl jq; do command -v "$bin" >/dev/null || { echo "missing $bin (apt-get install $bin)"; exit 1; }; done
 
 go build -o "$TMP/bench" ./bench/gateway
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-BACK=18081 PYLON=18082 NGINX=18083 CADDY=18084
-BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094
+BACK=18081 PYLON=18082 NGINX=18083 CADDY=18084 NGINX2=18085 HAPROXY=18086
+BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094 NGINX2S=18095 HAPROXYS=18096
 "$TMP/bench" -mode backend -port $BACK & PIDS+=($!); BACKPID=$!
 "$TMP/bench" -mode backend -port $BACKS -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); BACKSPID=$!
 # One gateway process serves both listeners' worth of tests in turn: the
@@ -34,9 +35,10 @@ BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094
 "$TMP/bench" -mode gateway -port $PYLON -upstream $BACK -cpuprofile "$PROF/gateway-cpu.pprof" -memprofile "$PROF/gateway-heap.pprof" >"$TMP/pylon.log" 2>&1 & PIDS+=($!); PYLONPID=$!
 "$TMP/bench" -mode gateway -port $PYLONS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" >"$TMP/pylons.log" 2>&1 & PIDS+=($!); PYLONSPID=$!
 
-cat >"$TMP/nginx.conf" <<NGX
-worker_processes 1;
-pid $TMP/nginx.pid;
+nginxconf() { # workers port tlsport suffix
+cat >"$TMP/nginx$4.conf" <<NGX
+worker_processes $1;
+pid $TMP/nginx$4.pid;
 error_log $TMP/nginx-error.log;
 daemon off;
 events { worker_connections 4096; }
@@ -45,8 +47,8 @@ http {
   client_body_temp_path $TMP; proxy_temp_path $TMP; fastcgi_temp_path $TMP; uwsgi_temp_path $TMP; scgi_temp_path $TMP;
   upstream backend { server 127.0.0.1:$BACK; keepalive 128; }
   server {
-    listen 127.0.0.1:$NGINX;
-    listen 127.0.0.1:$NGINXS ssl;
+    listen 127.0.0.1:$2;
+    listen 127.0.0.1:$3 ssl;
     ssl_certificate $TMP/cert.pem;
     ssl_certificate_key $TMP/key.pem;
     location / {
@@ -60,7 +62,35 @@ http {
   }
 }
 NGX
+}
+nginxconf 1 $NGINX $NGINXS ""
+nginxconf 2 $NGINX2 $NGINX2S 2
 nginx -c "$TMP/nginx.conf" & PIDS+=($!); NGINXPID=$!
+nginx -c "$TMP/nginx2.conf" & PIDS+=($!); NGINX2PID=$!
+
+cat "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/haproxy.pem"
+cat >"$TMP/haproxy.cfg" <<HAP
+global
+  nbthread 2
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse always
+frontend pylonbench
+  bind 127.0.0.1:$HAPROXY
+  bind 127.0.0.1:$HAPROXYS ssl crt $TMP/haproxy.pem
+  option forwardfor
+  http-request set-header X-Forwarded-Proto https if { ssl_fc }
+  http-request set-header X-Forwarded-Proto http if !{ ssl_fc }
+  default_backend backend
+backend backend
+  server b1 127.0.0.1:$BACK
+HAP
+haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 & PIDS+=($!); HAPROXYPID=$!
 
 cat >"$TMP/Caddyfile" <<CADDY
 {
@@ -113,10 +143,14 @@ for round in $(seq "$ROUNDS"); do
     run "$round" http "backend direct" "http://127.0.0.1:$BACK/" $BACKPID $c
     run "$round" http pylon "http://127.0.0.1:$PYLON/" $PYLONPID $c
     run "$round" http nginx "http://127.0.0.1:$NGINX/" $NGINXPID $c
+    run "$round" http "nginx 2 workers" "http://127.0.0.1:$NGINX2/" $NGINX2PID $c
+    run "$round" http "haproxy 2 threads" "http://127.0.0.1:$HAPROXY/" $HAPROXYPID $c
     run "$round" http caddy "http://127.0.0.1:$CADDY/" $CADDYPID $c
     run "$round" https "backend direct" "https://127.0.0.1:$BACKS/" $BACKSPID $c
     run "$round" https pylon "https://127.0.0.1:$PYLONS/" $PYLONSPID $c
     run "$round" https nginx "https://127.0.0.1:$NGINXS/" $NGINXPID $c
+    run "$round" https "nginx 2 workers" "https://127.0.0.1:$NGINX2S/" $NGINX2PID $c
+    run "$round" https "haproxy 2 threads" "https://127.0.0.1:$HAPROXYS/" $HAPROXYPID $c
     run "$round" https caddy "https://127.0.0.1:$CADDYS/" $CADDYPID $c
   done
 done

@@ -60,12 +60,14 @@ if [[ -n $GW && -f $GW ]]; then
   echo
   echo "| proto | conns | target | req/s | p50 µs | p99 µs | CPU µs/req |"
   echo "|---|---|---|---|---|---|---|"
-  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="nginx" then 2 else 3 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
+  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
   echo
   for proto in http https; do
-    pr=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50)] | (map(select(.target==\"pylon\"))[0].rps / map(select(.target==\"caddy\"))[0].rps) * 100 | round / 100")
+    ratio() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==$1)] | (map(select(.target==\"pylon\"))[0].$2 / map(select(.target==\"$3\"))[0].$2) * 100 | round / 100"; }
+    pn=$(ratio 50 rps nginx) pcad=$(ratio 50 rps caddy) pl=$(ratio 1 p50us nginx)
     pc=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"pylon\")][0].cpuUsPerReq*10|round/10")
-    echo "- $proto, 50 connections: Pylon/Caddy req/s = **${pr}×** (target ≥ 1.0×: $(verdict "$pr" ">=" 1.0)); Pylon CPU **${pc} µs/req** (target ≤ 130: $(verdict "$pc" "<=" 130))."
+    echo "- $proto, 50 connections: Pylon/nginx (1 worker) req/s = **${pn}×** (target ≥ 0.8×: $(verdict "$pn" ">=" 0.8)); Pylon CPU **${pc} µs/req** (target ≤ 30: $(verdict "$pc" "<=" 30)); Pylon/Caddy req/s = ${pcad}×."
+    echo "- $proto, 1 connection: Pylon/nginx p50 latency = **${pl}×** (target ≤ 1.2×: $(verdict "$pl" "<=" 1.2))."
   done
   for i in 0 1 2; do
     r=$(g ".memory[$i].routes") rss=$(g ".memory[$i].rssMiB") pub=$(g ".memory[$i].publishMs")

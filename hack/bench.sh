@@ -34,10 +34,10 @@ jq -n --arg start "$START" --arg finish "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg go "$(go version)" --arg k8s "kube-apiserver $(sed -n 's/^const KubernetesVersion = "\(.*\)"/\1/p' test/testenv/testenv.go) built from k8s.io/kubernetes by make envtest, $("${KUBEBUILDER_ASSETS:-bin/k8s/v1.36.3}/etcd" --version 2>/dev/null | head -1) (envtest)" \
   --arg written "controller results $(date -u -r bench/controller/results.json +%H:%MZ), gateway results $(date -u -r bench/gateway/results.json +%H:%MZ)" \
   --arg cr "controller-runtime $(go list -m -f '{{.Version}}' sigs.k8s.io/controller-runtime)" \
-  --arg nginx "$(ver nginx -v)" --arg caddy "$(ver caddy version)" --arg wrk "$(ver wrk -v)" \
+  --arg nginx "$(ver nginx -v)" --arg caddy "$(ver caddy version)" --arg haproxy "$(ver haproxy -v)" --arg wrk "$(ver wrk -v)" \
   --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown) (plus the working tree)" \
   --arg mode "$([[ -n "${BENCH_QUICK:-}" ]] && echo 'BENCH_QUICK=1' || echo full)" \
-  '{"run started": $start, "run finished": $finish, "results written": $written, mode: $mode, commit: $commit, cpus: $cpu, memory: $mem, kernel: $kernel, load: $load, go: $go, "api server": $k8s, "controller-runtime": $cr, nginx: $nginx, caddy: $caddy, wrk: $wrk}' >"$TMP/env.json"
+  '{"run started": $start, "run finished": $finish, "results written": $written, mode: $mode, commit: $commit, cpus: $cpu, memory: $mem, kernel: $kernel, load: $load, go: $go, "api server": $k8s, "controller-runtime": $cr, nginx: $nginx, caddy: $caddy, haproxy: $haproxy, wrk: $wrk}' >"$TMP/env.json"
 jq -n --slurpfile env "$TMP/env.json" --slurpfile c bench/controller/results.json --slurpfile g bench/gateway/results.json \
   '{environment: $env[0], controller: $c[0], gateway: $g[0]}' >bench/results.json
 {

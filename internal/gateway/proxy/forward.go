@@ -50,7 +50,11 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 // says what failed in terms a client can act on; which backend and the
 // underlying error go to the access log (errDetail).
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	x := exchangeFrom(r.Context())
+	p.fail(r.Context(), w, exchangeFrom(r.Context()), err)
+}
+
+// fail is errorHandler for an exchange whose context is ctx.
+func (p *Proxy) fail(ctx context.Context, w http.ResponseWriter, x *exchange, err error) {
 	b := x.backend
 	x.errDetail = fmt.Sprintf("backend %s/%s port %d: %v", b.Namespace, b.Name, b.Port, err)
 	var code int
@@ -63,7 +67,7 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Connection", "close")
 	case errors.Is(err, errNoEndpoint):
 		x.errKind, code, msg = "connect", http.StatusServiceUnavailable, msgNoReachableEndpoint
-	case r.Context().Err() == context.DeadlineExceeded || isTimeout(err):
+	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
 		x.errKind, code = "timeout", http.StatusGatewayTimeout
 		msg = fmt.Sprintf("%s %s", msgTimeout, x.timeout)
 	case errors.Is(err, context.Canceled):

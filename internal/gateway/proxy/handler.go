@@ -132,14 +132,24 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.bstate = st.backends[b]
 
-	ctx := context.WithValue(r.Context(), exchangeKey{}, x)
+	sanitizeUpgrade(r.Header)
+	// The fast path gets x as an argument; ReverseProxy's callbacks find
+	// it in the request context.
+	fast := fastEligible(r, x.bstate)
+	ctx := r.Context()
+	if !fast {
+		ctx = context.WithValue(ctx, exchangeKey{}, x)
+	}
 	if d := routeTimeout(a.Timeouts); d > 0 {
 		x.timeout = d
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	sanitizeUpgrade(r.Header)
+	if fast {
+		h.p.forwardFast(ctx, rec, r, x)
+		return
+	}
 	rec.progress = h.p.boundBody(w, r, x)
 	h.p.rp.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.status == 0 && r.Header.Get("Upgrade") != "" {

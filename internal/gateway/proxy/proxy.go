@@ -40,6 +40,7 @@ type Proxy struct {
 	// noRoute holds the series of requests no route answered.
 	noRoute *routeMetrics
 	rp      *httputil.ReverseProxy
+	bufs    *bufferPool
 
 	publishMu sync.Mutex
 	gen       int64
@@ -69,12 +70,13 @@ func New(o Options) *Proxy {
 		metrics: o.Metrics,
 		noRoute: newRouteMetrics(routeKey{}, "none"),
 	}
+	p.bufs = newBufferPool()
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      roundTripper{p},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		BufferPool:     newBufferPool(),
+		BufferPool:     p.bufs,
 		// Zero still flushes text/event-stream and unknown-length bodies
 		// at once (FlushInterval -1 semantics); other bodies are buffered
 		// for throughput.

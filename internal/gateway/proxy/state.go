@@ -29,7 +29,9 @@ type State struct {
 type backendState struct {
 	key       string
 	transport http.RoundTripper
-	rr        *rotation
+	// h1 is the lean HTTP/1.1 client (fastpath.go); nil for h2c backends.
+	h1 *h1Pool
+	rr *rotation
 }
 
 // newState indexes every action and backend of t. Transports come from the
@@ -64,7 +66,7 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 					if _, ok := s.backends[b]; ok || b.Invalid {
 						continue
 					}
-					key, tr := pool.get(b)
+					key, tr, h1 := pool.get(b)
 					rr := s.rotations[key]
 					if rr == nil {
 						rr = prevRotations[key]
@@ -73,7 +75,7 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 						rr = &rotation{}
 					}
 					s.rotations[key] = rr
-					s.backends[b] = &backendState{key: key, transport: tr, rr: rr}
+					s.backends[b] = &backendState{key: key, transport: tr, h1: h1, rr: rr}
 				}
 			}
 		}

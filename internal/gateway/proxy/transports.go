@@ -46,11 +46,18 @@ type transportPool struct {
 	opts TransportOptions
 
 	mu sync.Mutex
-	m  map[string]*http.Transport
+	m  map[string]*backendTransport
+}
+
+// backendTransport is a backend's http.Transport and, for plain HTTP/1.1
+// backends, the lean client of the fast path (fastpath.go).
+type backendTransport struct {
+	t  *http.Transport
+	h1 *h1Pool
 }
 
 func newTransportPool(o TransportOptions) *transportPool {
-	return &transportPool{opts: o.withDefaults(), m: map[string]*http.Transport{}}
+	return &transportPool{opts: o.withDefaults(), m: map[string]*backendTransport{}}
 }
 
 func backendKey(b *ir.Backend) (string, bool) {
@@ -62,16 +69,19 @@ func backendKey(b *ir.Backend) (string, bool) {
 	return fmt.Sprintf("%s/%s:%d/%s", b.Namespace, b.Name, b.Port, proto), h2c
 }
 
-func (p *transportPool) get(b *ir.Backend) (string, *http.Transport) {
+func (p *transportPool) get(b *ir.Backend) (string, *http.Transport, *h1Pool) {
 	key, h2c := backendKey(b)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if t, ok := p.m[key]; ok {
-		return key, t
+	bt, ok := p.m[key]
+	if !ok {
+		bt = &backendTransport{t: p.newTransport(h2c)}
+		if !h2c {
+			bt.h1 = newH1Pool(p.opts)
+		}
+		p.m[key] = bt
 	}
-	t := p.newTransport(h2c)
-	p.m[key] = t
-	return key, t
+	return key, bt.t, bt.h1
 }
 
 // prune closes the idle connections of transports no longer in use. A
@@ -82,7 +92,10 @@ func (p *transportPool) prune(used map[string]bool) {
 	defer p.mu.Unlock()
 	for k, t := range p.m {
 		if !used[k] {
-			t.CloseIdleConnections()
+			t.t.CloseIdleConnections()
+			if t.h1 != nil {
+				t.h1.closeIdle(true)
+			}
 			delete(p.m, k)
 		}
 	}

@@ -1,0 +1,227 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// h1Pool is the lean HTTP/1.1 client of one plain-HTTP backend: a stack of
+// idle keep-alive connections per endpoint. Unlike http.Transport it runs
+// each exchange on the caller's goroutine (one buffered write of the
+// request, the response parsed from a bufio.Reader on the same
+// connection), so a request costs no goroutine hand-offs. It serves only
+// what fastEligible admits: body-less idempotent requests without
+// upgrades; everything else uses the backend's http.Transport.
+type h1Pool struct {
+	dialer      net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu     sync.Mutex
+	idle   map[string][]*h1Conn // endpoint → idle connections, most recent last
+	closed bool
+	// sweeping: a sweep is scheduled; it closes connections idle for
+	// longer than idleTimeout, also those of endpoints nobody asks for
+	// any more.
+	sweeping bool
+}
+
+func newH1Pool(o TransportOptions) *h1Pool {
+	return &h1Pool{
+		dialer:      net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second},
+		maxIdle:     o.MaxIdleConnsPerHost,
+		idleTimeout: o.IdleConnTimeout,
+		idle:        map[string][]*h1Conn{},
+	}
+}
+
+// maxResponseHeaderBytes bounds a backend's status line and headers
+// (http.Transport's default is 10 MiB; a backend that needs more than
+// 1 MiB of headers is broken or hostile).
+const maxResponseHeaderBytes = 1 << 20
+
+// h1Conn is one backend connection. lr limits what the response header
+// parser may read; the body is read without a limit.
+type h1Conn struct {
+	nc       net.Conn
+	lr       limitReader
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	endpoint string
+	idleAt   time.Time
+	// reused: it carried an exchange before, so a failure before any
+	// response byte may be the backend having closed it while idle.
+	reused bool
+	// stop ends the current exchange's watch of its context.
+	stop func() bool
+}
+
+// limitReader reads from r and fails once n reaches zero (n < 0: no limit).
+type limitReader struct {
+	r net.Conn
+	n int64
+	// got counts the bytes read in the current exchange.
+	got int64
+}
+
+var errHeaderTooLarge = errors.New("backend response headers exceed 1 MiB")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n == 0 {
+		return 0, errHeaderTooLarge
+	}
+	if l.n > 0 && int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.got += int64(n)
+	if l.n > 0 {
+		l.n -= int64(n)
+	}
+	return n, err
+}
+
+var bufReaders, bufWriters sync.Pool
+
+// get returns an idle connection to endpoint, or dials one.
+func (p *h1Pool) get(ctx context.Context, endpoint string) (*h1Conn, error) {
+	now := time.Now()
+	p.mu.Lock()
+	for list := p.idle[endpoint]; len(list) > 0; list = p.idle[endpoint] {
+		c := list[len(list)-1]
+		list[len(list)-1] = nil
+		if len(list) == 1 {
+			delete(p.idle, endpoint)
+		} else {
+			p.idle[endpoint] = list[:len(list)-1]
+		}
+		if now.Sub(c.idleAt) < p.idleTimeout {
+			p.mu.Unlock()
+			return c, nil
+		}
+		p.mu.Unlock()
+		c.close()
+		p.mu.Lock()
+	}
+	p.mu.Unlock()
+	return p.dial(ctx, endpoint)
+}
+
+func (p *h1Pool) dial(ctx context.Context, endpoint string) (*h1Conn, error) {
+	nc, err := p.dialer.DialContext(ctx, "tcp", endpoint)
+	if err != nil {
+		return nil, err
+	}
+	c := &h1Conn{nc: nc, endpoint: endpoint, lr: limitReader{r: nc, n: -1}}
+	if v := bufReaders.Get(); v != nil {
+		c.br = v.(*bufio.Reader)
+		c.br.Reset(&c.lr)
+	} else {
+		c.br = bufio.NewReaderSize(&c.lr, 4<<10)
+	}
+	if v := bufWriters.Get(); v != nil {
+		c.bw = v.(*bufio.Writer)
+		c.bw.Reset(nc)
+	} else {
+		c.bw = bufio.NewWriterSize(nc, 4<<10)
+	}
+	return c, nil
+}
+
+// put returns a connection whose last exchange completed cleanly.
+func (p *h1Pool) put(c *h1Conn) {
+	if c.br.Buffered() > 0 {
+		// The backend sent bytes nobody asked for: its framing cannot be
+		// trusted for the next exchange.
+		c.close()
+		return
+	}
+	c.reused = true
+	c.idleAt = time.Now()
+	p.mu.Lock()
+	list := p.idle[c.endpoint]
+	if p.closed || len(list) >= p.maxIdle {
+		p.mu.Unlock()
+		c.close()
+		return
+	}
+	// Drop connections idle for too long from the bottom of the stack.
+	var stale []*h1Conn
+	for len(list) > 0 && c.idleAt.Sub(list[0].idleAt) >= p.idleTimeout {
+		stale = append(stale, list[0])
+		list = list[1:]
+	}
+	p.idle[c.endpoint] = append(list, c)
+	if !p.sweeping {
+		p.sweeping = true
+		time.AfterFunc(p.idleTimeout, p.sweep)
+	}
+	p.mu.Unlock()
+	for _, s := range stale {
+		s.close()
+	}
+}
+
+// sweep closes the connections idle for longer than idleTimeout and
+// schedules the next sweep while any stay idle.
+func (p *h1Pool) sweep() {
+	now := time.Now()
+	p.mu.Lock()
+	stale := make([]*h1Conn, 0, len(p.idle))
+	for ep, list := range p.idle {
+		i := 0
+		for i < len(list) && now.Sub(list[i].idleAt) >= p.idleTimeout {
+			i++
+		}
+		stale = append(stale, list[:i]...)
+		if i == len(list) {
+			delete(p.idle, ep)
+		} else if i > 0 {
+			p.idle[ep] = append(list[:0:0], list[i:]...)
+		}
+	}
+	p.sweeping = len(p.idle) > 0
+	if p.sweeping {
+		time.AfterFunc(p.idleTimeout/2, p.sweep)
+	}
+	p.mu.Unlock()
+	for _, c := range stale {
+		c.close()
+	}
+}
+
+// closeIdle closes every idle connection; closed pools keep no new ones.
+func (p *h1Pool) closeIdle(final bool) {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = map[string][]*h1Conn{}
+	p.closed = p.closed || final
+	p.mu.Unlock()
+	for _, list := range idle {
+		for _, c := range list {
+			c.close()
+		}
+	}
+}
+
+func (c *h1Conn) close() {
+	_ = c.nc.Close()
+	// The buffers go back to the pools only from here: nothing reads or
+	// writes a closed connection.
+	c.br.Reset(nil)
+	bufReaders.Put(c.br)
+	c.bw.Reset(nil)
+	bufWriters.Put(c.bw)
+}
+
+// isStaleConnError reports whether err is how a reused connection fails
+// when the backend had closed it while idle: the request went nowhere
+// and no response byte came back.
+func isStaleConnError(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err)
+}
