@@ -260,7 +260,7 @@ func (p *Proxy) forwardFast(ctx context.Context, w *recorder, r *http.Request, x
 		x.upstream = time.Since(sent)
 		if err == nil {
 			p.ejector.succeed(ep)
-			p.relay(w, x, c, res)
+			p.relay(ctx, w, x, c, res)
 			return
 		}
 		lastErr = err
@@ -353,7 +353,7 @@ func (c *h1Conn) finish(reuse bool, pool *h1Pool) {
 }
 
 // relay writes the backend's response to the client.
-func (p *Proxy) relay(w *recorder, x *exchange, c *h1Conn, res *http.Response) {
+func (p *Proxy) relay(ctx context.Context, w *recorder, x *exchange, c *h1Conn, res *http.Response) {
 	removeHopHeaders(res.Header)
 	res.Header.Set(headerRequestID, x.requestID)
 	applyHeaders(res.Header, x.route.Action.ResponseHeaders)
@@ -375,7 +375,18 @@ func (p *Proxy) relay(w *recorder, x *exchange, c *h1Conn, res *http.Response) {
 	}
 	w.WriteHeader(res.StatusCode)
 
-	flush := res.ContentLength == -1 || isEventStream(res.Header)
+	eventStream := isEventStream(res.Header)
+	flush := res.ContentLength == -1 || eventStream
+	// A draining listener ends event streams cleanly (see WithStreamStop):
+	// the backend read is unblocked by a past deadline, the client gets
+	// the end of the response, and the connection is not reused.
+	// stopped reports (and from then on prevents) the stop having fired.
+	stopped := func() bool { return false }
+	if stop := streamStopFrom(ctx); stop != nil && eventStream {
+		release := context.AfterFunc(stop, func() { _ = c.nc.SetReadDeadline(time.Unix(1, 0)) })
+		stopped = func() bool { return !release() }
+		defer release()
+	}
 	bp := p.bufs.p.Get().(*[]byte)
 	buf := *bp
 	var rerr, werr error
@@ -395,6 +406,15 @@ func (p *Proxy) relay(w *recorder, x *exchange, c *h1Conn, res *http.Response) {
 		}
 	}
 	p.bufs.p.Put(bp)
+	if stopped() {
+		// The drain ended the stream (or its deadline may be set on the
+		// connection): end the response cleanly, never reuse the connection.
+		c.finish(false, nil)
+		if werr == nil {
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
 	if werr != nil || !errors.Is(rerr, io.EOF) {
 		// The client or the backend broke off mid-body: all that is left
 		// is to abort the client's response, as ReverseProxy does.

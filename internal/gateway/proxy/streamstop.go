@@ -3,8 +3,6 @@ package proxy
 import (
 	"context"
 	"io"
-	"mime"
-	"net/http"
 	"sync/atomic"
 )
 
@@ -27,11 +25,6 @@ func WithStreamStop(ctx, stop context.Context) context.Context {
 func streamStopFrom(ctx context.Context) context.Context {
 	c, _ := ctx.Value(streamStopKey{}).(context.Context)
 	return c
-}
-
-func isEventStream(h http.Header) bool {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	return err == nil && mt == "text/event-stream"
 }
 
 // stoppableBody is a backend response body that reads as ended (io.EOF)
