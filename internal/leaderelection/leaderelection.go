@@ -3,13 +3,20 @@
 //
 // The defaults are longer than client-go's (15 s / 10 s / 2 s) on purpose: a
 // leader that cannot renew its lease within the renew deadline stops (the
-// process exits and is restarted), so the renew deadline is how long an API
-// server or etcd outage can last before every replica restarts at once. With
-// 40 s / 30 s / 5 s an outage of 20 s passes without a restart, and a leader
-// that dies without releasing its lease (SIGKILL, a lost node) is replaced
-// within the lease duration plus one retry period. A graceful stop releases
-// the lease at once (LeaderElectionReleaseOnCancel), so rollouts hand over
-// without waiting.
+// process exits and is restarted). The renew deadline runs from a retry
+// period after the last renewal, so in the worst case (the outage begins as
+// that window opens) it is how long after an outage begins the API must
+// write again. After an etcd outage that is longer than the outage itself:
+// kube-apiserver's etcd client redials with gRPC's backoff (1 s, ×1.6 per
+// attempt, ±20 % jitter), so after 20 s down its next attempt comes 21 to
+// 32 s after the outage began; test/e2e's TestEtcdOutage measured the first
+// write 4–6 s after etcd was healthy again. A 30 s renew deadline therefore
+// loses the lease in the unlucky tail of a 20 s outage; 45 s leaves 13 s
+// beyond the worst redial. The lease duration must exceed the renew deadline
+// (60 s): a leader that dies without releasing its lease (SIGKILL, a lost
+// node) is replaced within the lease duration plus one retry period. A
+// graceful stop releases the lease at once (LeaderElectionReleaseOnCancel),
+// so rollouts hand over without waiting.
 package leaderelection
 
 import (
@@ -23,8 +30,8 @@ import (
 
 // Defaults; see the package documentation.
 const (
-	DefaultLeaseDuration = 40 * time.Second
-	DefaultRenewDeadline = 30 * time.Second
+	DefaultLeaseDuration = 60 * time.Second
+	DefaultRenewDeadline = 45 * time.Second
 	DefaultRetryPeriod   = 5 * time.Second
 )
 
