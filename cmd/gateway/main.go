@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
@@ -143,19 +144,17 @@ func run(c runConfig) error {
 
 	cfg := ctrl.GetConfigOrDie()
 	mgrOpts := ctrl.Options{
-		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: "0"}, // served on the admin port
-		HealthProbeBindAddress:        "0",
-		LeaderElection:                c.leaderElect,
-		LeaderElectionID:              "pylon-gateway.pylon.dev",
-		LeaderElectionReleaseOnCancel: true,
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"}, // served on the admin port
+		HealthProbeBindAddress: "0",
+		// No process-wide election: only the status writer is elected
+		// (below), so losing the lease stops status writes, never traffic.
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			// Only TLS Secrets are cached: the data plane never needs
 			// others, and caching every Secret costs memory.
 			&corev1.Secret{}: {Field: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))},
 		}},
 	}
-	c.lease.Apply(&mgrOpts)
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return err
@@ -202,7 +201,11 @@ func run(c runConfig) error {
 	if err := mgr.Add(builder); err != nil {
 		return err
 	}
-	if err := mgr.Add(writer); err != nil {
+	var statusWriter manager.Runnable = writer
+	if c.leaderElect {
+		statusWriter = &leaderelection.Elected{Config: cfg, Name: "pylon-gateway.pylon.dev", Timings: c.lease, Run: writer.Start, Logger: c.logger}
+	}
+	if err := mgr.Add(statusWriter); err != nil {
 		return err
 	}
 

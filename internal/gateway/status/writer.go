@@ -82,13 +82,22 @@ func (w *Writer) Update(su translate.StatusUpdates) {
 }
 
 // NeedLeaderElection is true: one writer per cluster avoids replicas
-// fighting over lastTransitionTime and resourceVersions.
+// fighting over lastTransitionTime and resourceVersions. cmd/gateway runs
+// it under leaderelection.Elected, which campaigns again after a lost
+// lease instead of stopping the process.
 func (w *Writer) NeedLeaderElection() bool { return true }
 
 // Start writes status whenever a new value arrives, retrying failures
 // with backoff, until ctx ends.
 func (w *Writer) Start(ctx context.Context) error {
 	w.init()
+	// A writer that starts (or leads again after losing the lease) writes
+	// the newest value at once: updates that arrived meanwhile were not
+	// written by anyone it knows of.
+	select {
+	case w.pending <- struct{}{}:
+	default:
+	}
 	backoff := 200 * time.Millisecond
 	retry := time.NewTimer(0)
 	retry.Stop()
