@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,12 +59,38 @@ type PylonOptions struct {
 	// GatewayPool): every Gateway then gets an address of its own. Empty:
 	// all Gateways share GatewayAddress.
 	GatewayAddressPool string
+	// GatewayReplicas is how many gateway processes serve the same
+	// addresses (SO_REUSEPORT, the gateway's default), each with its own
+	// admin port (GatewayAdminAddress); zero means DefaultGatewayReplicas.
+	GatewayReplicas int
 }
 
-// Pylon is Pylon running in the local cluster: its manager and gateway as
-// processes of their own.
+// DefaultGatewayReplicas is the number of gateway replicas the local
+// cluster runs, as the chart does: two, so that a rolling restart can keep
+// an address served.
+const DefaultGatewayReplicas = 2
+
+// Drain timings of the local cluster's gateways (--drain-delay,
+// --drain-timeout): shorter than the chart's, since no load balancer here
+// needs time to see /readyz fail, and a restart test should not wait long.
+const (
+	GatewayDrainDelay   = 2 * time.Second
+	GatewayDrainTimeout = 5 * time.Second
+)
+
+// GatewayAdminAddress is the admin address (/readyz, /metrics) of gateway
+// replica i: 127.0.0.1:9090, :9091, ...
+func GatewayAdminAddress(i int) string { return fmt.Sprintf("127.0.0.1:%d", 9090+i) }
+
+// Pylon is Pylon running in the local cluster: its manager and gateway
+// replicas as processes of their own.
 type Pylon struct {
-	Manager, Gateway *Process
+	Manager *Process
+	// Gateways are the gateway replicas, Gateways[i] with its admin port
+	// at GatewayAdminAddress(i).
+	Gateways []*Process
+	// Gateway is Gateways[0].
+	Gateway *Process
 }
 
 // InstallPylon installs the CRDs (Pylon's, Gateway API's standard channel,
@@ -98,27 +126,46 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 	if err != nil {
 		return nil, err
 	}
-	p := &Pylon{
-		Manager: &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
-			// Plain HTTP metrics on loopback: tests scrape the manager's own series.
-			"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace,
-			// The gateway runs as a process here, not behind a Service: the
-			// manager reads its admin endpoint for canary figures.
-			"--gateway-metrics-url=http://127.0.0.1:9090/metrics",
-		}},
-		Gateway: &Process{Name: "gateway", Path: o.GatewayBin, LogPath: c.logPath("gateway"), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
-			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
+	replicas := o.GatewayReplicas
+	if replicas <= 0 {
+		replicas = DefaultGatewayReplicas
+	}
+	p := &Pylon{}
+	var metricsURLs []string
+	for i := range replicas {
+		name := "gateway"
+		if i > 0 {
+			name = fmt.Sprintf("gateway-%d", i)
+		}
+		// Every replica binds the same listener addresses (SO_REUSEPORT)
+		// and elects one status writer.
+		gw := &Process{Name: name, Path: o.GatewayBin, LogPath: c.logPath(name), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
+			"--admin-bind-address=" + GatewayAdminAddress(i), "--listener-bind-address=" + GatewayAddress,
 			"--gateway-address=" + GatewayAddress, "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace, "--access-log=false",
-		}},
+			"--drain-delay=" + GatewayDrainDelay.String(), "--drain-timeout=" + GatewayDrainTimeout.String(),
+		}}
+		if o.GatewayAddressPool != "" {
+			gw.Args = append(gw.Args, "--gateway-address-pool="+o.GatewayAddressPool)
+		}
+		p.Gateways = append(p.Gateways, gw)
+		metricsURLs = append(metricsURLs, "http://"+GatewayAdminAddress(i)+"/metrics")
 	}
-	if o.GatewayAddressPool != "" {
-		p.Gateway.Args = append(p.Gateway.Args, "--gateway-address-pool="+o.GatewayAddressPool)
-	}
-	if err := p.Gateway.Start(); err != nil {
-		return nil, err
+	p.Gateway = p.Gateways[0]
+	p.Manager = &Process{Name: "manager", Path: o.ManagerBin, LogPath: c.logPath("manager"), Env: []string{"KUBECONFIG=" + managerKC}, Args: []string{
+		// Plain HTTP metrics on loopback: tests scrape the manager's own series.
+		"--health-probe-bind-address=127.0.0.1:8081", "--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false", "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace,
+		// The gateways run as processes here, not behind a Service: the
+		// manager reads their admin endpoints for canary figures.
+		"--gateway-metrics-url=" + strings.Join(metricsURLs, ","),
+	}}
+	for _, gw := range p.Gateways {
+		if err := gw.Start(); err != nil {
+			_ = p.stopGateways()
+			return nil, err
+		}
 	}
 	if err := p.Manager.Start(); err != nil {
-		_ = p.Gateway.Stop(5 * time.Second)
+		_ = p.stopGateways()
 		return nil, err
 	}
 	if err := c.waitReady(ctx, !o.NoDefaultGateway); err != nil {
@@ -128,9 +175,21 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 	return p, nil
 }
 
-// Stop stops the manager and the gateway.
+// Stop stops the manager and the gateways.
 func (p *Pylon) Stop() error {
-	return errors.Join(p.Manager.Stop(10*time.Second), p.Gateway.Stop(30*time.Second))
+	return errors.Join(p.Manager.Stop(10*time.Second), p.stopGateways())
+}
+
+// stopGateways stops the gateway replicas together: each drains for
+// GatewayDrainDelay and at most GatewayDrainTimeout.
+func (p *Pylon) stopGateways() error {
+	errs := make([]error, len(p.Gateways))
+	var wg sync.WaitGroup
+	for i, gw := range p.Gateways {
+		wg.Go(func() { errs[i] = gw.Stop(30 * time.Second) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // pylonManifests reads the RBAC of config/rbac, transformed as
