@@ -51,9 +51,10 @@ func main() {
 	var (
 		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
 		logLevel                                             string
-		leaderElect, accessLog, printVersion                 bool
+		leaderElect, accessLog, printVersion, reusePort      bool
 		portOffset                                           int
 		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
+		drainDelay, drainTimeout                             time.Duration
 	)
 	flag.StringVar(&adminAddr, "admin-bind-address", "127.0.0.1:9090", "Address of /healthz, /readyz and /metrics. Loopback by default: the manifests bind the Pod IP ($(POD_IP):9090, an IPv6 address needs no brackets) so that kubelet probes and in-cluster scrapes reach it, and loopback with hostNetwork, where the Pod IP is the node's address.")
 	flag.StringVar(&bindAddr, "listener-bind-address", "", "IP the data-plane listeners bind (empty: all); tests use 127.0.0.1.")
@@ -66,6 +67,9 @@ func main() {
 	flag.DurationVar(&readHeaderTimeout, "read-header-timeout", 10*time.Second, "Time a client has to send request headers (and finish the TLS handshake).")
 	flag.DurationVar(&idleTimeout, "idle-timeout", 120*time.Second, "Keep-alive connections idle this long are closed.")
 	flag.DurationVar(&bodyIdleTimeout, "request-body-idle-timeout", 30*time.Second, "Longest wait for the next bytes of a request body; a client that trickles or stalls its body gets 408 and the backend connection is released. Negative: no limit.")
+	flag.DurationVar(&drainDelay, "drain-delay", 5*time.Second, "On SIGTERM, /readyz fails at once but connections are still accepted and served this long, so that endpoints, kube-proxy and load balancers stop sending new ones before the listeners close (EndpointSlice updates reach kube-proxy within about a second on a healthy cluster; 5s leaves room for a loaded one).")
+	flag.DurationVar(&drainTimeout, "drain-timeout", 20*time.Second, "After the drain delay the listeners close and in-flight requests have this long to finish; event streams and WebSocket tunnels still open then are ended cleanly (last chunk, FIN) and what remains 2s later is closed. terminationGracePeriodSeconds must exceed drain-delay + drain-timeout + 2s.")
+	flag.BoolVar(&reusePort, "listener-reuse-port", true, "Bind data-plane listeners with SO_REUSEPORT (Linux), so that two gateway processes serve the same address and port (replicas with hostNetwork during a rolling restart, the local cluster). The kernel resets connections still queued on a socket that closes unless sysctl net.ipv4.tcp_migrate_req=1 (Linux 5.14+) moves them to another process's socket; the drain delay keeps accepting so that the queue is empty by then. Any process of the same user can join the port.")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
 	var lease leaderelection.Timings
@@ -93,6 +97,10 @@ func main() {
 		logger.Error("invalid lease timings", "error", err)
 		os.Exit(2)
 	}
+	if drainDelay < 0 || drainTimeout < 0 {
+		logger.Error("invalid drain timings: --drain-delay and --drain-timeout must not be negative", "drainDelay", drainDelay, "drainTimeout", drainTimeout)
+		os.Exit(2)
+	}
 	adminAddr, err = hostPort(adminAddr)
 	if err != nil {
 		logger.Error("invalid --admin-bind-address", "error", err)
@@ -107,6 +115,7 @@ func main() {
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
 		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, lease: lease, accessLog: accessLog,
 		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger, build: build,
+		reusePort: reusePort, drainDelay: drainDelay, drainTimeout: drainTimeout,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
 		os.Exit(1)
@@ -117,9 +126,10 @@ type runConfig struct {
 	adminAddr, bindAddr, gatewayAddrs, selfService  string
 	pool                                            watch.Pool
 	portOffset                                      int32
-	leaderElect, accessLog                          bool
+	leaderElect, accessLog, reusePort               bool
 	lease                                           leaderelection.Timings
 	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
+	drainDelay, drainTimeout                        time.Duration
 	logger                                          *slog.Logger
 	build                                           buildinfo.Info
 }
@@ -165,7 +175,7 @@ func run(c runConfig) error {
 	p := proxy.New(proxy.Options{AccessLog: access, Metrics: metrics, RequestBodyIdleTimeout: c.bodyIdleTimeout})
 	reg.MustRegister(p.CertificateCollector())
 	srv := server.New(p, server.Options{
-		BindAddress: c.bindAddr, PortOffset: c.portOffset,
+		BindAddress: c.bindAddr, PortOffset: c.portOffset, ReusePort: c.reusePort,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
 	})
 	claims := watch.HostnameClaimsServed(mgr.GetRESTMapper())
@@ -205,12 +215,28 @@ func run(c runConfig) error {
 
 	c.logger.Info("starting gateway", "version", c.build.Version, "revision", c.build.Revision, "gatewayAPI", gatewayAPI)
 	ctx := ctrl.SetupSignalHandler()
-	err = mgr.Start(ctx)
-	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(ctx) }()
+	var mgrErr error
+	select {
+	case <-ctx.Done():
+	case mgrErr = <-mgrDone:
+		mgrDone = nil // the manager failed on its own; the data plane still drains
+	}
+	// The manager stops (and releases the status lease) while the data
+	// plane drains: the published table stays in the proxy and the
+	// listeners are closed by Drain alone, so nothing stops serving until
+	// the drain delay has passed.
+	c.logger.Info("draining", "delay", c.drainDelay, "timeout", c.drainTimeout)
+	rep := srv.Drain(context.Background(), c.drainDelay, c.drainTimeout)
+	c.logger.Info("drained", "accepting", rep.Delay.String(), "waited", rep.Wait.String(), "ended", rep.Ended, "forced", rep.Forced)
+	if mgrDone != nil {
+		mgrErr = <-mgrDone
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(shutdown)
 	_ = admin.Shutdown(shutdown)
-	return err
+	return mgrErr
 }
 
 // hostPort returns addr as a host:port net.Listen accepts. An IPv6 address

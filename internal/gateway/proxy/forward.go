@@ -40,6 +40,9 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	x := exchangeFrom(res.Request.Context())
 	res.Header.Set(headerRequestID, x.requestID)
 	applyHeaders(res.Header, x.route.Action.ResponseHeaders)
+	if stop := streamStopFrom(res.Request.Context()); stop != nil && res.StatusCode != http.StatusSwitchingProtocols && isEventStream(res.Header) {
+		res.Body = newStoppableBody(res.Body, stop)
+	}
 	return nil
 }
 

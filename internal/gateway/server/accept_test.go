@@ -37,7 +37,7 @@ func startFlaky(t *testing.T, port int32, fail func() error) (*Server, *httptest
 	tb := mustTable(t, httpListener(t, port, backend(t, "ok")))
 	p, s := newServer(t, Options{})
 	s.listen = func(addr string, freebind bool) (net.Listener, error) {
-		l, err := listen(addr, freebind)
+		l, err := listen(addr, freebind, false)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,12 @@ type checks struct {
 }
 
 func (c *checks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.s.draining.Load() && r.Header.Get("Upgrade") == "" {
+		// The client moves to another replica for its next request:
+		// HTTP/1 closes after this response, HTTP/2 gets GOAWAY. Not on
+		// an upgrade, whose 101 must say "Connection: Upgrade".
+		w.Header().Set("Connection", "close")
+	}
 	if fc := connFrom(r.Context()); fc != nil {
 		if fc.tlsState != nil && r.TLS == nil {
 			r.TLS = fc.tlsState // HTTP/1 over TLS terminated by us

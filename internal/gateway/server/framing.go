@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // framedConn is an HTTP/1 connection whose inbound bytes are followed by a
@@ -30,6 +31,14 @@ type framedConn struct {
 	mu       sync.Mutex
 	conflict bool
 	sc       framer
+
+	// hijacked is set when a handler took the connection over (WebSocket);
+	// Close then closes it gracefully, and onClose untracks it.
+	hijacked  atomic.Bool
+	onClose   func()
+	halfOnce  sync.Once
+	closeOnce sync.Once
+	closeErr  error
 }
 
 func newFramedConn(c net.Conn, st *tls.ConnectionState, maxLine int) *framedConn {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
+	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 )
 
 // listener is one bound port serving one table listener.
@@ -28,7 +29,25 @@ type listener struct {
 	h1   *http.Server
 	h2   *http2.Server
 	tls  *tls.Config
-	wg   sync.WaitGroup
+	// h2opts serves HTTP/2 connections (HTTPS listeners only).
+	h2opts *http2.ServeConnOpts
+	wg     sync.WaitGroup
+	// acceptDone is closed when the accept loop has returned; handshakes
+	// counts TLS handshakes of accepted connections not yet handed over.
+	acceptDone chan struct{}
+	handshakes sync.WaitGroup
+
+	// streams is done when event streams on this listener are to end
+	// (drain timeout); the proxy ends them cleanly (proxy.WithStreamStop).
+	streams    context.Context
+	endStreams context.CancelFunc
+
+	// tracked holds the connections http.Server.Shutdown does not wait
+	// for: hijacked HTTP/1 connections (WebSocket tunnels) and HTTP/2
+	// connections served by ServeConn.
+	trackMu sync.Mutex
+	tunnels map[*framedConn]struct{}
+	h2conns map[net.Conn]struct{}
 
 	// closing is set by shutdown; a closed socket is then expected.
 	closing atomic.Bool
@@ -54,7 +73,12 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		return nil, err
 	}
 	o := s.opts
-	l := &listener{at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken}
+	l := &listener{
+		at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken,
+		acceptDone: make(chan struct{}), tunnels: map[*framedConn]struct{}{}, h2conns: map[net.Conn]struct{}{},
+	}
+	l.streams, l.endStreams = context.WithCancel(context.Background())
+	streamCtx := proxy.WithStreamStop(context.Background(), l.streams)
 	scheme := "http"
 	if proto == ir.ProtocolHTTPS {
 		scheme = "https"
@@ -67,7 +91,12 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          newErrorLog(o.Logger),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
+			return proxy.WithStreamStop(context.WithValue(ctx, connKey{}, c), l.streams)
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if fc, ok := c.(*framedConn); ok && st == http.StateHijacked {
+				l.trackTunnel(fc)
+			}
 		},
 	}
 	// HTTP/1 only on this server: no client h2c upgrade or prior knowledge.
@@ -91,6 +120,7 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 			return nil, err
 		}
 		l.tls = s.tlsConfig(at)
+		l.h2opts = &http2.ServeConnOpts{Context: streamCtx, BaseConfig: l.h1, Handler: handler}
 	}
 	l.wg.Add(2)
 	go func() {
@@ -101,12 +131,13 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 	}()
 	go func() {
 		defer l.wg.Done()
-		l.acceptLoop(handler)
+		defer close(l.acceptDone)
+		l.acceptLoop()
 	}()
 	return l, nil
 }
 
-func (l *listener) acceptLoop(handler http.Handler) {
+func (l *listener) acceptLoop() {
 	var delay time.Duration
 	for {
 		c, err := l.raw.Accept()
@@ -135,7 +166,8 @@ func (l *listener) acceptLoop(handler http.Handler) {
 			l.h1ln.push(newFramedConn(c, nil, l.opts.MaxHeaderBytes+4096))
 			continue
 		}
-		go l.serveTLS(c, handler)
+		l.handshakes.Add(1)
+		go l.serveTLS(c)
 	}
 }
 
@@ -176,7 +208,13 @@ func (l *listener) failure() error {
 
 // serveTLS completes the handshake within ReadHeaderTimeout, then hands
 // HTTP/2 connections to the HTTP/2 server and HTTP/1 ones to h1.
-func (l *listener) serveTLS(c net.Conn, handler http.Handler) {
+func (l *listener) serveTLS(c net.Conn) {
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			l.handshakes.Done()
+		}
+	}()
 	_ = c.SetDeadline(time.Now().Add(l.opts.ReadHeaderTimeout))
 	tc := tls.Server(c, l.tls)
 	if err := tc.Handshake(); err != nil {
@@ -186,19 +224,16 @@ func (l *listener) serveTLS(c net.Conn, handler http.Handler) {
 	_ = c.SetDeadline(time.Time{})
 	st := tc.ConnectionState()
 	if st.NegotiatedProtocol == http2.NextProtoTLS {
-		l.h2.ServeConn(tc, &http2.ServeConnOpts{BaseConfig: l.h1, Handler: handler})
+		// Tracked before the handshake counts as done, so that a drain
+		// waiting for handshakes then sees this connection.
+		l.trackH2(tc, true)
+		defer l.trackH2(tc, false)
+		handedOver = true
+		l.handshakes.Done()
+		l.h2.ServeConn(tc, l.h2opts)
 		return
 	}
+	handedOver = true
+	defer l.handshakes.Done()
 	l.h1ln.push(newFramedConn(tc, &st, l.opts.MaxHeaderBytes+4096))
-}
-
-// shutdown stops accepting and drains in-flight requests.
-func (l *listener) shutdown(ctx context.Context) {
-	l.closing.Store(true)
-	_ = l.raw.Close()
-	_ = l.h1ln.Close()
-	if err := l.h1.Shutdown(ctx); err != nil {
-		_ = l.h1.Close()
-	}
-	l.wg.Wait()
 }

@@ -24,6 +24,9 @@ type Options struct {
 	// HTTP/2 limits.
 	MaxConcurrentStreams uint32
 	MaxReadFrameSize     uint32
+	// ReusePort binds listeners with SO_REUSEPORT (Linux), so that two
+	// gateway processes serve the same address and port; see listen.
+	ReusePort bool
 	// ShutdownTimeout bounds draining a listener that is closed.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger

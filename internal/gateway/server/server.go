@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
@@ -37,11 +38,17 @@ type Server struct {
 	// 30s while reopening fails.
 	reopenDelay time.Duration
 	reopening   bool
+
+	// draining is set when Drain begins: readiness fails and HTTP/1
+	// responses close their connection.
+	draining atomic.Bool
 }
 
 // New returns a Server that serves requests with p.
 func New(p *proxy.Proxy, o Options) *Server {
-	return &Server{opts: o.withDefaults(), proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: listen, reopenDelay: time.Second, listeners: map[ir.ListenerKey]*listener{}}
+	o = o.withDefaults()
+	bind := func(addr string, freebind bool) (net.Listener, error) { return listen(addr, freebind, o.ReusePort) }
+	return &Server{opts: o, proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: bind, reopenDelay: time.Second, listeners: map[ir.ListenerKey]*listener{}}
 }
 
 // Reconcile opens listeners for ports the table has and the server does
@@ -57,6 +64,9 @@ func (s *Server) Reconcile(t *ir.Table) error {
 
 func (s *Server) reconcileLocked(t *ir.Table) error {
 	if s.closed {
+		if s.draining.Load() {
+			return nil // the last table's listeners are draining; nothing opens now
+		}
 		return errors.New("server is closed")
 	}
 	s.table = t
@@ -162,6 +172,9 @@ func (s *Server) AddrOf(k ir.ListenerKey) net.Addr {
 // port that stopped taking connections is not silently dropped: the Pod
 // leaves the Service until the next Reconcile reopens the port.
 func (s *Server) Check() error {
+	if s.draining.Load() {
+		return ErrDraining
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.checkLocked()
@@ -176,20 +189,6 @@ func (s *Server) checkLocked() error {
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
-}
-
-// Shutdown closes every listener, draining in-flight requests until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) {
-	s.mu.Lock()
-	s.closed = true
-	ls := s.listeners
-	s.listeners = map[ir.ListenerKey]*listener{}
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, l := range ls {
-		wg.Go(func() { l.shutdown(ctx) })
-	}
-	wg.Wait()
 }
 
 // newErrorLog routes http.Server's internal errors (TLS handshakes, bad
