@@ -125,15 +125,17 @@ type traffic struct {
 	ctx   context.Context
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
-	// lastEvent is the id of the last event each SSE stream received.
+	// lastEvent is the id of the last event each SSE stream received,
+	// lastImage the image of the Pod that sent it.
 	lastEvent []atomic.Int64
+	lastImage []atomic.Value
 }
 
 // startTraffic starts the workers and streams of o; finish stops them.
 func startTraffic(t *testing.T, o trafficOptions) *traffic {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &traffic{o: o, ctx: ctx, stop: cancel, kinds: map[string]*kindStats{}, lastEvent: make([]atomic.Int64, o.SSE)}
+	tr := &traffic{o: o, ctx: ctx, stop: cancel, kinds: map[string]*kindStats{}, lastEvent: make([]atomic.Int64, o.SSE), lastImage: make([]atomic.Value, o.SSE)}
 	for _, k := range []string{kindGET, kindPOST, kindSSE, kindWebSocket} {
 		tr.kinds[k] = &kindStats{}
 	}
@@ -323,6 +325,7 @@ func (tr *traffic) events(k *kindStats, i int) (streamEnd, bool) {
 			}
 			lastID = ev.ID
 			tr.lastEvent[i].Store(int64(lastID))
+			tr.lastImage[i].Store(ev.Image)
 			end.Messages++
 			k.received()
 		case strings.HasPrefix(line, "data: "):
@@ -518,6 +521,12 @@ func (tr *traffic) report(t *testing.T, what string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// eventImage is the image of the Pod that sent SSE stream i's last event.
+func (tr *traffic) eventImage(i int) string {
+	s, _ := tr.lastImage[i].Load().(string)
+	return s
 }
 
 // streams is the number of streams of a kind.
