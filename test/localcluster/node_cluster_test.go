@@ -9,11 +9,11 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"golang.org/x/net/websocket"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"golang.org/x/net/websocket"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pylon-dev/pylon/test/echo"
