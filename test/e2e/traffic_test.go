@@ -165,7 +165,7 @@ func (tr *traffic) finish() {
 func (tr *traffic) stopping() bool { return tr.ctx.Err() != nil }
 
 // requests sends requests of one method, one at a time on the worker's own
-// connection, until stopped. A POST carries a body of 1 to 64 KiB whose
+// connection (a new one after every tenth request), until stopped. A POST carries a body of 1 to 64 KiB whose
 // length and digest the backend must report.
 func (tr *traffic) requests(kind string, worker int) {
 	k := tr.kinds[kind]
@@ -178,7 +178,10 @@ func (tr *traffic) requests(kind string, worker int) {
 			body = make([]byte, 1024+mrand.IntN(63*1024))
 			_, _ = rand.Read(body)
 		}
-		if err := tr.request(c, kind, target, body); err != nil {
+		// Every tenth request ends its connection, as clients come and
+		// go: new connections spread over the gateway replicas, where a
+		// kept-alive one would stay with one replica for good.
+		if err := tr.request(c, kind, target, body, seq%10 == 9); err != nil {
 			if tr.stopping() {
 				return
 			}
@@ -191,11 +194,12 @@ func (tr *traffic) requests(kind string, worker int) {
 	}
 }
 
-func (tr *traffic) request(c *http.Client, method, target string, body []byte) error {
+func (tr *traffic) request(c *http.Client, method, target string, body []byte, closeConn bool) error {
 	req, err := http.NewRequestWithContext(tr.ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
+	req.Close = closeConn
 	if body == nil {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	} else {
