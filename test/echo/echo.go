@@ -94,13 +94,14 @@ func FaultyHandler(id Identity, f Faults) http.Handler {
 			}
 		}
 		status := http.StatusOK
-		if !probe && failing.fail() {
+		switch {
+		case !probe && failing.fail():
 			status = http.StatusInternalServerError
 			w.Header().Set("X-Echo-Fault", "injected")
-		} else if r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		case r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 			ws.ServeHTTP(w, r)
 			return
-		} else if r.URL.Path == "/sse" {
+		case r.URL.Path == "/sse":
 			serveEvents(w, r, id)
 			return
 		}
