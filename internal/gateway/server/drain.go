@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -65,6 +66,8 @@ func (s *Server) Drain(ctx context.Context, delay, timeout time.Duration) DrainR
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+		case <-s.cutDelay:
+			t.Stop()
 		}
 	}
 	rep.Delay = time.Since(start)
@@ -121,13 +124,24 @@ func (l *listener) shutdown(ctx context.Context) {
 }
 
 // stopAccepting closes the port and hands the connections already
-// accepted (and TLS handshakes under way) to the servers.
+// accepted (and TLS handshakes under way) to the servers. From then on
+// every HTTP/1 response closes its connection, idle ones are closed and
+// HTTP/2 connections get GOAWAY.
+//
+// http.Server.Shutdown is not used: a server shutting down drops, without
+// an answer, a request it reads after Shutdown began, which is exactly
+// the first request of a connection accepted just before the port closed
+// (the client reads EOF and does not retry on a new connection).
 func (l *listener) stopAccepting() {
 	l.closing.Store(true)
 	_ = l.raw.Close()
 	<-l.acceptDone
 	l.handshakes.Wait() // bounded by ReadHeaderTimeout
 	_ = l.h1ln.Close()
+	l.h1.SetKeepAlivesEnabled(false)
+	if l.goAway != nil {
+		l.goAway()
+	}
 }
 
 // drain waits until every connection of the listener has closed or soft
@@ -135,6 +149,7 @@ func (l *listener) stopAccepting() {
 // streamEndGrace, closes what is left. It returns how many responses or
 // tunnels had to be ended and how many connections were closed hard.
 func (l *listener) drain(soft context.Context) (ended, forced int) {
+	defer func() { _ = l.h1.Close() }() // nothing is left by then; frees the server
 	if l.waitClosed(soft) {
 		l.wg.Wait()
 		return 0, 0
@@ -163,44 +178,46 @@ func (l *listener) drain(soft context.Context) (ended, forced int) {
 	return ended, forced
 }
 
-// waitClosed waits until HTTP/1 connections (http.Server.Shutdown: idle
-// ones are closed, active ones once their response is done), tunnels and
-// HTTP/2 connections (GOAWAY, sent by Shutdown) are all closed; false
-// when ctx ended first.
+// waitClosed waits until every HTTP/1 connection (each closes after its
+// response; a new one after its first), tunnel and HTTP/2 connection
+// (GOAWAY) is closed; false when ctx ended first.
 func (l *listener) waitClosed(ctx context.Context) bool {
-	if err := l.h1.Shutdown(ctx); err != nil {
-		return false
-	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for {
-		l.trackMu.Lock()
-		n := len(l.tunnels) + len(l.h2conns)
-		l.trackMu.Unlock()
-		if n == 0 {
-			return true
-		}
+	for l.openCount() > 0 {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-t.C:
 		}
 	}
+	return true
 }
 
-// openCount is a rough count of what is still open: tunnels and HTTP/2
-// connections tracked here, plus one for HTTP/1 connections when the
-// HTTP/1 server has any (http.Server does not expose its count).
+// openCount is the number of connections of the listener still open.
 func (l *listener) openCount() int {
 	l.trackMu.Lock()
 	defer l.trackMu.Unlock()
-	n := len(l.tunnels) + len(l.h2conns)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if l.h1.Shutdown(ctx) != nil {
-		n++
+	return len(l.h1conns) + len(l.tunnels) + len(l.h2conns)
+}
+
+// connState tracks HTTP/1 connections; a hijacked one becomes a tunnel.
+func (l *listener) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		l.trackMu.Lock()
+		l.h1conns[c] = struct{}{}
+		l.trackMu.Unlock()
+	case http.StateHijacked:
+		if fc, ok := c.(*framedConn); ok {
+			l.trackTunnel(fc)
+		}
+		fallthrough
+	case http.StateClosed:
+		l.trackMu.Lock()
+		delete(l.h1conns, c)
+		l.trackMu.Unlock()
 	}
-	return n
 }
 
 func (l *listener) trackTunnel(c *framedConn) {
@@ -260,7 +277,7 @@ func (c *framedConn) Close() error {
 	c.closeOnce.Do(func() {
 		if c.hijacked.Load() {
 			c.halfClose()
-			_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
 			_, _ = io.Copy(io.Discard, c.Conn)
 		}
 		c.closeErr = c.Conn.Close()

@@ -29,8 +29,10 @@ type listener struct {
 	h1   *http.Server
 	h2   *http2.Server
 	tls  *tls.Config
-	// h2opts serves HTTP/2 connections (HTTPS listeners only).
+	// h2opts serves HTTP/2 connections (HTTPS listeners only); goAway
+	// sends GOAWAY on all of them.
 	h2opts *http2.ServeConnOpts
+	goAway func()
 	wg     sync.WaitGroup
 	// acceptDone is closed when the accept loop has returned; handshakes
 	// counts TLS handshakes of accepted connections not yet handed over.
@@ -46,6 +48,7 @@ type listener struct {
 	// for: hijacked HTTP/1 connections (WebSocket tunnels) and HTTP/2
 	// connections served by ServeConn.
 	trackMu sync.Mutex
+	h1conns map[net.Conn]struct{}
 	tunnels map[*framedConn]struct{}
 	h2conns map[net.Conn]struct{}
 
@@ -75,7 +78,7 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 	o := s.opts
 	l := &listener{
 		at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken,
-		acceptDone: make(chan struct{}), tunnels: map[*framedConn]struct{}{}, h2conns: map[net.Conn]struct{}{},
+		acceptDone: make(chan struct{}), h1conns: map[net.Conn]struct{}{}, tunnels: map[*framedConn]struct{}{}, h2conns: map[net.Conn]struct{}{},
 	}
 	l.streams, l.endStreams = context.WithCancel(context.Background())
 	streamCtx := proxy.WithStreamStop(context.Background(), l.streams)
@@ -93,11 +96,7 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return proxy.WithStreamStop(context.WithValue(ctx, connKey{}, c), l.streams)
 		},
-		ConnState: func(c net.Conn, st http.ConnState) {
-			if fc, ok := c.(*framedConn); ok && st == http.StateHijacked {
-				l.trackTunnel(fc)
-			}
-		},
+		ConnState: l.connState,
 	}
 	// HTTP/1 only on this server: no client h2c upgrade or prior knowledge.
 	l.h1.Protocols = new(http.Protocols)
@@ -114,18 +113,22 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 			WriteByteTimeout:          30 * time.Second,
 			MaxUploadBufferPerStream:  1 << 20,
 		}
-		// Registers graceful shutdown of HTTP/2 connections with h1.Shutdown.
-		if err := http2.ConfigureServer(l.h1, l.h2); err != nil {
+		// The drain never calls h1.Shutdown (see stopAccepting), so the
+		// GOAWAY hook of HTTP/2 connections is registered on a server of
+		// its own, whose Shutdown does nothing else.
+		goAway := &http.Server{}
+		if err := http2.ConfigureServer(goAway, l.h2); err != nil {
 			_ = raw.Close()
 			return nil, err
 		}
+		l.goAway = func() { _ = goAway.Shutdown(context.Background()) }
 		l.tls = s.tlsConfig(at)
 		l.h2opts = &http2.ServeConnOpts{Context: streamCtx, BaseConfig: l.h1, Handler: handler}
 	}
 	l.wg.Add(2)
 	go func() {
 		defer l.wg.Done()
-		if err := l.h1.Serve(l.h1ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := l.h1.Serve(l.h1ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closing.Load() {
 			o.Logger.Error("listener stopped", "listener", at.String(), "error", err)
 		}
 	}()

@@ -42,13 +42,15 @@ type Server struct {
 	// draining is set when Drain begins: readiness fails and HTTP/1
 	// responses close their connection.
 	draining atomic.Bool
+	// cutDelay ends a drain's delay early when closed (tests).
+	cutDelay chan struct{}
 }
 
 // New returns a Server that serves requests with p.
 func New(p *proxy.Proxy, o Options) *Server {
 	o = o.withDefaults()
 	bind := func(addr string, freebind bool) (net.Listener, error) { return listen(addr, freebind, o.ReusePort) }
-	return &Server{opts: o, proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: bind, reopenDelay: time.Second, listeners: map[ir.ListenerKey]*listener{}}
+	return &Server{opts: o, proxy: p, certs: &certCache{m: map[[32]byte]*tls.Certificate{}}, listen: bind, reopenDelay: time.Second, listeners: map[ir.ListenerKey]*listener{}, cutDelay: make(chan struct{})}
 }
 
 // Reconcile opens listeners for ports the table has and the server does
