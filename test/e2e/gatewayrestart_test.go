@@ -57,7 +57,7 @@ func TestGatewayRollingRestart(t *testing.T) {
 
 	var drains []drainWindow
 	for i, gw := range gws {
-		holder := leaseHolder()
+		holder := gatewayLeaseHolder()
 		d := drainReplica(t, s, i, gw)
 		drains = append(drains, d)
 		g.Expect(gw.Start()).To(Succeed())
@@ -68,7 +68,7 @@ func TestGatewayRollingRestart(t *testing.T) {
 			Should(BeNumerically(">", 0), "restarted replica %d serves requests of the app", i)
 		t.Logf("replica %d: drained in %s (served %.0f requests of the app after SIGTERM, /readyz failed %s after it), back and ready in %s, serving in %s; status lease held by %s before, %s after",
 			i, d.exit.Sub(d.sigterm).Round(time.Millisecond), d.servedAfterSIGTERM, d.unready.Sub(d.sigterm).Round(time.Millisecond),
-			ready.Sub(d.exit).Round(time.Millisecond), time.Since(ready).Round(time.Millisecond), holder, leaseHolder())
+			ready.Sub(d.exit).Round(time.Millisecond), time.Since(ready).Round(time.Millisecond), holder, gatewayLeaseHolder())
 	}
 	// The streams carry on after their last reconnect.
 	for _, kind := range []string{kindSSE, kindWebSocket} {
@@ -179,8 +179,8 @@ func waitGatewayReady(t *testing.T, i int) {
 	}).WithTimeout(readyTimeout).WithPolling(100 * time.Millisecond).Should(Succeed())
 }
 
-// leaseHolder is the holder of the gateway's status-writer lease.
-func leaseHolder() string {
+// gatewayLeaseHolder is the holder of the gateway's status-writer lease.
+func gatewayLeaseHolder() string {
 	l := &coordinationv1.Lease{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: localcluster.SystemNamespace, Name: "pylon-gateway.pylon.dev"}, l); err != nil {
 		return "(" + err.Error() + ")"
