@@ -175,23 +175,25 @@ func answersAt(t *testing.T, url, addr, ns string) {
 	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(Succeed())
 }
 
-// moveGateway restarts the bundled gateway on addr (its listeners bind it
-// and it reports it in Gateway and Ingress status), as when the gateway's
-// load balancer gets a new address, and waits until the default Gateway is
-// Programmed there. Nothing happens when it is there already.
+// moveGateway restarts the bundled gateway's replicas on addr (their
+// listeners bind it and they report it in Gateway and Ingress status), as
+// when the gateway's load balancer gets a new address, and waits until the
+// default Gateway is Programmed there. Nothing happens when it is there
+// already.
 func moveGateway(t *testing.T, addr string) {
 	t.Helper()
-	p := env.Pylon.Gateway
-	want := []string{"--listener-bind-address=" + addr, "--gateway-address=" + addr}
-	if slices.Contains(p.Args, want[0]) && slices.Contains(p.Args, want[1]) && p.Running() {
-		return
-	}
 	g := NewWithT(t)
-	g.Expect(p.Stop(30 * time.Second)).To(Succeed())
-	p.Args = append(slices.DeleteFunc(slices.Clone(p.Args), func(a string) bool {
-		return strings.HasPrefix(a, "--listener-bind-address=") || strings.HasPrefix(a, "--gateway-address=")
-	}), want...)
-	g.Expect(p.Start()).To(Succeed())
+	want := []string{"--listener-bind-address=" + addr, "--gateway-address=" + addr}
+	for _, p := range env.Pylon.Gateways {
+		if slices.Contains(p.Args, want[0]) && slices.Contains(p.Args, want[1]) && p.Running() {
+			continue
+		}
+		g.Expect(p.Stop(30 * time.Second)).To(Succeed())
+		p.Args = append(slices.DeleteFunc(slices.Clone(p.Args), func(a string) bool {
+			return strings.HasPrefix(a, "--listener-bind-address=") || strings.HasPrefix(a, "--gateway-address=")
+		}), want...)
+		g.Expect(p.Start()).To(Succeed())
+	}
 	g.Eventually(func(g Gomega) {
 		gw := &gwv1.Gateway{}
 		g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: localcluster.SystemNamespace, Name: "pylon"}, gw)).To(Succeed())

@@ -200,17 +200,28 @@ func do(c *http.Client, method, url string, header map[string]string) (result, e
 	return r, nil
 }
 
-// waitServing waits until url answers 200 from a Pod of the namespace.
+// servingProbes is how many requests in a row, each on a connection of
+// its own, waitServing wants answered: the kernel spreads connections over
+// the gateway replicas, so one answer could come from a replica while the
+// other has not yet programmed the route (the chance that 8 connections
+// all reach the same one of two is 1 in 128).
+const servingProbes = 8
+
+// waitServing waits until url answers 200 from a Pod of the namespace,
+// through every gateway replica as far as servingProbes can tell.
 func waitServing(t *testing.T, url, ns string) result {
 	t.Helper()
 	c := gatewayClient()
+	c.Transport.(*http.Transport).DisableKeepAlives = true
 	var last result
 	NewWithT(t).Eventually(func(g Gomega) {
-		r, err := do(c, http.MethodGet, url, nil)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(r.Status).To(Equal(http.StatusOK))
-		g.Expect(r.Echo.Namespace).To(Equal(ns))
-		last = r
+		for range servingProbes {
+			r, err := do(c, http.MethodGet, url, nil)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(r.Status).To(Equal(http.StatusOK))
+			g.Expect(r.Echo.Namespace).To(Equal(ns))
+			last = r
+		}
 	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(Succeed())
 	return last
 }

@@ -46,7 +46,11 @@ func run(m *testing.M) int {
 	}()
 	code := m.Run()
 	if code != 0 {
-		for _, name := range []string{"manager", "gateway", "kube-controller-manager", "cert-manager", "external-dns"} {
+		names := []string{"manager"}
+		for _, gw := range env.Pylon.Gateways {
+			names = append(names, gw.Name)
+		}
+		for _, name := range append(names, "kube-controller-manager", "cert-manager", "external-dns") {
 			localcluster.DumpTail(env.LogPath(name), 40)
 		}
 	}

@@ -17,9 +17,11 @@ import (
 	"github.com/pylon-dev/pylon/test/localcluster"
 )
 
-// scrapeGateway returns the gateway process's /metrics text (its admin
-// endpoint, as the local cluster binds it).
-func scrapeGateway(g Gomega) string { return scrape(g, "http://127.0.0.1:9090/metrics") }
+// scrapeGateway returns the first gateway replica's /metrics text (its
+// admin endpoint, as the local cluster binds it).
+func scrapeGateway(g Gomega) string {
+	return scrape(g, "http://"+localcluster.GatewayAdminAddress(0)+"/metrics")
+}
 
 // scrapeManager returns the manager process's /metrics text (plain HTTP on
 // loopback in the local cluster).
@@ -43,12 +45,14 @@ func TestGatewayRouteSeries(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "metrics")
 	app, url := servingApp(t, ns, "metered", "metered.e2e.test", nil)
-	for range 3 {
-		_, err := do(gatewayClient(), http.MethodGet, url, nil)
-		g.Expect(err).NotTo(HaveOccurred())
-	}
 	route := regexp.MustCompile(`(?m)^pylon_gateway_requests_total\{code="2xx",kind="HTTPRoute",name="([^"]+)",namespace="` + regexp.QuoteMeta(ns) + `"\} ([0-9]+)$`)
 	g.Eventually(func(g Gomega) {
+		// Each request on a connection of its own: the replicas share the
+		// address, so one scraped here serves some of them.
+		for range 3 {
+			_, err := do(gatewayClient(), http.MethodGet, url, nil)
+			g.Expect(err).NotTo(HaveOccurred())
+		}
 		m := route.FindStringSubmatch(scrapeGateway(g))
 		g.Expect(m).NotTo(BeNil(), "no 2xx series of an HTTPRoute in %s", ns)
 		g.Expect(m[1]).To(HavePrefix("metered"))

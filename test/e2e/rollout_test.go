@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,14 +75,22 @@ func (l *load) finish() (ok, failed int64, failures []string) {
 	return l.ok.Load(), l.failed.Load(), l.failures
 }
 
-// A rolling update and a scale-up under constant load fail no request.
+// A rolling update and a scale-up under constant load of GETs, POSTs with
+// bodies, an SSE stream and a WebSocket fail no request. The streams whose
+// Pod goes away end cleanly: the Pod keeps serving through its preStop
+// sleep (the gateway stops sending it new requests once its endpoint is
+// terminating), then, on SIGTERM, ends its event stream after a whole
+// event and its WebSocket with a close frame, which the gateway passes
+// on; the clients reconnect, to a new Pod, and carry on.
 func TestRollingUpdateAndScaleUnderLoad(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t, "rollout")
 	const host = "rollout.e2e.test"
-	app, url := servingApp(t, ns, "web", host, func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
+	app, _ := servingApp(t, ns, "web", host, func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
 
-	l := startLoad(url, 4)
+	tr := startTraffic(t, trafficOptions{Host: host, NS: ns, GETs: 2, POSTs: 2, SSE: 1, WebSockets: 1})
+	g.Eventually(tr.kinds[kindSSE].messages.Load).WithTimeout(30 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(tr.kinds[kindWebSocket].messages.Load).WithTimeout(30 * time.Second).Should(BeNumerically(">", 0))
 	start := time.Now()
 	const newImage = "registry.example.com/shop:1.1"
 	updateApp(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Image = newImage })
@@ -93,16 +102,49 @@ func TestRollingUpdateAndScaleUnderLoad(t *testing.T) {
 	waitRolledOut(t, ns, "web", newImage, 5)
 	waitCondition(t, app, "Ready", metav1.ConditionTrue, "")
 	t.Logf("scaled 2→5 in %s", time.Since(scaled).Round(time.Millisecond))
+	// The old Pods finish terminating (preStop sleep, then SIGTERM), so
+	// the streams they carried have ended, and reconnected.
+	waitNoTerminatingPods(t, ns)
+	t.Logf("old Pods gone %s after the update", time.Since(start).Round(time.Millisecond))
+	for _, kind := range []string{kindSSE, kindWebSocket} {
+		g.Eventually(tr.kinds[kind].messagesSince.Load).WithTimeout(30*time.Second).Should(BeNumerically(">=", 10), "%s carries on after its reconnect", kind)
+	}
 	// Keep the load on a little longer so the new Pods take traffic.
 	time.Sleep(2 * time.Second)
+	tr.finish()
+	failures := tr.report(t, fmt.Sprintf("backend rollout (%s)", time.Since(start).Round(time.Millisecond)))
+	g.Expect(failures).To(BeEmpty(), "no request fails and every stream ends cleanly")
+	g.Expect(tr.kinds[kindGET].ok.Load()).To(BeNumerically(">", 100))
+	g.Expect(tr.kinds[kindPOST].ok.Load()).To(BeNumerically(">", 100))
+	// Both old Pods went away, so every stream was ended at least once,
+	// cleanly, and the event stream now comes from a new Pod.
+	for _, kind := range []string{kindSSE, kindWebSocket} {
+		ends := tr.ends(kind)
+		g.Expect(ends).NotTo(BeEmpty(), "the %s stream's Pod went away", kind)
+		for _, e := range ends {
+			g.Expect(cleanEnd(e.How)).To(BeTrue(), "%s ended %s: %s", kind, e.How, e.Detail)
+		}
+	}
+	g.Expect(tr.eventImage(0)).To(Equal(newImage), "the event stream resumed on a new Pod")
 
-	ok, failed, failures := l.finish()
-	t.Logf("under load: %d requests succeeded, %d failed in %s", ok, failed, time.Since(start).Round(time.Millisecond))
-	g.Expect(failed).To(BeZero(), "failures: %v", failures)
-	g.Expect(ok).To(BeNumerically(">", 100))
-
-	counts := split(g, url, 100, nil)
+	counts := split(g, "http://"+host+"/", 100, nil)
 	g.Expect(counts).To(Equal(map[string]int{newImage: 100}))
+}
+
+// waitNoTerminatingPods waits until no Pod of ns is terminating.
+func waitNoTerminatingPods(t *testing.T, ns string) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) []string {
+		pods := &corev1.PodList{}
+		g.Expect(env.Client.List(context.Background(), pods, client.InNamespace(ns))).To(Succeed())
+		var terminating []string
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil {
+				terminating = append(terminating, p.Name)
+			}
+		}
+		return terminating
+	}).WithTimeout(readyTimeout).WithPolling(250 * time.Millisecond).Should(BeEmpty())
 }
 
 // waitRolledOut waits until the Deployment runs replicas up-to-date, ready

@@ -6,6 +6,12 @@
 // every Pod; the upstream echo image cannot be used here (no container
 // runtime, and its module is not on the proxy).
 //
+// Long-lived exchanges: /ws echoes WebSocket frames, GET /sse streams
+// numbered server-sent events that resume after a reconnect's
+// Last-Event-ID. A server that puts WithStopping in its BaseContext ends
+// both cleanly (after a whole event; with a close frame) when it begins to
+// shut down, as a well-behaved app does on SIGTERM.
+//
 // # Faults
 //
 // End-to-end tests of canary analysis need Pods that misbehave. The

@@ -1,8 +1,12 @@
 package echo
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +38,11 @@ type Response struct {
 	Pod       string              `json:"pod"`
 	Image     string              `json:"image"`
 	TLS       *TLSInfo            `json:"tls,omitempty"`
+	// BodyLength and BodySHA256 describe the request body the backend
+	// received, when there was one, so a client can check that its body
+	// came through whole.
+	BodyLength int64  `json:"bodyLength,omitempty"`
+	BodySHA256 string `json:"bodySHA256,omitempty"`
 }
 
 // TLSInfo describes the connection when the backend itself terminated TLS.
@@ -53,7 +62,9 @@ const maxDelay = 30 * time.Second
 // a path `/status/N` answers with status N, and `?delay=<duration>` waits
 // before answering (timeouts tests). A WebSocket upgrade on /ws is answered
 // by an echo of every frame, text or binary, with its own type (Gateway API
-// conformance, HTTPRouteBackendProtocolWebSocket).
+// conformance, HTTPRouteBackendProtocolWebSocket); GET /sse streams
+// server-sent events (see serveEvents). Both end cleanly when the server
+// stops (see WithStopping).
 func Handler(id Identity) http.Handler { return FaultyHandler(id, Faults{}) }
 
 // FaultyHandler is Handler misbehaving as f says, except towards readiness
@@ -83,11 +94,15 @@ func FaultyHandler(id Identity, f Faults) http.Handler {
 			}
 		}
 		status := http.StatusOK
-		if !probe && failing.fail() {
+		switch {
+		case !probe && failing.fail():
 			status = http.StatusInternalServerError
 			w.Header().Set("X-Echo-Fault", "injected")
-		} else if r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		case r.URL.Path == "/ws" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 			ws.ServeHTTP(w, r)
+			return
+		case r.URL.Path == "/sse":
+			serveEvents(w, r, id)
 			return
 		}
 		setHeaders(w.Header(), r.Header.Values("X-Echo-Set-Header"))
@@ -96,7 +111,13 @@ func FaultyHandler(id Identity, f Faults) http.Handler {
 				status = n
 			}
 		}
-		body, err := json.MarshalIndent(describe(r, id), "", " ")
+		desc := describe(r, id)
+		var err error
+		if desc.BodyLength, desc.BodySHA256, err = digestBody(r.Body); err != nil {
+			http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		body, err := json.MarshalIndent(desc, "", " ")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -106,6 +127,28 @@ func FaultyHandler(id Identity, f Faults) http.Handler {
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	})
+}
+
+// maxBody bounds the request body digestBody reads.
+const maxBody = 64 << 20
+
+// digestBody reads the request body and returns its length and SHA-256
+// (empty when there was no body).
+func digestBody(body io.Reader) (int64, string, error) {
+	if body == nil || body == http.NoBody {
+		return 0, "", nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(body, maxBody+1))
+	switch {
+	case err != nil:
+		return 0, "", err
+	case n > maxBody:
+		return 0, "", fmt.Errorf("longer than %d bytes", maxBody)
+	case n == 0:
+		return 0, "", nil
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func describe(r *http.Request, id Identity) Response {
@@ -166,8 +209,21 @@ var frameCodec = websocket.Codec{
 	},
 }
 
-// echoFrames sends every message back as it came until the peer closes.
+// echoFrames sends every message back as it came until the peer closes,
+// or until the server stops (see WithStopping): then it sends a close
+// frame and closes the connection, as a well-behaved app does on SIGTERM.
 func echoFrames(ws *websocket.Conn) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stopping(ws.Request().Context()):
+			// Close writes a close frame (1000) before closing; a Send in
+			// progress finishes first (both take the write lock).
+			_ = ws.Close()
+		case <-done:
+		}
+	}()
 	defer func() { _ = ws.Close() }()
 	for {
 		var f frame

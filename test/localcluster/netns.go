@@ -32,8 +32,9 @@ func Isolated() bool { return os.Getenv(isolatedEnv) == "1" }
 // Isolate makes the calling program run inside a new network and PID
 // namespace. Outside one, it re-executes the program under
 // `unshare --net --pid --fork --kill-child` and exits with its status (it
-// never returns). Inside, it brings up the loopback device and routes the
-// Pod and gateway ranges to it, then returns nil.
+// never returns). Inside, it brings up the loopback device, routes the Pod
+// and gateway ranges to it and lets closing SO_REUSEPORT listeners hand
+// their queued connections on (enableRequestMigration), then returns nil.
 //
 // The re-executed program is PID 1 of its PID namespace: when it exits, for
 // whatever reason, the kernel kills every process left in the namespace, and
@@ -116,7 +117,41 @@ func setUpLoopback() error {
 			return fmt.Errorf("ip %v: %s: %w", args, out, err)
 		}
 	}
+	return enableRequestMigration()
+}
+
+// tcpMigrateReq is the sysctl that lets the kernel move the connections
+// queued on a closing SO_REUSEPORT listener to another listener of the
+// same group (Linux 5.14+). Without it, a gateway replica that stops
+// accepting resets the connections it had not accepted yet, however
+// gracefully it drains. It is per network namespace: the harness sets it
+// only inside the namespace Isolate made, never on the host.
+const tcpMigrateReq = "/proc/sys/net/ipv4/tcp_migrate_req"
+
+// enableRequestMigration sets tcp_migrate_req in this network namespace.
+// A kernel without it is reported, not fatal: RequestMigration then says
+// false and the gateway restart test can say why connections were reset.
+func enableRequestMigration() error {
+	if !Isolated() {
+		return errors.New("tcp_migrate_req is only set inside the harness's own network namespace")
+	}
+	err := os.WriteFile(tcpMigrateReq, []byte("1\n"), 0o644)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "localcluster: this kernel has no %s; a draining gateway replica may reset queued connections\n", tcpMigrateReq)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enable SO_REUSEPORT request migration in the cluster's network namespace: %w", err)
+	}
 	return nil
+}
+
+// RequestMigration reports whether the kernel moves the queued connections
+// of a closing SO_REUSEPORT listener to another one, in this process's
+// network namespace.
+func RequestMigration() bool {
+	b, err := os.ReadFile(tcpMigrateReq)
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // children lists the child processes of pid.

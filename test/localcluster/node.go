@@ -34,9 +34,10 @@ const NodeName = "local-node"
 //
 // A deleted Pod terminates as under a kubelet: it keeps serving (and its
 // status is left alone) through its preStop sleep; then, as an app would
-// on SIGTERM, its servers stop accepting and finish the requests in flight
-// until the grace period ends, when they are closed; only then is the Pod
-// object removed. Without a preStop sleep it stops at once.
+// on SIGTERM, its servers stop accepting, finish the requests in flight and
+// end their SSE streams and WebSockets cleanly (echo.WithStopping) until
+// the grace period ends, when they are closed; only then is the Pod object
+// removed. Without a preStop sleep it stops at once.
 type Node struct {
 	Client client.Client
 	// Unserved, when set, picks Pods the node leaves alone (unscheduled,
@@ -62,7 +63,34 @@ type podServer struct {
 	// held is the readiness the Pod's echo knobs impose; nil lets the
 	// readiness probe decide.
 	held *readiness
+	// stopping is closed when the graceful shutdown begins: the echo
+	// handler then ends its SSE streams and WebSockets cleanly (see
+	// echo.WithStopping), as an app does on SIGTERM.
+	stopping     chan struct{}
+	stoppingOnce sync.Once
+	// hijacked are the connections taken over by WebSockets, which
+	// http.Server neither waits for nor closes: shutdown closes them, as
+	// the end of a killed process would.
+	hijackedMu sync.Mutex
+	hijacked   map[net.Conn]struct{}
 }
+
+// track is an http.Server ConnState hook that remembers hijacked
+// connections.
+func (ps *podServer) track(c net.Conn, st http.ConnState) {
+	if st != http.StateHijacked {
+		return
+	}
+	ps.hijackedMu.Lock()
+	defer ps.hijackedMu.Unlock()
+	if ps.hijacked == nil {
+		ps.hijacked = map[net.Conn]struct{}{}
+	}
+	ps.hijacked[c] = struct{}{}
+}
+
+// stop begins the app's own shutdown of its long-lived exchanges.
+func (ps *podServer) stop() { ps.stoppingOnce.Do(func() { close(ps.stopping) }) }
 
 // setUp creates the Node object and registers the Pod controller.
 func (n *Node) setUp(ctx context.Context, mgr ctrl.Manager) error {
@@ -151,7 +179,8 @@ func (n *Node) serve(pod *corev1.Pod) (*podServer, error) {
 	if old, ok := n.pods[key]; ok {
 		shutdown(old)
 	}
-	ps := &podServer{uid: pod.UID, ip: n.allocate(pod), held: heldReadiness(pod)}
+	ps := &podServer{uid: pod.UID, ip: n.allocate(pod), held: heldReadiness(pod), stopping: make(chan struct{})}
+	base := echo.WithStopping(context.Background(), ps.stopping)
 	for _, c := range pod.Spec.Containers {
 		id := echo.Identity{Namespace: pod.Namespace, Pod: pod.Name, Image: c.Image, Service: pod.Labels["app.kubernetes.io/name"]}
 		// An invalid knob serves no fault; heldReadiness keeps such a Pod
@@ -163,7 +192,10 @@ func (n *Node) serve(pod *corev1.Pod) (*podServer, error) {
 				shutdown(ps)
 				return nil, fmt.Errorf("serve pod %s on %s:%d: %w", key, ps.ip, port, err)
 			}
-			srv := &http.Server{Handler: echo.FaultyHandler(id, faults), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{
+				Handler: echo.FaultyHandler(id, faults), ReadHeaderTimeout: 10 * time.Second,
+				BaseContext: func(net.Listener) context.Context { return base }, ConnState: ps.track,
+			}
 			go func() { _ = srv.Serve(ln) }()
 			ps.servers = append(ps.servers, srv)
 		}
@@ -313,6 +345,7 @@ func shutdownGracefully(ps *podServer) bool {
 			defer close(ps.stopped)
 			ctx, cancel := context.WithDeadline(context.Background(), ps.killAt)
 			defer cancel()
+			ps.stop()
 			var wg sync.WaitGroup
 			for _, s := range ps.servers {
 				wg.Go(func() { _ = s.Shutdown(ctx) })
@@ -351,10 +384,19 @@ func (n *Node) stopAll() {
 	}
 }
 
+// shutdown ends the Pod's servers at once, as the end of its process
+// would: listeners, connections and hijacked connections close.
 func shutdown(ps *podServer) {
+	ps.stop()
 	for _, s := range ps.servers {
 		_ = s.Close()
 	}
+	ps.hijackedMu.Lock()
+	defer ps.hijackedMu.Unlock()
+	for c := range ps.hijacked {
+		_ = c.Close()
+	}
+	ps.hijacked = nil
 }
 
 func isReady(pod *corev1.Pod) bool {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"golang.org/x/net/websocket"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,6 +152,30 @@ func TestNodeHonoursTermination(t *testing.T) {
 	finishes := inFlight(graceful.Status.PodIP, "4s")
 	outlives := inFlight(graceful.Status.PodIP, "25s")
 	abruptInFlight := inFlight(abrupt.Status.PodIP, "2s")
+	// Long-lived exchanges: they last through the preStop sleep, and the
+	// app ends them cleanly on SIGTERM.
+	type ended struct {
+		at  time.Time
+		err error
+	}
+	events := make(chan ended, 1)
+	go func() {
+		resp, err := http.Get("http://" + net.JoinHostPort(graceful.Status.PodIP, "8080") + "/sse?interval=50ms")
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		events <- ended{time.Now(), err}
+	}()
+	frames := make(chan ended, 1)
+	ws, err := websocket.Dial("ws://"+net.JoinHostPort(graceful.Status.PodIP, "8080")+"/ws", "", "http://test/")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = ws.Close() }()
+	go func() {
+		var msg string
+		err := websocket.Message.Receive(ws, &msg)
+		frames <- ended{time.Now(), err}
+	}()
 	time.Sleep(300 * time.Millisecond)
 
 	deleted := time.Now()
@@ -179,6 +204,16 @@ func TestNodeHonoursTermination(t *testing.T) {
 	cur := &corev1.Pod{}
 	g.Expect(c.Client.Get(ctx, client.ObjectKeyFromObject(graceful), cur)).To(Succeed(), "the Pod object was removed while a request was in flight")
 	g.Expect(cur.DeletionTimestamp).NotTo(BeNil())
+
+	// On SIGTERM, the event stream ended after a whole event and the
+	// WebSocket with a close frame (io.EOF to x/net/websocket), neither
+	// before the preStop sleep was over.
+	for what, ch := range map[string]chan ended{"event stream": events, "WebSocket": frames} {
+		var e ended
+		g.Eventually(ch).WithTimeout(10*time.Second).Should(Receive(&e), "the %s ends on SIGTERM", what)
+		g.Expect(e.err).To(Or(BeNil(), MatchError(io.EOF)), "the %s ends cleanly", what)
+		g.Expect(e.at.Sub(deleted)).To(BeNumerically(">=", sleep), "the %s lasts through the preStop sleep", what)
+	}
 
 	r := <-finishes
 	g.Expect(r.err).NotTo(HaveOccurred(), "a request in flight at SIGTERM must finish")

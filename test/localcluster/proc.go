@@ -51,7 +51,7 @@ func (p *Process) Start() error {
 		_ = log.Close()
 		return fmt.Errorf("start %s: %w", p.Name, err)
 	}
-	p.cmd, p.done = cmd, make(chan struct{})
+	p.cmd, p.done, p.err = cmd, make(chan struct{}), nil
 	go func(done chan struct{}) {
 		err := cmd.Wait()
 		_ = log.Close()
@@ -125,4 +125,26 @@ func (p *Process) Exited() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.done
+}
+
+// Signal sends sig to the process group, as a kubelet's SIGTERM or a
+// rolling update would, and returns at once: Exited says when it is gone,
+// ExitErr how it ended, and Stop (which returns at once then) makes it
+// startable again.
+func (p *Process) Signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return errors.New(p.Name + " is not running")
+	}
+	return syscall.Kill(-cmd.Process.Pid, sig)
+}
+
+// ExitErr is how the last run ended once Exited is closed (nil: exit
+// status 0); nil while it runs.
+func (p *Process) ExitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }

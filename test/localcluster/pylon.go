@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,16 +58,42 @@ type PylonOptions struct {
 	// GatewayPool): every Gateway then gets an address of its own. Empty:
 	// all Gateways share GatewayAddress.
 	GatewayAddressPool string
+	// GatewayReplicas is how many gateway processes serve the same
+	// addresses (SO_REUSEPORT, the gateway's default), each with its own
+	// admin port (GatewayAdminAddress); zero means DefaultGatewayReplicas.
+	GatewayReplicas int
 }
 
-// Pylon is Pylon running in the local cluster: its manager and gateway as
-// processes of their own.
+// DefaultGatewayReplicas is the number of gateway replicas the local
+// cluster runs, as the chart does: two, so that a rolling restart can keep
+// an address served.
+const DefaultGatewayReplicas = 2
+
+// Drain timings of the local cluster's gateways (--drain-delay,
+// --drain-timeout): shorter than the chart's, since no load balancer here
+// needs time to see /readyz fail, and a restart test should not wait long.
+const (
+	GatewayDrainDelay   = 2 * time.Second
+	GatewayDrainTimeout = 5 * time.Second
+)
+
+// GatewayAdminAddress is the admin address (/readyz, /metrics) of gateway
+// replica i: 127.0.0.1:9090, :9091, ...
+func GatewayAdminAddress(i int) string { return fmt.Sprintf("127.0.0.1:%d", 9090+i) }
+
+// Pylon is Pylon running in the local cluster: its manager and gateway
+// replicas as processes of their own.
 type Pylon struct {
 	// Manager is Managers[0], the replica that leads after InstallPylon.
-	Manager, Gateway *Process
+	Manager *Process
 	// Managers are the manager replicas, electing a leader through the
 	// Lease pylon-manager.pylon.dev (see managerReplicas).
 	Managers []*Process
+	// Gateways are the gateway replicas, Gateways[i] with its admin port
+	// at GatewayAdminAddress(i).
+	Gateways []*Process
+	// Gateway is Gateways[0].
+	Gateway *Process
 }
 
 // InstallPylon installs the CRDs (Pylon's, Gateway API's standard channel,
@@ -94,28 +121,47 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 			return nil, err
 		}
 	}
-	gatewayKC, err := c.ProcessKubeconfig("gateway", GatewayUser)
-	if err != nil {
-		return nil, err
+	replicas := o.GatewayReplicas
+	if replicas <= 0 {
+		replicas = DefaultGatewayReplicas
 	}
-	p := &Pylon{
-		Gateway: &Process{Name: "gateway", Path: o.GatewayBin, LogPath: c.logPath("gateway"), Env: []string{"KUBECONFIG=" + gatewayKC}, Args: []string{
-			"--admin-bind-address=127.0.0.1:9090", "--listener-bind-address=" + GatewayAddress,
+	p := &Pylon{}
+	var metricsURLs []string
+	for i := range replicas {
+		name := "gateway"
+		if i > 0 {
+			name = fmt.Sprintf("gateway-%d", i)
+		}
+		// Every replica binds the same listener addresses (SO_REUSEPORT)
+		// and elects one status writer.
+		kc, err := c.ProcessKubeconfig(name, GatewayUser)
+		if err != nil {
+			return nil, err
+		}
+		gw := &Process{Name: name, Path: o.GatewayBin, LogPath: c.logPath(name), Env: []string{"KUBECONFIG=" + kc}, Args: []string{
+			"--admin-bind-address=" + GatewayAdminAddress(i), "--listener-bind-address=" + GatewayAddress,
 			"--gateway-address=" + GatewayAddress, "--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace, "--access-log=false",
-		}},
+			"--drain-delay=" + GatewayDrainDelay.String(), "--drain-timeout=" + GatewayDrainTimeout.String(),
+		}}
+		if o.GatewayAddressPool != "" {
+			gw.Args = append(gw.Args, "--gateway-address-pool="+o.GatewayAddressPool)
+		}
+		p.Gateways = append(p.Gateways, gw)
+		metricsURLs = append(metricsURLs, "http://"+GatewayAdminAddress(i)+"/metrics")
 	}
-	if p.Managers, err = c.managerReplicas(o.ManagerBin); err != nil {
+	p.Gateway = p.Gateways[0]
+	if p.Managers, err = c.managerReplicas(o.ManagerBin, metricsURLs); err != nil {
 		return nil, err
 	}
 	p.Manager = p.Managers[0]
-	if o.GatewayAddressPool != "" {
-		p.Gateway.Args = append(p.Gateway.Args, "--gateway-address-pool="+o.GatewayAddressPool)
-	}
-	if err := p.Gateway.Start(); err != nil {
-		return nil, err
+	for _, gw := range p.Gateways {
+		if err := gw.Start(); err != nil {
+			_ = p.stopGateways()
+			return nil, err
+		}
 	}
 	if err := p.Manager.Start(); err != nil {
-		_ = p.Gateway.Stop(5 * time.Second)
+		_ = p.stopGateways()
 		return nil, err
 	}
 	if err := c.waitReady(ctx, !o.NoDefaultGateway); err != nil {
@@ -133,13 +179,25 @@ func (c *Cluster) InstallPylon(ctx context.Context, o PylonOptions) (*Pylon, err
 	return p, nil
 }
 
-// Stop stops the managers and the gateway.
+// Stop stops the managers and the gateways.
 func (p *Pylon) Stop() error {
 	var errs []error
 	for _, m := range p.Managers {
 		errs = append(errs, m.Stop(10*time.Second))
 	}
-	return errors.Join(append(errs, p.Gateway.Stop(30*time.Second))...)
+	return errors.Join(append(errs, p.stopGateways())...)
+}
+
+// stopGateways stops the gateway replicas together: each drains for
+// GatewayDrainDelay and at most GatewayDrainTimeout.
+func (p *Pylon) stopGateways() error {
+	errs := make([]error, len(p.Gateways))
+	var wg sync.WaitGroup
+	for i, gw := range p.Gateways {
+		wg.Go(func() { errs[i] = gw.Stop(30 * time.Second) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // pylonManifests reads the RBAC of config/rbac, transformed as

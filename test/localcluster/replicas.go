@@ -41,8 +41,9 @@ func ManagerHealthURL(i int) string {
 }
 
 // managerReplicas returns the manager processes (not started), each with a
-// kubeconfig of its own (ProcessKubeconfig).
-func (c *Cluster) managerReplicas(bin string) ([]*Process, error) {
+// kubeconfig of its own (ProcessKubeconfig), reading the gateways' metrics
+// at gatewayMetricsURLs.
+func (c *Cluster) managerReplicas(bin string, gatewayMetricsURLs []string) ([]*Process, error) {
 	out := make([]*Process, ManagerReplicas)
 	for i := range out {
 		name := "manager"
@@ -58,9 +59,9 @@ func (c *Cluster) managerReplicas(bin string) ([]*Process, error) {
 			"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(8081+2*i),
 			"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(8080+2*i), "--metrics-secure=false",
 			"--leader-elect=true", "--leader-elect-namespace=" + SystemNamespace,
-			// The gateway runs as a process here, not behind a Service: the
-			// manager reads its admin endpoint for canary figures.
-			"--gateway-metrics-url=http://127.0.0.1:9090/metrics",
+			// The gateways run as processes here, not behind a Service: the
+			// manager reads their admin endpoints for canary figures.
+			"--gateway-metrics-url=" + strings.Join(gatewayMetricsURLs, ","),
 		}}
 	}
 	return out, nil

@@ -104,25 +104,50 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// isConnectError reports whether no connection was established, so the
-// request was not sent and the endpoint deserves ejection.
+// isConnectError reports whether the endpoint could not be reached (the
+// dial failed, or the host or network is unreachable), so the endpoint
+// deserves ejection.
 func isConnectError(err error) bool {
+	return dialFailed(err) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// dialFailed reports whether no connection was established, so nothing of
+// the request was sent.
+func dialFailed(err error) bool {
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// mayRetry reports whether a request whose attempt failed with a connect
+// error may be sent to another endpoint. It must carry no body: the
+// transport has read or closed it. And it must not have been processed:
+// a failed dial proves that for every method, but an unreachable host
+// reported on a connection that already existed (a pooled one) does not,
+// since the request may have been delivered and only its answer lost, so
+// only an idempotent method (RFC 9110, 9.2.2) is sent again then.
+func mayRetry(req *http.Request, err error) bool {
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	return dialFailed(err) || idempotent(req.Method)
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 		return true
 	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+	return false
 }
 
 // roundTripper picks an endpoint of the chosen backend and sends the
 // request with that backend's pooled transport. A connect failure ejects
-// the endpoint and, for requests without a body, tries another one.
+// the endpoint and, when mayRetry allows it, tries another one.
 type roundTripper struct{ p *Proxy }
 
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := rt.p
 	x := exchangeFrom(req.Context())
-	retryable := req.Body == nil || req.Body == http.NoBody
 	var lastErr error
 	tried := ""
 	for range p.opts.ConnectAttempts {
@@ -148,7 +173,7 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		p.ejector.fail(ep)
 		p.metrics.upstreamErrs.WithLabelValues("connect").Inc()
-		if !retryable {
+		if !mayRetry(req, err) {
 			return nil, err
 		}
 		tried = ep
