@@ -101,6 +101,10 @@ func run(f flags) (err error) {
 	}
 	before := counter.read()
 	cpuBefore := readCPU()
+	recStart, err := reconcileTotal("webapp")
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := createApps(ctx, c, 0, f.apps); err != nil {
 		return err
@@ -115,6 +119,9 @@ func run(f flags) (err error) {
 		return err
 	}
 	r.ConvergeWrites = counter.read().minus(before)
+	if r.ConvergeReconciles, err = reconcilesSince(recStart); err != nil {
+		return err
+	}
 	if r.Children, r.ChildrenTotal, err = countChildren(ctx, c); err != nil {
 		return err
 	}
@@ -129,6 +136,10 @@ func run(f flags) (err error) {
 	before = counter.read()
 	time.Sleep(f.quiet)
 	r.QuietWrites = counter.read().minus(before)
+	if r.QuietReconciles, err = reconcilesSince(recStart); err != nil {
+		return err
+	}
+	r.QuietReconciles -= r.ConvergeReconciles
 	log.Printf("quiet %s: writes %+v", f.quiet, r.QuietWrites)
 
 	// 3. Restart: every WebApp is reconciled again from a fresh cache.
@@ -158,6 +169,9 @@ func run(f flags) (err error) {
 		log.Printf("creating %d more WebApps", f.large-f.apps)
 		before = counter.read()
 		cpuBefore = readCPU()
+		if recStart, err = reconcileTotal("webapp"); err != nil {
+			return err
+		}
 		start = time.Now()
 		if err := createApps(ctx, c, f.apps, f.large); err != nil {
 			return err
@@ -168,6 +182,9 @@ func run(f flags) (err error) {
 		r.LargeConvergeSeconds = time.Since(start).Seconds()
 		r.LargeCPU = readCPU().minus(cpuBefore)
 		r.LargeWrites = counter.read().minus(before)
+		if r.LargeReconciles, err = reconcilesSince(recStart); err != nil {
+			return err
+		}
 		r.MemoryLarge = readMemory()
 		log.Printf("%d WebApps converged in %.1fs; memory %+v", f.large, r.LargeConvergeSeconds, r.MemoryLarge)
 	}
@@ -198,6 +215,14 @@ func createApps(ctx context.Context, c client.Client, from, to int) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// reconcilesSince is how many reconciles the webapp controller finished
+// since its total was from (the total survives manager restarts: the
+// counter lives in controller-runtime's global registry).
+func reconcilesSince(from float64) (float64, error) {
+	n, err := reconcileTotal("webapp")
+	return n - from, err
 }
 
 // waitReconciled waits until the controller finished want reconciles in
