@@ -80,4 +80,3 @@ func TrimManagedFields(d *appsv1.Deployment) {
 	}
 	d.ManagedFields = nil
 }
-
