@@ -74,6 +74,7 @@ func run(f flags) (err error) {
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
+	go simulateGatewayStatus(watchCtx, c)
 	apps, err := watchWebApps(watchCtx, env)
 	if err != nil {
 		return err
@@ -208,6 +209,9 @@ func createApps(ctx context.Context, c client.Client, from, to int) error {
 				if err := c.Create(ctx, newWebApp(i)); err != nil {
 					errs <- fmt.Errorf("create WebApp %d: %w", i, err)
 					return
+				}
+				if i%4 != 3 {
+					attached.Add(1)
 				}
 			}
 		})
