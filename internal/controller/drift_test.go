@@ -57,7 +57,7 @@ func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
 		{&appsv1.Deployment{ObjectMeta: meta("shop")}, func(o client.Object) {
 			c := &o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0]
 			c.Image = "evil:latest"
-			c.Ports[0].ContainerPort = 1234
+			c.ReadinessProbe = nil
 		}},
 		{&corev1.Service{ObjectMeta: meta("shop")}, func(o client.Object) {
 			o.(*corev1.Service).Spec.Selector = map[string]string{"app": "other"}
@@ -87,7 +87,7 @@ func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
 			o.(*externaldnsv1alpha1.DNSEndpoint).Spec.Endpoints[0].Targets = []string{"203.0.113.9"}
 		}},
 		{&networkingv1.Ingress{ObjectMeta: meta("blog")}, func(o client.Object) {
-			o.(*networkingv1.Ingress).Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port.Name = "other"
+			o.(*networkingv1.Ingress).Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port.Number = 9999
 		}},
 		{&certmanagerv1.Certificate{ObjectMeta: meta("blog")}, func(o client.Object) {
 			o.(*certmanagerv1.Certificate).Spec.SecretName = "stolen"
