@@ -102,7 +102,7 @@ func run(f flags) (err error) {
 	}
 	before := counter.read()
 	cpuBefore := readCPU()
-	recStart, err := reconcileTotal("webapp")
+	recStart, err := reconcileTotal()
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func run(f flags) (err error) {
 		return fmt.Errorf("stop manager: %w", err)
 	}
 	mgr = nil
-	recBefore, err := reconcileTotal("webapp")
+	recBefore, err := reconcileTotal()
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func run(f flags) (err error) {
 		log.Printf("creating %d more WebApps", f.large-f.apps)
 		before = counter.read()
 		cpuBefore = readCPU()
-		if recStart, err = reconcileTotal("webapp"); err != nil {
+		if recStart, err = reconcileTotal(); err != nil {
 			return err
 		}
 		start = time.Now()
@@ -225,7 +225,7 @@ func createApps(ctx context.Context, c client.Client, from, to int) error {
 // since its total was from (the total survives manager restarts: the
 // counter lives in controller-runtime's global registry).
 func reconcilesSince(from float64) (float64, error) {
-	n, err := reconcileTotal("webapp")
+	n, err := reconcileTotal()
 	return n - from, err
 }
 
@@ -234,7 +234,7 @@ func reconcilesSince(from float64) (float64, error) {
 func waitReconciled(want float64, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		n, err := reconcileTotal("webapp")
+		n, err := reconcileTotal()
 		if err != nil {
 			return err
 		}

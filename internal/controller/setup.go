@@ -79,11 +79,7 @@ func trimDeployment(in any) (any, error) {
 }
 
 func dropLastApplied(o client.Object) {
-	if a := o.GetAnnotations(); a != nil {
-		if _, ok := a[lastApplied]; ok {
-			delete(a, lastApplied)
-		}
-	}
+	delete(o.GetAnnotations(), lastApplied)
 }
 
 // Options configure the controllers.

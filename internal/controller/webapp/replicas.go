@@ -65,7 +65,7 @@ var replicasOwnership = metav1.ManagedFieldsEntry{
 	Operation:  metav1.ManagedFieldsOperationApply,
 	APIVersion: "apps/v1",
 	FieldsType: "FieldsV1",
-	FieldsV1:   &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)},
+	FieldsV1:   metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`),
 }
 
 // TrimManagedFields reduces a Deployment's managedFields to what
