@@ -31,12 +31,14 @@ if [[ -n $CTRL && -f $CTRL ]]; then
   heapL=$(c '.memoryLarge.heapInuseMiB|.*10|round/10') rssL=$(c '.memoryLarge.rssMiB|.*10|round/10')
   echo "## Controller scale"
   echo
-  echo "In-process manager (\`controller.Setup\`, cmd/manager's options: read-your-writes cache, no client-side rate limit, $(c .concurrency) concurrent reconciles) against envtest (kube-apiserver + etcd) with Gateway API and cert-manager CRDs. WebApp mix: half TLS Auto on a Gateway class with a ClusterIssuer, a quarter public without TLS and with a 10% canary, a quarter ClusterLocal. Writes are counted at the manager's client (wrapped rest.Config transport); events are listed apart and not in the totals."
+  echo "In-process manager (\`controller.Setup\`, cmd/manager's options: read-your-writes cache, no client-side rate limit, $(c .concurrency) concurrent reconciles) against envtest (kube-apiserver + etcd) with Gateway API and cert-manager CRDs. WebApp mix: half TLS Auto on a Gateway class with a ClusterIssuer, a quarter public without TLS and with a 10% canary, a quarter ClusterLocal. The Gateway's status is rewritten as routes attach (attachedRoutes, at most every 100 ms), as the bundled gateway does; envtest runs no Gateway controller. Writes are counted at the manager's client (wrapped rest.Config transport); events are listed apart and not in the totals."
   echo
   echo "| figure | measured | target | |"
   echo "|---|---|---|---|"
   echo "| $n WebApps: create → all converged (children exist, status at generation) | ${conv} s | ≤ 60 s | $(verdict "$conv" "<=" 60) |"
   echo "| writes per WebApp (create + apply + status + delete) | ${wpa} | ≤ children + 2 = ${tpa} | $(verdict "$wpa" "<=" "$tpa") |"
+  rpa=$(c '.reconcilesPerApp // 0|.*100|round/100')
+  echo "| reconciles per WebApp while creating $n (controller_runtime_reconcile_total) | ${rpa}$([[ $large -gt $n ]] && echo "; $(c '.largeReconcilesPerApp // 0|.*100|round/100') for $n → $large") | ≤ 5 | $(verdict "$rpa" "<=" 5) |"
   echo "| writes during $(c .quietSeconds) s of quiet | ${quiet} | 0 | $(verdict "$quiet" "<=" 0) |"
   echo "| writes after a manager restart (resync of $n, $(c '.resyncSeconds|.*10|round/10') s) | ${resync} | 0 | $(verdict "$resync" "<=" 0) |"
   echo "| memory at $n WebApps (heap in use / process RSS) | $(c '.memoryApps.heapInuseMiB|.*10|round/10') / $(c '.memoryApps.rssMiB|.*10|round/10') MiB | | |"

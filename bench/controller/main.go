@@ -74,6 +74,7 @@ func run(f flags) (err error) {
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
+	go simulateGatewayStatus(watchCtx, c)
 	apps, err := watchWebApps(watchCtx, env)
 	if err != nil {
 		return err
@@ -101,6 +102,10 @@ func run(f flags) (err error) {
 	}
 	before := counter.read()
 	cpuBefore := readCPU()
+	recStart, err := reconcileTotal()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := createApps(ctx, c, 0, f.apps); err != nil {
 		return err
@@ -115,6 +120,9 @@ func run(f flags) (err error) {
 		return err
 	}
 	r.ConvergeWrites = counter.read().minus(before)
+	if r.ConvergeReconciles, err = reconcilesSince(recStart); err != nil {
+		return err
+	}
 	if r.Children, r.ChildrenTotal, err = countChildren(ctx, c); err != nil {
 		return err
 	}
@@ -129,6 +137,10 @@ func run(f flags) (err error) {
 	before = counter.read()
 	time.Sleep(f.quiet)
 	r.QuietWrites = counter.read().minus(before)
+	if r.QuietReconciles, err = reconcilesSince(recStart); err != nil {
+		return err
+	}
+	r.QuietReconciles -= r.ConvergeReconciles
 	log.Printf("quiet %s: writes %+v", f.quiet, r.QuietWrites)
 
 	// 3. Restart: every WebApp is reconciled again from a fresh cache.
@@ -136,7 +148,7 @@ func run(f flags) (err error) {
 		return fmt.Errorf("stop manager: %w", err)
 	}
 	mgr = nil
-	recBefore, err := reconcileTotal("webapp")
+	recBefore, err := reconcileTotal()
 	if err != nil {
 		return err
 	}
@@ -158,6 +170,9 @@ func run(f flags) (err error) {
 		log.Printf("creating %d more WebApps", f.large-f.apps)
 		before = counter.read()
 		cpuBefore = readCPU()
+		if recStart, err = reconcileTotal(); err != nil {
+			return err
+		}
 		start = time.Now()
 		if err := createApps(ctx, c, f.apps, f.large); err != nil {
 			return err
@@ -168,6 +183,9 @@ func run(f flags) (err error) {
 		r.LargeConvergeSeconds = time.Since(start).Seconds()
 		r.LargeCPU = readCPU().minus(cpuBefore)
 		r.LargeWrites = counter.read().minus(before)
+		if r.LargeReconciles, err = reconcilesSince(recStart); err != nil {
+			return err
+		}
 		r.MemoryLarge = readMemory()
 		log.Printf("%d WebApps converged in %.1fs; memory %+v", f.large, r.LargeConvergeSeconds, r.MemoryLarge)
 	}
@@ -192,6 +210,9 @@ func createApps(ctx context.Context, c client.Client, from, to int) error {
 					errs <- fmt.Errorf("create WebApp %d: %w", i, err)
 					return
 				}
+				if i%4 != 3 {
+					attached.Add(1)
+				}
 			}
 		})
 	}
@@ -200,12 +221,20 @@ func createApps(ctx context.Context, c client.Client, from, to int) error {
 	return <-errs
 }
 
+// reconcilesSince is how many reconciles the webapp controller finished
+// since its total was from (the total survives manager restarts: the
+// counter lives in controller-runtime's global registry).
+func reconcilesSince(from float64) (float64, error) {
+	n, err := reconcileTotal()
+	return n - from, err
+}
+
 // waitReconciled waits until the controller finished want reconciles in
 // total.
 func waitReconciled(want float64, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		n, err := reconcileTotal("webapp")
+		n, err := reconcileTotal()
 		if err != nil {
 			return err
 		}

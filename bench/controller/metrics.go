@@ -75,8 +75,9 @@ func label(m *dto.Metric, name string) string {
 	return ""
 }
 
-// reconcileTotal is how many reconciles the controller finished.
-func reconcileTotal(controller string) (float64, error) {
+// reconcileTotal is how many reconciles the webapp controller finished.
+func reconcileTotal() (float64, error) {
+	const controller = "webapp"
 	mfs, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		return 0, fmt.Errorf("gather metrics: %w", err)

@@ -21,6 +21,15 @@ type results struct {
 	TargetPerApp   float64 `json:"targetWritesPerApp"`
 
 	Reconcile reconcileStats `json:"reconcile"`
+	// Reconciles of the webapp controller (controller_runtime_reconcile_total)
+	// from the first create until all converged, during the quiet period
+	// after, and from the first create of the large batch until it
+	// converged; per WebApp created.
+	ConvergeReconciles    float64 `json:"convergeReconciles"`
+	ReconcilesPerApp      float64 `json:"reconcilesPerApp"`
+	QuietReconciles       float64 `json:"quietReconciles"`
+	LargeReconciles       float64 `json:"largeReconciles"`
+	LargeReconcilesPerApp float64 `json:"largeReconcilesPerApp"`
 
 	QuietWrites   writes  `json:"quietWrites"`
 	ResyncSeconds float64 `json:"resyncSeconds"`
@@ -38,5 +47,9 @@ func (r *results) finish() {
 	r.WritesPerApp = float64(r.ConvergeWrites.Total()) / n
 	r.ChildrenPerApp = float64(r.ChildrenTotal) / n
 	r.TargetPerApp = r.ChildrenPerApp + 2
+	r.ReconcilesPerApp = r.ConvergeReconciles / n
+	if r.Large > r.Apps {
+		r.LargeReconcilesPerApp = r.LargeReconciles / float64(r.Large-r.Apps)
+	}
 	r.Reconcile.P50, r.Reconcile.P99 = finite(r.Reconcile.P50), finite(r.Reconcile.P99)
 }

@@ -113,6 +113,8 @@ func main() {
 		// Reads after our own writes see those writes: a reconcile never
 		// acts on a status or child older than what it just wrote.
 		Client: controller.ClientOptions(),
+		// Cached objects keep only what the reconcilers read.
+		Cache: controller.CacheOptions(),
 	}
 	lease.Apply(&mgrOpts)
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)

@@ -35,23 +35,51 @@ func ClientOptions() client.Options {
 	return client.Options{Cache: &client.CacheOptions{EnableReadYourWritesConsistency: ptr.To(true)}}
 }
 
-// CacheOptions are the options of the manager's cache. Cached objects drop
-// their managedFields, a fifth of the cache at scale and read by nothing
-// but the replicas hand-over, which reads a Deployment's: Deployments keep
-// theirs. Only the EndpointSlices of Pylon's own Services are cached (the
-// EndpointSlice controller copies a Service's labels onto its slices): a
-// cluster's EndpointSlices are many and change with every Pod.
+// CacheOptions are the options of the manager's cache (cmd/manager, the
+// tests and bench/controller use the same). Cached objects drop what no
+// reconcile reads: their managedFields (a fifth of the cache at scale) and
+// kubectl's last-applied-configuration annotation (a second copy of the
+// object for whoever used kubectl apply). Deployments keep one line of
+// their managedFields, whether Pylon's apply owns spec.replicas, which the
+// replicas hand-over reads (webapp.TrimManagedFields). Only the
+// EndpointSlices of Pylon's own Services are cached (the EndpointSlice
+// controller copies a Service's labels onto its slices): a cluster's
+// EndpointSlices are many and change with every Pod.
 func CacheOptions() cache.Options {
-	keep := func(o any) (any, error) { return o, nil }
 	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: trim,
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.Deployment{}: {Transform: keep},
+			&appsv1.Deployment{}: {Transform: trimDeployment},
 			&discoveryv1.EndpointSlice{}: {Label: labels.SelectorFromSet(labels.Set{
 				resources.LabelManagedBy: resources.ManagedByPylon,
 			})},
 		},
 	}
+}
+
+// lastApplied is the annotation kubectl apply (client-side) keeps a copy
+// of the whole object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// trim is the cache transform of every kind but Deployments.
+func trim(in any) (any, error) {
+	if o, ok := in.(client.Object); ok {
+		o.SetManagedFields(nil)
+		dropLastApplied(o)
+	}
+	return in, nil
+}
+
+func trimDeployment(in any) (any, error) {
+	if d, ok := in.(*appsv1.Deployment); ok {
+		webapp.TrimManagedFields(d)
+		dropLastApplied(d)
+	}
+	return in, nil
+}
+
+func dropLastApplied(o client.Object) {
+	delete(o.GetAnnotations(), lastApplied)
 }
 
 // Options configure the controllers.

@@ -201,13 +201,12 @@ func (c *Claims) Release(ctx context.Context, app *pylonv1alpha1.WebApp, keep st
 	}
 	keep = Normalize(keep)
 	list := &pylonv1alpha1.HostnameClaimList{}
-	if err := c.Client.List(ctx, list, client.MatchingLabels{LabelWebAppUID: string(app.UID)}); err != nil {
+	if err := c.Client.List(ctx, list, client.MatchingFields{HolderIndex: string(app.UID)}); err != nil {
 		return fmt.Errorf("list HostnameClaims of WebApp %s/%s: %w", app.Namespace, app.Name, err)
 	}
 	var errs []error
 	for i := range list.Items {
 		claim := &list.Items[i]
-		// The label is only a finder: a claim is released by its holder only.
 		if claim.Name == keep || claim.Spec.WebApp.UID != app.UID {
 			continue
 		}

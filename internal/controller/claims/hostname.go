@@ -14,9 +14,15 @@ import (
 // cache without listing every WebApp in the cluster.
 const HostnameIndex = "pylon.dev/hostname"
 
-// Labels Pylon puts on the claims it creates. The UID label lets a holder
-// find its claims without reading every claim in the cluster (a hostname is
-// too long for a label value, a UID is not).
+// HolderIndex is a field index on HostnameClaims by the UID of the WebApp
+// they name (spec.webApp.uid), so that a WebApp's claims are found in the
+// cache without reading every claim in the cluster.
+const HolderIndex = "pylon.dev/holder-uid"
+
+// Labels Pylon puts on the claims it creates. The UID label lets people and
+// tools find a WebApp's claims (kubectl get -l; a hostname is too long for a
+// label value, a UID is not); Pylon itself finds them by HolderIndex, which
+// reads the claim's spec rather than a label anyone may edit.
 const (
 	LabelWebAppUID = "pylon.dev/webapp-uid"
 	labelManagedBy = "app.kubernetes.io/managed-by"
@@ -31,10 +37,22 @@ func Normalize(hostname string) string {
 	return strings.ToLower(strings.TrimSuffix(hostname, "."))
 }
 
-// SetupIndex registers HostnameIndex with the manager's cache. Call it once
-// per manager, before the manager starts: registering an index twice fails.
+// SetupIndex registers HostnameIndex and HolderIndex with the manager's
+// cache. Call it once per manager, before the manager starts: registering an
+// index twice fails.
 func SetupIndex(ctx context.Context, idx client.FieldIndexer) error {
-	return idx.IndexField(ctx, &pylonv1alpha1.WebApp{}, HostnameIndex, hostnameIndexValue)
+	if err := idx.IndexField(ctx, &pylonv1alpha1.WebApp{}, HostnameIndex, hostnameIndexValue); err != nil {
+		return err
+	}
+	return idx.IndexField(ctx, &pylonv1alpha1.HostnameClaim{}, HolderIndex, holderIndexValue)
+}
+
+func holderIndexValue(o client.Object) []string {
+	claim, ok := o.(*pylonv1alpha1.HostnameClaim)
+	if !ok || claim.Spec.WebApp.UID == "" {
+		return nil
+	}
+	return []string{string(claim.Spec.WebApp.UID)}
 }
 
 func hostnameIndexValue(o client.Object) []string {

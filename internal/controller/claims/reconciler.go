@@ -55,7 +55,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // SetupWithManager registers the reconciler. It watches HostnameClaims and
-// WebApps; it does not need HostnameIndex.
+// WebApps, and finds a WebApp's claims by HolderIndex (SetupIndex).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
@@ -91,7 +91,7 @@ func (r *Reconciler) claimsOf(ctx context.Context, obj client.Object) []reconcil
 		return out
 	}
 	list := &pylonv1alpha1.HostnameClaimList{}
-	if err := r.Client.List(ctx, list, client.MatchingLabels{LabelWebAppUID: string(app.UID)}); err != nil {
+	if err := r.Client.List(ctx, list, client.MatchingFields{HolderIndex: string(app.UID)}); err != nil {
 		logf.FromContext(ctx).Error(err, "list HostnameClaims of a WebApp", "webapp", client.ObjectKeyFromObject(app))
 		return out
 	}

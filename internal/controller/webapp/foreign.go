@@ -95,26 +95,17 @@ func oldest(cur *claims.Foreign, next claims.Foreign) *claims.Foreign {
 }
 
 // gatewayServes finds the oldest HTTPRoute or ListenerSet outside ns that
-// asks the Gateway gw for host.
+// asks the Gateway gw for host. Only the objects naming host are read
+// (httpRouteHostIndex, listenerSetHostIndex).
 func (r *Reconciler) gatewayServes(ctx context.Context, ns string, gw types.NamespacedName, host string) (*claims.Foreign, error) {
 	var found *claims.Foreign
 	sets := &gwv1.ListenerSetList{}
-	if err := r.List(ctx, sets); err != nil {
+	if err := r.List(ctx, sets, client.MatchingFields{listenerSetHostIndex: strings.ToLower(host)}); err != nil {
 		return nil, fmt.Errorf("list ListenerSets: %w", err)
 	}
-	onGateway := map[types.NamespacedName]bool{}
 	for i := range sets.Items {
 		ls := &sets.Items[i]
-		ref := ls.Spec.ParentRef
-		pns := ls.Namespace
-		if ref.Namespace != nil {
-			pns = string(*ref.Namespace)
-		}
-		if pns != gw.Namespace || string(ref.Name) != gw.Name {
-			continue
-		}
-		onGateway[types.NamespacedName{Namespace: ls.Namespace, Name: ls.Name}] = true
-		if ls.Namespace == ns || pylonChild(ls) {
+		if ls.Namespace == ns || pylonChild(ls) || !listenerSetOn(ls, gw) {
 			continue
 		}
 		for _, l := range ls.Spec.Listeners {
@@ -124,7 +115,7 @@ func (r *Reconciler) gatewayServes(ctx context.Context, ns string, gw types.Name
 		}
 	}
 	routes := &gwv1.HTTPRouteList{}
-	if err := r.List(ctx, routes); err != nil {
+	if err := r.List(ctx, routes, client.MatchingFields{httpRouteHostIndex: strings.ToLower(host)}); err != nil {
 		return nil, fmt.Errorf("list HTTPRoutes: %w", err)
 	}
 	for i := range routes.Items {
@@ -133,22 +124,54 @@ func (r *Reconciler) gatewayServes(ctx context.Context, ns string, gw types.Name
 			continue
 		}
 		for _, p := range hr.Spec.ParentRefs {
-			pns := hr.Namespace
-			if p.Namespace != nil {
-				pns = string(*p.Namespace)
+			on, err := r.parentOn(ctx, hr.Namespace, p, gw)
+			if err != nil {
+				return nil, err
 			}
-			kind := "Gateway"
-			if p.Kind != nil {
-				kind = string(*p.Kind)
-			}
-			target := types.NamespacedName{Namespace: pns, Name: string(p.Name)}
-			if (kind == "Gateway" && target == gw) || (kind == "ListenerSet" && onGateway[target]) {
+			if on {
 				found = oldest(found, claims.Foreign{Kind: "HTTPRoute", Namespace: hr.Namespace, Name: hr.Name, Created: hr.CreationTimestamp})
 				break
 			}
 		}
 	}
 	return found, nil
+}
+
+// listenerSetOn reports whether the ListenerSet attaches to the Gateway gw.
+func listenerSetOn(ls *gwv1.ListenerSet, gw types.NamespacedName) bool {
+	ref := ls.Spec.ParentRef
+	pns := ls.Namespace
+	if ref.Namespace != nil {
+		pns = string(*ref.Namespace)
+	}
+	return pns == gw.Namespace && string(ref.Name) == gw.Name
+}
+
+// parentOn reports whether an HTTPRoute's parent reference (the route is in
+// namespace ns) is the Gateway gw or a ListenerSet attached to it.
+func (r *Reconciler) parentOn(ctx context.Context, ns string, p gwv1.ParentReference, gw types.NamespacedName) (bool, error) {
+	pns := ns
+	if p.Namespace != nil {
+		pns = string(*p.Namespace)
+	}
+	kind := "Gateway"
+	if p.Kind != nil {
+		kind = string(*p.Kind)
+	}
+	target := types.NamespacedName{Namespace: pns, Name: string(p.Name)}
+	switch kind {
+	case "Gateway":
+		return target == gw, nil
+	case "ListenerSet":
+		ls := &gwv1.ListenerSet{}
+		if err := r.Get(ctx, target, ls); apierrors.IsNotFound(err) {
+			return false, nil
+		} else if err != nil {
+			return false, fmt.Errorf("read ListenerSet %s: %w", target, err)
+		}
+		return listenerSetOn(ls, gw), nil
+	}
+	return false, nil
 }
 
 func hasHostname(list []gwv1.Hostname, host string) bool {
@@ -162,10 +185,10 @@ func hasHostname(list []gwv1.Hostname, host string) bool {
 
 // ingressServes finds the oldest Ingress outside ns of IngressClass class
 // (or of no class, when class is the default) with a rule or TLS entry for
-// host.
+// host. Only the Ingresses naming host are read (ingressHostIndex).
 func (r *Reconciler) ingressServes(ctx context.Context, ns, class string, isDefault bool, host string) (*claims.Foreign, error) {
 	list := &networkingv1.IngressList{}
-	if err := r.List(ctx, list); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{ingressHostIndex: strings.ToLower(host)}); err != nil {
 		return nil, fmt.Errorf("list Ingresses: %w", err)
 	}
 	var found *claims.Foreign

@@ -26,7 +26,13 @@ func foreignReconciler(t *testing.T, objs ...client.Object) *Reconciler {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(gwv1.Install(s))
 	utilruntime.Must(pylonv1alpha1.AddToScheme(s))
-	return &Reconciler{Client: fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()}
+	// The same indexes SetupWithManager registers with the manager's cache.
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).
+		WithIndex(&gwv1.HTTPRoute{}, httpRouteHostIndex, routeHostnames).
+		WithIndex(&gwv1.ListenerSet{}, listenerSetHostIndex, routeHostnames).
+		WithIndex(&networkingv1.Ingress{}, ingressHostIndex, routeHostnames).
+		Build()
+	return &Reconciler{Client: c}
 }
 
 func at(sec int64) metav1.Time { return metav1.NewTime(time.Unix(sec, 0)) }

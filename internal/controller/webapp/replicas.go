@@ -56,3 +56,27 @@ func appliedReplicas(fields []metav1.ManagedFieldsEntry) bool {
 	}
 	return false
 }
+
+// replicasOwnership is the one managedFields entry a cached Deployment
+// keeps (TrimManagedFields). Every cached Deployment whose spec.replicas
+// Pylon's apply owns shares it; nothing writes to it.
+var replicasOwnership = metav1.ManagedFieldsEntry{
+	Manager:    applier.FieldOwner,
+	Operation:  metav1.ManagedFieldsOperationApply,
+	APIVersion: "apps/v1",
+	FieldsType: "FieldsV1",
+	FieldsV1:   metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`),
+}
+
+// TrimManagedFields reduces a Deployment's managedFields to what
+// handOffReplicas reads: whether Pylon's apply owns spec.replicas. A
+// Deployment's managedFields (several kilobytes: Pylon's whole template)
+// are the largest part of it; the manager's cache keeps this instead
+// (controller.CacheOptions).
+func TrimManagedFields(d *appsv1.Deployment) {
+	if appliedReplicas(d.ManagedFields) {
+		d.ManagedFields = []metav1.ManagedFieldsEntry{replicasOwnership}
+		return
+	}
+	d.ManagedFields = nil
+}

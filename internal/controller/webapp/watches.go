@@ -40,11 +40,12 @@ const tlsSecretIndex = "pylon.dev/tls-secret"
 
 // watches holds what is needed to start watches after the manager started.
 type watches struct {
-	ctrl  controller.Controller
-	cache cache.Cache
-	kick  chan event.GenericEvent
-	mu    sync.Mutex
-	on    map[string]bool
+	ctrl    controller.Controller
+	cache   cache.Cache
+	indexer client.FieldIndexer
+	kick    chan event.GenericEvent
+	mu      sync.Mutex
+	on      map[string]bool
 }
 
 // SetupWithManager registers the reconciler, its indexes and its watches.
@@ -67,9 +68,22 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}); err != nil {
 		return err
 	}
+	idx := mgr.GetFieldIndexer()
+	for _, i := range []struct {
+		obj   client.Object
+		field string
+		fn    client.IndexerFunc
+	}{
+		{&pylonv1alpha1.WebApp{}, classIndex, classIndexValue},
+		{&pylonv1alpha1.WebApp{}, issuerIndex, issuerIndexValue},
+		{&networkingv1.Ingress{}, ingressHostIndex, routeHostnames},
+	} {
+		if err := idx.IndexField(ctx, i.obj, i.field, i.fn); err != nil {
+			return fmt.Errorf("index %T by %s: %w", i.obj, i.field, err)
+		}
+	}
 	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
 	byNameOrHost := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLikeOrWanting)
-	all := handler.EnqueueRequestsFromMapFunc(r.allWebApps)
 	kick := make(chan event.GenericEvent)
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&pylonv1alpha1.WebApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -80,8 +94,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&autoscalingv2.HorizontalPodAutoscaler{}, byName).
 		Watches(&policyv1.PodDisruptionBudget{}, byName).
 		Watches(&networkingv1.Ingress{}, byNameOrHost).
-		Watches(&pylonv1alpha1.ExposureClass{}, all).
-		Watches(&networkingv1.IngressClass{}, all).
+		Watches(&pylonv1alpha1.ExposureClass{}, handler.EnqueueRequestsFromMapFunc(r.webAppsOfClass), builder.WithPredicates(specOrAnnotationsChanged)).
+		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(r.webAppsOfIngressClass), builder.WithPredicates(specOrAnnotationsChanged)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.webAppsInNamespace)).
 		Watches(&pylonv1alpha1.HostnameClaim{}, handler.EnqueueRequestsFromMapFunc(r.Claims.WebAppsWanting)).
 		// A WebApp that was due to claim a hostname first may go away or
@@ -95,7 +109,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err != nil {
 		return err
 	}
-	r.watches = &watches{ctrl: c, cache: mgr.GetCache(), kick: kick, on: map[string]bool{}}
+	r.watches = &watches{ctrl: c, cache: mgr.GetCache(), indexer: idx, kick: kick, on: map[string]bool{}}
 	for _, api := range capabilities.All {
 		if r.Caps.Has(api) {
 			if err := r.watchAPI(api); err != nil {
@@ -140,18 +154,27 @@ func (r *Reconciler) watchAPI(api capabilities.API) error {
 	var srcs []source.Source
 	switch api.Name {
 	case capabilities.GatewayAPI.Name:
+		// Indexes may be added to an informer that already runs.
+		ctx := context.Background()
+		if err := w.indexer.IndexField(ctx, &gwv1.HTTPRoute{}, httpRouteHostIndex, routeHostnames); err != nil {
+			return fmt.Errorf("index HTTPRoutes by hostname: %w", err)
+		}
+		if err := w.indexer.IndexField(ctx, &gwv1.ListenerSet{}, listenerSetHostIndex, routeHostnames); err != nil {
+			return fmt.Errorf("index ListenerSets by hostname: %w", err)
+		}
 		srcs = []source.Source{
 			source.Kind(w.cache, client.Object(&gwv1.HTTPRoute{}), byNameOrHost),
 			source.Kind(w.cache, client.Object(&gwv1.ListenerSet{}), byNameOrHost),
-			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
+			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.webAppsOfGateway), gatewayChanged),
 		}
 	case capabilities.CertManager.Name:
+		// CertificateReady names an issuer cert-manager reports not ready;
+		// its recovery (or failure) wakes the WebApps using it.
+		byIssuer := handler.EnqueueRequestsFromMapFunc(r.webAppsOfIssuer)
 		srcs = []source.Source{
 			source.Kind(w.cache, client.Object(&certmanagerv1.Certificate{}), byName),
-			// CertificateReady names an issuer cert-manager reports not
-			// ready; its recovery (or failure) wakes the WebApps using it.
-			source.Kind(w.cache, client.Object(&certmanagerv1.Issuer{}), handler.EnqueueRequestsFromMapFunc(r.webAppsInObjectNamespace)),
-			source.Kind(w.cache, client.Object(&certmanagerv1.ClusterIssuer{}), handler.EnqueueRequestsFromMapFunc(r.allWebApps)),
+			source.Kind(w.cache, client.Object(&certmanagerv1.Issuer{}), byIssuer, issuerChanged),
+			source.Kind(w.cache, client.Object(&certmanagerv1.ClusterIssuer{}), byIssuer, issuerChanged),
 		}
 	case capabilities.ExternalDNS.Name:
 		srcs = []source.Source{source.Kind(w.cache, client.Object(&externaldnsv1alpha1.DNSEndpoint{}), byName)}
@@ -206,17 +229,8 @@ func (r *Reconciler) webAppOfCanaryEndpoints(ctx context.Context, obj client.Obj
 	return nil
 }
 
-// allWebApps maps a cluster-wide object (a class, a Gateway) to every WebApp.
-func (r *Reconciler) allWebApps(ctx context.Context, _ client.Object) []reconcile.Request {
-	return r.requestsFor(ctx)
-}
-
 func (r *Reconciler) webAppsInNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
 	return r.requestsFor(ctx, client.InNamespace(ns.GetName()))
-}
-
-func (r *Reconciler) webAppsInObjectNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, client.InNamespace(obj.GetNamespace()))
 }
 
 func (r *Reconciler) webAppsUsingSecret(ctx context.Context, s client.Object) []reconcile.Request {

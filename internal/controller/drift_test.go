@@ -1,0 +1,134 @@
+package controller_test
+
+import (
+	"testing"
+
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
+)
+
+// drift is a hand edit of one child: mutate changes a field Pylon declares.
+type drift struct {
+	obj    client.Object
+	mutate func(client.Object)
+}
+
+// TestDriftIsRevertedForEveryChildKind edits a field Pylon declares on each
+// kind of child, as someone with kubectl edit would (an update under
+// another field manager), and expects the child's spec back as Pylon left
+// it. The manager caches trimmed copies of its children (CacheOptions):
+// this is the proof that what the cache keeps still shows every drift.
+func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
+	class, gw := gatewayClass(t, func(c *pylonv1alpha1.ExposureClass) {
+		c.Spec.DNS = &pylonv1alpha1.ExposureClassDNS{Mode: pylonv1alpha1.DNSEndpoint, TTL: 60}
+	})
+	ingClass := ingressClass(t, "k8s.io/ingress-nginx", nil)
+	ns := newNamespace(t)
+	g := NewWithT(t)
+	setGatewayAddress(g, gw, "192.0.2.20")
+	newWebApp(t, ns, "shop", func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Hostname = "shop." + ns + ".example.com"
+		a.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: class}
+		a.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto}
+		a.Spec.Autoscaling = &pylonv1alpha1.AutoscalingSpec{MinReplicas: 2, MaxReplicas: 5}
+	})
+	newWebApp(t, ns, "blog", func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Hostname = "blog." + ns + ".example.com"
+		a.Spec.Exposure = &pylonv1alpha1.ExposureSpec{Class: ingClass}
+		a.Spec.TLS = &pylonv1alpha1.TLSSpec{Mode: pylonv1alpha1.TLSAuto}
+	})
+	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
+	evil := "evil." + ns + ".example.com"
+	for _, d := range []drift{
+		{&appsv1.Deployment{ObjectMeta: meta("shop")}, func(o client.Object) {
+			c := &o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0]
+			c.Image = "evil:latest"
+			c.ReadinessProbe = nil
+		}},
+		{&corev1.Service{ObjectMeta: meta("shop")}, func(o client.Object) {
+			o.(*corev1.Service).Spec.Selector = map[string]string{"app": "other"}
+		}},
+		{&autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: meta("shop")}, func(o client.Object) {
+			o.(*autoscalingv2.HorizontalPodAutoscaler).Spec.MaxReplicas = 50
+		}},
+		{&policyv1.PodDisruptionBudget{ObjectMeta: meta("shop")}, func(o client.Object) {
+			p := o.(*policyv1.PodDisruptionBudget)
+			v := intstr.FromInt32(7)
+			p.Spec.MinAvailable, p.Spec.MaxUnavailable = nil, &v
+		}},
+		{&certmanagerv1.Certificate{ObjectMeta: meta("shop")}, func(o client.Object) {
+			o.(*certmanagerv1.Certificate).Spec.DNSNames = []string{evil}
+		}},
+		{&gwv1.HTTPRoute{ObjectMeta: meta("shop")}, func(o client.Object) {
+			r := o.(*gwv1.HTTPRoute)
+			r.Spec.Rules[0].BackendRefs[0].Port = new(gwv1.PortNumber(9999))
+		}},
+		{&gwv1.HTTPRoute{ObjectMeta: meta("shop-redirect")}, func(o client.Object) {
+			o.(*gwv1.HTTPRoute).Spec.Rules = []gwv1.HTTPRouteRule{{}}
+		}},
+		{&gwv1.ListenerSet{ObjectMeta: meta("shop")}, func(o client.Object) {
+			o.(*gwv1.ListenerSet).Spec.Listeners[0].Port = 8443
+		}},
+		{&externaldnsv1alpha1.DNSEndpoint{ObjectMeta: meta("shop")}, func(o client.Object) {
+			o.(*externaldnsv1alpha1.DNSEndpoint).Spec.Endpoints[0].Targets = []string{"203.0.113.9"}
+		}},
+		{&networkingv1.Ingress{ObjectMeta: meta("blog")}, func(o client.Object) {
+			o.(*networkingv1.Ingress).Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port.Number = 9999
+		}},
+		{&certmanagerv1.Certificate{ObjectMeta: meta("blog")}, func(o client.Object) {
+			o.(*certmanagerv1.Certificate).Spec.SecretName = "stolen"
+		}},
+	} {
+		kind := kindOf(t, d.obj)
+		t.Run(kind+"/"+d.obj.GetName(), func(t *testing.T) {
+			g := NewWithT(t)
+			g.Eventually(func(g Gomega) { get(g, d.obj) }, timeout, poll).Should(Succeed(), "%s exists", kind)
+			want := specOf(t, d.obj)
+			g.Eventually(func() error {
+				if err := k8s.Get(ctx, client.ObjectKeyFromObject(d.obj), d.obj); err != nil {
+					return err
+				}
+				d.mutate(d.obj)
+				return k8s.Update(ctx, d.obj, client.FieldOwner("kubectl-edit"))
+			}, timeout, poll).Should(Succeed())
+			g.Expect(equality.Semantic.DeepEqual(specOf(t, d.obj), want)).To(BeFalse(), "the edit changed the spec")
+			g.Eventually(func(g Gomega) {
+				get(g, d.obj)
+				g.Expect(specOf(t, d.obj)).To(Equal(want))
+			}, timeout, poll).Should(Succeed(), "Pylon reverts the edit of %s", kind)
+		})
+	}
+}
+
+// specOf is the object's spec as JSON-shaped maps.
+func specOf(t *testing.T, obj client.Object) any {
+	t.Helper()
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u["spec"]
+}
+
+func kindOf(t *testing.T, obj client.Object) string {
+	t.Helper()
+	gvk, err := k8s.GroupVersionKindFor(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gvk.Kind
+}
