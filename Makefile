@@ -102,7 +102,7 @@ test: verify-generated fmt-check vet envtest envtest-oldest $(TEST_DEPS) ## Run 
 # envtest directly). test-k8s-oldest runs them against the oldest supported
 # release; the rest of `go test ./...` (e2e, conformance, unit tests) runs
 # only against the newest.
-ENVTEST_PKGS ?= ./api/... ./internal/controller/... ./internal/gateway/status/... ./test/testenv/... ./test/gitops/... ./test/packaging/...
+ENVTEST_PKGS ?= ./api/... ./internal/controller/... ./internal/gateway/status/... ./internal/leaderelection/... ./test/testenv/... ./test/gitops/... ./test/packaging/...
 define run-envtest-oldest
 	@echo "envtest suites against the oldest supported Kubernetes, $(KUBERNETES_OLDEST_VERSION) ($(ENVTEST_OLDEST_DIR))"
 	KUBEBUILDER_ASSETS="$(ENVTEST_OLDEST_DIR)" $(GO) test $(ENVTEST_PKGS) -count=1 -timeout $(GO_TEST_TIMEOUT)
