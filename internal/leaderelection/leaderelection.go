@@ -1,9 +1,10 @@
 // Package leaderelection holds the lease timings both binaries elect their
-// leader with, as flags.
+// leader with, as flags, and Elected, which the gateway runs its status
+// writer under.
 //
 // The defaults are longer than client-go's (15 s / 10 s / 2 s) on purpose: a
-// leader that cannot renew its lease within the renew deadline stops (the
-// process exits and is restarted). The renew deadline runs from a retry
+// manager leader that cannot renew its lease within the renew deadline stops
+// (the process exits and is restarted; a gateway only stops writing status). The renew deadline runs from a retry
 // period after the last renewal, so in the worst case (the outage begins as
 // that window opens) it is how long after an outage begins the API must
 // write again. After an etcd outage that is longer than the outage itself:
