@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
@@ -79,8 +81,12 @@ func (e *Elected) Start(ctx context.Context) error {
 		log = slog.Default()
 	}
 	for ctx.Err() == nil {
+		var led atomic.Bool // this campaign won the Lease
 		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-			Lock: lock, Name: e.Name, ReleaseOnCancel: true,
+			// Not ReleaseOnCancel: client-go would release the Lease
+			// before the leader's work has stopped; Start releases it
+			// after (below).
+			Lock: lock, Name: e.Name,
 			LeaseDuration: e.Timings.LeaseDuration, RenewDeadline: e.Timings.RenewDeadline, RetryPeriod: e.Timings.RetryPeriod,
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(lctx context.Context) {
@@ -89,6 +95,7 @@ func (e *Elected) Start(ctx context.Context) error {
 					if lctx.Err() != nil {
 						return
 					}
+					led.Store(true)
 					e.leading.Store(true)
 					log.Info("leading", "lease", ns+"/"+e.Name, "identity", id)
 					if err := e.Run(lctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -102,13 +109,35 @@ func (e *Elected) Start(ctx context.Context) error {
 			return err
 		}
 		le.Run(ctx) // returns once leadership is lost or ctx ends
-		// Wait for the leader's work to stop before campaigning again.
+		// Wait for the leader's work to stop before campaigning again, or
+		// before handing the Lease over.
 		e.runMu.Lock()
 		e.leading.Store(false)
 		e.runMu.Unlock()
+		if ctx.Err() != nil && led.Load() {
+			release(lock, id, log)
+		}
 		if ctx.Err() == nil {
 			log.Warn("lost the lease; serving on and campaigning again", "lease", ns+"/"+e.Name)
 		}
 	}
 	return nil
+}
+
+// release gives the Lease up if this process still holds it, so that a
+// standby takes over at once instead of after the lease duration, as
+// client-go's ReleaseOnCancel does, but only once the work has stopped.
+func release(lock resourcelock.Interface, id string, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rec, _, err := lock.Get(ctx)
+	if err != nil || rec.HolderIdentity != id {
+		return
+	}
+	now := metav1.NewTime(time.Now())
+	if err := lock.Update(ctx, resourcelock.LeaderElectionRecord{
+		LeaderTransitions: rec.LeaderTransitions, LeaseDurationSeconds: 1, RenewTime: now, AcquireTime: now,
+	}); err != nil {
+		log.Warn("could not release the lease; a standby takes over when it expires", "error", err)
+	}
 }

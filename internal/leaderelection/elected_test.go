@@ -69,7 +69,9 @@ func TestElectedCampaignsAgainAfterALostLease(t *testing.T) {
 	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "le"}}, metav1.CreateOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 
-	tm := Timings{LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 250 * time.Millisecond, Namespace: "le"}
+	// A long lease: a takeover within seconds after a stop proves the
+	// Lease was released, not left to expire.
+	tm := Timings{LeaseDuration: 30 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 250 * time.Millisecond, Namespace: "le"}
 	r := &runs{active: map[string]int{}, started: map[string]int{}}
 	start := func(name string) (*Elected, context.CancelFunc, chan error) {
 		e := &Elected{Config: env.Config, Name: "work", Timings: tm, Run: r.work(name)}
@@ -103,8 +105,8 @@ func TestElectedCampaignsAgainAfterALostLease(t *testing.T) {
 	g.Expect(doneA).NotTo(Receive(), "a returned after losing its lease")
 	g.Expect(doneB).NotTo(Receive(), "b returned")
 
-	// The leader stops: it releases the Lease, the other leads at once
-	// (well within the lease duration).
+	// The leader stops: once its work has stopped it releases the Lease,
+	// and the other leads at once (well within the 30 s lease).
 	leader, stopLeader, doneLeader, other := a, stopA, doneA, b
 	if b.Leading() {
 		leader, stopLeader, doneLeader, other = b, stopB, doneB, a

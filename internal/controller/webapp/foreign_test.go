@@ -133,3 +133,40 @@ func TestIngressServes(t *testing.T) {
 		})
 	}
 }
+
+// A GatewayClass change (its hostname-sharing annotation, its controller)
+// reaches the WebApps of the classes whose Gateway is of that class, and
+// no others.
+func TestWebAppsOfGatewayClass(t *testing.T) {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(gwv1.Install(s))
+	utilruntime.Must(pylonv1alpha1.AddToScheme(s))
+	gw := func(ns, name, class string) *gwv1.Gateway {
+		return &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gwv1.GatewaySpec{GatewayClassName: gwv1.ObjectName(class)}}
+	}
+	ec := func(name, gwNS, gwName string) *pylonv1alpha1.ExposureClass {
+		return &pylonv1alpha1.ExposureClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: pylonv1alpha1.ExposureClassSpec{
+			Gateway: &pylonv1alpha1.GatewayReference{Namespace: gwNS, Name: gwName}}}
+	}
+	app := func(ns, class string) *pylonv1alpha1.WebApp {
+		return &pylonv1alpha1.WebApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: pylonv1alpha1.WebAppSpec{
+			Exposure: &pylonv1alpha1.ExposureSpec{Class: class}}}
+	}
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(
+		gw("edge", "public", "shared"), gw("edge", "private", "own"),
+		ec("public", "edge", "public"), ec("private", "edge", "private"),
+		app("a", "public"), app("b", "private"), app("c", "public"),
+	).WithIndex(&pylonv1alpha1.WebApp{}, classIndex, classIndexValue).Build()
+	r := &Reconciler{Client: c}
+	got := map[string]bool{}
+	for _, req := range r.webAppsOfGatewayClass(t.Context(), &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "shared"}}) {
+		got[req.Namespace] = true
+	}
+	if len(got) != 2 || !got["a"] || !got["c"] {
+		t.Fatalf("GatewayClass shared woke %v, want the WebApps of namespaces a and c", got)
+	}
+	if reqs := r.webAppsOfGatewayClass(t.Context(), &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "unused"}}); len(reqs) != 0 {
+		t.Fatalf("a GatewayClass no Gateway uses woke %v", reqs)
+	}
+}

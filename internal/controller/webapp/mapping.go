@@ -8,6 +8,7 @@ import (
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -131,6 +132,31 @@ func (r *Reconciler) webAppsOfGateway(ctx context.Context, obj client.Object) []
 	classes := r.classesWhere(ctx, func(c *pylonv1alpha1.ExposureClass) bool {
 		g := c.Spec.Gateway
 		return g != nil && g.Namespace == obj.GetNamespace() && g.Name == obj.GetName()
+	})
+	return r.webAppsOfClasses(ctx, classes)
+}
+
+// webAppsOfGatewayClass maps a GatewayClass to the WebApps of the classes
+// whose Gateway is of that class: a reconcile reads the GatewayClass's
+// controller and its hostname-sharing annotation (exposure.go, foreign.go).
+func (r *Reconciler) webAppsOfGatewayClass(ctx context.Context, obj client.Object) []reconcile.Request {
+	list := &gwv1.GatewayList{}
+	if err := r.List(ctx, list); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "list Gateways to find the WebApps a GatewayClass concerns")
+		return nil
+	}
+	gateways := map[types.NamespacedName]bool{}
+	for i := range list.Items {
+		if string(list.Items[i].Spec.GatewayClassName) == obj.GetName() {
+			gateways[types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}] = true
+		}
+	}
+	if len(gateways) == 0 {
+		return nil
+	}
+	classes := r.classesWhere(ctx, func(c *pylonv1alpha1.ExposureClass) bool {
+		g := c.Spec.Gateway
+		return g != nil && gateways[types.NamespacedName{Namespace: g.Namespace, Name: g.Name}]
 	})
 	return r.webAppsOfClasses(ctx, classes)
 }

@@ -166,6 +166,7 @@ func (r *Reconciler) watchAPI(api capabilities.API) error {
 			source.Kind(w.cache, client.Object(&gwv1.HTTPRoute{}), byNameOrHost),
 			source.Kind(w.cache, client.Object(&gwv1.ListenerSet{}), byNameOrHost),
 			source.Kind(w.cache, client.Object(&gwv1.Gateway{}), handler.EnqueueRequestsFromMapFunc(r.webAppsOfGateway), gatewayChanged),
+			source.Kind(w.cache, client.Object(&gwv1.GatewayClass{}), handler.EnqueueRequestsFromMapFunc(r.webAppsOfGatewayClass), specOrAnnotationsChanged),
 		}
 	case capabilities.CertManager.Name:
 		// CertificateReady names an issuer cert-manager reports not ready;

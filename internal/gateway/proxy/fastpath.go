@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -321,17 +322,26 @@ func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []by
 			return nil, err
 		}
 		code := res.StatusCode
+		if code < 100 {
+			// ReadResponse takes any three digits; net/http panics on
+			// writing such a code.
+			return nil, fmt.Errorf("backend answered status %03d", code)
+		}
 		if code == http.StatusSwitchingProtocols {
 			return nil, errors.New("backend switched protocols on a request without Upgrade")
 		}
 		if code >= 100 && code < 200 {
 			// Informational (103 Early Hints, 100): forward and read on.
+			// The headers set before (a draining listener's Connection:
+			// close) are the final response's again afterwards.
 			h := w.Header()
+			saved := h.Clone()
 			for k, vv := range res.Header {
 				h[k] = vv
 			}
 			w.WriteHeader(code)
 			clear(h)
+			maps.Copy(h, saved)
 			continue
 		}
 		c.lr.n = -1

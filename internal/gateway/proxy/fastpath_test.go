@@ -96,6 +96,8 @@ func TestFastPathHostileResponseFraming(t *testing.T) {
 		{"head has no body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", 200, ""},
 		{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\n", "GET", 204, ""},
 		{"304 has no body", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", "GET", 304, ""},
+		{"status below 100", "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n", "GET", 502, msgProtocol + "\n"},
+		{"status below 100, body path", "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n", "POST", 502, msgProtocol + "\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -297,5 +299,53 @@ func TestFastPathIdleConnectionsAreSwept(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the idle backend connection was not closed")
+	}
+}
+
+// Bytes a backend sends on an idle pooled connection (a HEAD's body sent
+// late, a 408 before it closes) are never read as the next request's
+// response: the connection is dropped before reuse.
+func TestFastPathDropsIdleConnectionsWithUnsolicitedBytes(t *testing.T) {
+	for _, tc := range []struct{ name, late string }{
+		{"late body of a HEAD response", "hello"},
+		{"408 on an idle connection", "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ep, accepted := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					head, err := readHead(br)
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(head, "HEAD ") {
+						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+						time.Sleep(50 * time.Millisecond)
+						_, _ = io.WriteString(c, tc.late)
+						continue
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			})
+			url := fastGateway(t, ep)
+			req, _ := http.NewRequest(http.MethodHead, url+"/x", nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("HEAD: %d", res.StatusCode)
+			}
+			time.Sleep(300 * time.Millisecond) // the late bytes have arrived
+			for i := range 2 {
+				res, body := get(t, http.DefaultClient, url+"/x")
+				if res.StatusCode != 200 || body != "ok" {
+					t.Fatalf("GET %d after the late bytes: %d %q, want 200 \"ok\"", i, res.StatusCode, body)
+				}
+			}
+			if n := accepted.Load(); n != 2 {
+				t.Errorf("backend accepted %d connections, want 2 (the tainted one replaced once)", n)
+			}
+		})
 	}
 }

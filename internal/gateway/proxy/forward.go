@@ -37,6 +37,11 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 }
 
 func (p *Proxy) modifyResponse(res *http.Response) error {
+	if res.StatusCode < 100 {
+		// http.ReadResponse takes any three digits; net/http panics on
+		// writing such a code: a protocol error, 502.
+		return fmt.Errorf("backend answered status %03d", res.StatusCode)
+	}
 	x := exchangeFrom(res.Request.Context())
 	res.Header.Set(headerRequestID, x.requestID)
 	applyHeaders(res.Header, x.route.Action.ResponseHeaders)

@@ -102,7 +102,12 @@ func (p *h1Pool) get(ctx context.Context, endpoint string) (*h1Conn, error) {
 		}
 		if now.Sub(c.idleAt) < p.idleTimeout {
 			p.mu.Unlock()
-			return c, nil
+			if !unsolicited(c.nc) {
+				return c, nil
+			}
+			c.close()
+			p.mu.Lock()
+			continue
 		}
 		p.mu.Unlock()
 		c.close()

@@ -83,13 +83,18 @@ func (s *Server) Drain(ctx context.Context, delay, timeout time.Duration) DrainR
 		soft, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	// Every port closes first, then the listeners finish their accepts and
+	// handshakes side by side: one by one, a client that never sends its
+	// ClientHello would hold each for ReadHeaderTimeout while the next
+	// port still accepted.
 	for _, l := range ls {
-		l.stopAccepting()
+		l.closeSocket()
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, l := range ls {
 		wg.Go(func() {
+			l.finishAccepting()
 			ended, forced := l.drain(soft)
 			mu.Lock()
 			rep.Ended += ended
@@ -133,8 +138,18 @@ func (l *listener) shutdown(ctx context.Context) {
 // the first request of a connection accepted just before the port closed
 // (the client reads EOF and does not retry on a new connection).
 func (l *listener) stopAccepting() {
+	l.closeSocket()
+	l.finishAccepting()
+}
+
+// closeSocket closes the port: no connection is accepted after it.
+func (l *listener) closeSocket() {
 	l.closing.Store(true)
 	_ = l.raw.Close()
+}
+
+// finishAccepting is stopAccepting after closeSocket.
+func (l *listener) finishAccepting() {
 	<-l.acceptDone
 	l.handshakes.Wait() // bounded by ReadHeaderTimeout
 	_ = l.h1ln.Close()
@@ -150,8 +165,11 @@ func (l *listener) stopAccepting() {
 // tunnels had to be ended and how many connections were closed hard.
 func (l *listener) drain(soft context.Context) (ended, forced int) {
 	defer func() { _ = l.h1.Close() }() // nothing is left by then; frees the server
+	// Serve has returned (its listener is closed): every connection it
+	// accepted is counted, so none is taken for closed before its
+	// StateNew is recorded.
+	l.wg.Wait()
 	if l.waitClosed(soft) {
-		l.wg.Wait()
 		return 0, 0
 	}
 	// The timeout passed: end what is still open.
