@@ -63,9 +63,42 @@ func queryIsClean(q string) bool {
 			if i+2 >= len(q) || !isHex(q[i+1]) || !isHex(q[i+2]) {
 				return false
 			}
+		default:
+			if !queryByteOK(q[i]) {
+				return false // escapeQuery's work
+			}
 		}
 	}
 	return true
+}
+
+// queryByteOK reports whether c may stand unescaped in an HTTP/1.1
+// request-target's query: not a space, a control byte or a byte ≥ 0x80,
+// which HTTP/2 clients can send in :path (HTTP/1.1 clients cannot) and
+// which would split or corrupt the request line to the backend.
+func queryByteOK(c byte) bool { return c > ' ' && c < 0x7f }
+
+// escapeQuery percent-encodes the bytes queryByteOK refuses, as a browser
+// would before sending them, and leaves the rest of q as it came.
+func escapeQuery(q string) string {
+	i := 0
+	for i < len(q) && queryByteOK(q[i]) {
+		i++
+	}
+	if i == len(q) {
+		return q
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(q)+16)
+	b = append(b, q[:i]...)
+	for ; i < len(q); i++ {
+		if c := q[i]; queryByteOK(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
 }
 
 // hopHeaders are removed in both directions (RFC 9110 section 7.6.1 and
@@ -164,11 +197,12 @@ func buildRequest(b []byte, r *http.Request, x *exchange) ([]byte, error) {
 		if teTrailers {
 			h["Te"] = []string{"trailers"}
 		}
-		delete(h, "Forwarded")
+		for _, k := range clientForwarding {
+			delete(h, k)
+		}
 		if ipErr == nil {
 			h["X-Forwarded-For"] = []string{clientIP}
-		} else {
-			delete(h, "X-Forwarded-For")
+			h["X-Real-Ip"] = []string{clientIP}
 		}
 		h["X-Forwarded-Host"] = []string{r.Host}
 		h["X-Forwarded-Proto"] = []string{proto}
@@ -193,8 +227,9 @@ func buildRequest(b []byte, r *http.Request, x *exchange) ([]byte, error) {
 	conn := r.Header["Connection"]
 	for k, vv := range r.Header {
 		switch k {
-		case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
-			continue
+		case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+			"X-Real-Ip", "X-Forwarded-Port", "X-Forwarded-Prefix":
+			continue // clientForwarding
 		}
 		if isHopHeader(k) || excludedOutbound(k) || (conn != nil && connectionListed(conn, k)) {
 			continue
@@ -208,6 +243,7 @@ func buildRequest(b []byte, r *http.Request, x *exchange) ([]byte, error) {
 	}
 	if ipErr == nil {
 		b = appendHeader(b, "X-Forwarded-For", clientIP)
+		b = appendHeader(b, "X-Real-Ip", clientIP)
 	}
 	b = appendHeader(b, "X-Forwarded-Host", r.Host)
 	b = appendHeader(b, "X-Forwarded-Proto", proto)

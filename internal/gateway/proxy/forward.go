@@ -15,6 +15,17 @@ import (
 // tried or none is usable any more.
 var errNoEndpoint = errors.New("no usable endpoint")
 
+// clientForwarding are the headers by which a proxy tells the backend who
+// the client is and how it came in. The gateway is the edge: what a client
+// sends in them is dropped (a backend trusting X-Real-Ip, as many
+// frameworks do, would otherwise take a spoofed address), and the gateway
+// sets X-Forwarded-For, X-Real-Ip, X-Forwarded-Host and X-Forwarded-Proto
+// itself. A route's header filter can still set any of them.
+var clientForwarding = [...]string{
+	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+	"X-Real-Ip", "X-Forwarded-Port", "X-Forwarded-Prefix",
+}
+
 // rewrite turns the inbound request into the outbound one. The URL host is
 // a placeholder: the round tripper picks the endpoint, so that a connect
 // failure can move on to another one.
@@ -23,7 +34,16 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.URL.Scheme = "http"
 	pr.Out.URL.Host = x.backend.Name + "." + x.backend.Namespace
 	pr.Out.Host = pr.In.Host // preserved unless a filter changes it
+	// ReverseProxy already re-encodes malformed queries (cleanQueryParams)
+	// but keeps a space or a byte ≥ 0x80 an HTTP/2 client sent.
+	pr.Out.URL.RawQuery = escapeQuery(pr.Out.URL.RawQuery)
+	for _, k := range clientForwarding {
+		delete(pr.Out.Header, k)
+	}
 	pr.SetXForwarded()
+	if ip := pr.Out.Header["X-Forwarded-For"]; len(ip) == 1 {
+		pr.Out.Header["X-Real-Ip"] = ip
+	}
 	a := x.route.Action
 	if rw := a.Rewrite; rw != nil {
 		if rw.Hostname != "" {
