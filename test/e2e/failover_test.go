@@ -28,12 +28,17 @@ import (
 )
 
 // The local cluster runs both binaries with the default lease timings. A
-// leader killed without releasing its Lease is replaced once the Lease has
-// not changed for the lease duration, as the standby sees it: the standby
-// polls every retry period with client-go's jitter (up to 2.2 × the retry
-// period), so its last look before the kill and its first look after the
-// expiry each add up to that much.
-const takeoverBound = leaderelection.DefaultLeaseDuration + 22*leaderelection.DefaultRetryPeriod/10
+// leader killed without releasing its Lease is replaced once the standby has
+// seen the Lease unchanged for the lease duration. The standby looks every
+// retry period plus client-go's jitter (up to 2.2 × the retry period, 11 s
+// with the defaults), and the clock starts at its first look after the
+// leader's last renewal, not at the kill: that look can come up to 11 s
+// after the renewal (which was at most a retry period before the kill), and
+// the look that finds the Lease expired up to 11 s after the expiry. So
+// kill → takeover ≤ lease duration + 2 × 2.2 × retry period (82 s with the
+// defaults; one run saw 71.9 s, above a bound that counted the jitter once),
+// plus 2 s for the acquiring write on a loaded API server.
+const takeoverBound = leaderelection.DefaultLeaseDuration + 44*leaderelection.DefaultRetryPeriod/10 + 2*time.Second
 
 const (
 	failoverApps    = 50
