@@ -11,6 +11,9 @@ SHELL = /usr/bin/env bash -o pipefail
 # Never let `go` fetch another toolchain: the pinned Go on the machine builds everything.
 export GOTOOLCHAIN = local
 GO ?= go
+# Tools built into bin/ carry no symbol table or DWARF (-s -w): nothing here
+# debugs them, and it shortens each of their links.
+TOOL_LDFLAGS ?= -s -w
 
 ## Tool versions (see ../shared/TOOLING.md for why these pins; kustomize v5.8.3
 ## needs Go 1.27, so v5.8.2).
@@ -93,10 +96,19 @@ GO_TEST_TIMEOUT ?= 30m
 # the tree, and the conformance report is written under bin/, not over the
 # tracked test/conformance/report.yaml (`make conformance` writes that).
 test: CONFORMANCE_REPORT = $(LOCALBIN)/conformance-report.yaml
-test: verify-generated fmt-check vet envtest envtest-oldest $(TEST_DEPS) ## Run every test against a real kube-apiserver (envtest), the envtest suites also against the oldest supported release; fails on stale generated files.
+test: verify-generated fmt-check test-prerequisites ## Run every test against a real kube-apiserver (envtest), the envtest suites also against the oldest supported release; fails on stale generated files.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -timeout $(GO_TEST_TIMEOUT) -coverprofile cover.out
 	$(run-envtest-oldest)
 	$(run-conformance)
+
+# What `make test` needs before its tests, built two at a time: a cold
+# build spends much of its time on module downloads, links and cgo's C
+# compiles, each using one core or none, so a second build fills the gap.
+# Builds from one module run one after another (kube-binary's order-only
+# prerequisites), so that no package is compiled twice at once.
+.PHONY: test-prerequisites
+test-prerequisites:
+	$(MAKE) -j2 vet envtest envtest-oldest $(TEST_DEPS)
 
 # The packages that start a kube-apiserver through envtest (test/testenv or
 # envtest directly). test-k8s-oldest runs them against the oldest supported
@@ -253,17 +265,22 @@ $(1)/.ldflags: FORCE
 endef
 
 # kube-binary: the rule building $(1)/$(2) from k8s.io/kubernetes/cmd/$(2)
-# with the tools module $(3), stamped with $(1)/.ldflags.
+# with the tools module $(3), stamped with $(1)/.ldflags, after $(4) if set
+# (order only: under make -j the binaries of one module are not compiled at
+# the same time, which would compile their shared packages twice).
 define kube-binary
-$(1)/$(2): $(3)/go.mod $(3)/go.sum $(1)/.ldflags
+$(1)/$(2): $(3)/go.mod $(3)/go.sum $(1)/.ldflags | $(4)
 	@echo "building $(2) $$(notdir $(1)) from $(3) (the first time about 10 minutes on 2 cores, then cached)"
-	cd $(3) && $$(GO) build -trimpath -ldflags "$$$$(cat $(1)/.ldflags)" -o $$@ k8s.io/kubernetes/cmd/$(2)
+	cd $(3) && $$(GO) build -trimpath -ldflags "$$(TOOL_LDFLAGS) $$$$(cat $(1)/.ldflags)" -o $$@ k8s.io/kubernetes/cmd/$(2)
 endef
 
 $(eval $(call kube-stamp,$(ENVTEST_DIR),$(KUBERNETES_VERSION),$(KUBE_TOOLS)))
 $(eval $(call kube-binary,$(ENVTEST_DIR),kube-apiserver,$(KUBE_TOOLS)))
-$(eval $(call kube-binary,$(ENVTEST_DIR),kube-controller-manager,$(KUBE_TOOLS)))
-$(eval $(call kube-binary,$(ENVTEST_DIR),kubectl,$(KUBE_TOOLS)))
+# Unless envtest's binaries come from KUBEBUILDER_ASSETS, kube-apiserver is
+# built first: the other two reuse most of its compiled packages.
+KUBE_BUILD_AFTER := $(if $(KUBEBUILDER_ASSETS),,$(ENVTEST_DIR)/kube-apiserver)
+$(eval $(call kube-binary,$(ENVTEST_DIR),kube-controller-manager,$(KUBE_TOOLS),$(KUBE_BUILD_AFTER)))
+$(eval $(call kube-binary,$(ENVTEST_DIR),kubectl,$(KUBE_TOOLS),$(KUBE_BUILD_AFTER)))
 $(eval $(call kube-stamp,$(ENVTEST_OLDEST_DIR),$(KUBERNETES_OLDEST_VERSION),$(KUBE_OLDEST_TOOLS)))
 $(eval $(call kube-binary,$(ENVTEST_OLDEST_DIR),kube-apiserver,$(KUBE_OLDEST_TOOLS)))
 
@@ -274,7 +291,7 @@ $(ENVTEST_DIR)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
 		ln -sf "$$(command -v etcd)" $@; \
 	else \
 		echo "no etcd on PATH: building go.etcd.io/etcd/server/v3"; \
-		cd hack/tools/etcd && $(GO) build -trimpath -o $@ .; \
+		cd hack/tools/etcd && $(GO) build -trimpath -ldflags "$(TOOL_LDFLAGS)" -o $@ .; \
 	fi
 
 # The oldest release runs with the same etcd (etcd 3.4 to 3.6 serve both).
@@ -290,7 +307,7 @@ set -e; \
 package=$(2)@$(3) ;\
 echo "Downloading $${package}" ;\
 rm -f $(1) ;\
-GOBIN=$(LOCALBIN) $(GO) install $${package} ;\
+GOBIN=$(LOCALBIN) $(GO) install -ldflags "$(TOOL_LDFLAGS)" $${package} ;\
 mv $(LOCALBIN)/$$(basename "$$(echo "$(2)" | sed "s:/v[0-9]*$$::")") $(1) ;\
 }
 endef

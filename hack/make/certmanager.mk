@@ -10,7 +10,7 @@ CERT_MANAGER ?= $(LOCALBIN)/cert-manager-$(CERT_MANAGER_VERSION)
 cert-manager: $(CERT_MANAGER) ## Build cert-manager's controllers (CA issuer path) into bin/ (once).
 $(CERT_MANAGER): hack/tools/certmanager/go.mod hack/tools/certmanager/go.sum hack/tools/certmanager/main.go | $(LOCALBIN)
 	@echo "building cert-manager $(CERT_MANAGER_VERSION) controllers (first time only; about 9 minutes on 2 cores)"
-	cd hack/tools/certmanager && $(GO) build -trimpath -o $@ .
+	cd hack/tools/certmanager && $(GO) build -trimpath -ldflags "$(TOOL_LDFLAGS)" -o $@ .
 
 e2e-deps: $(CERT_MANAGER)
 TEST_DEPS += $(CERT_MANAGER)

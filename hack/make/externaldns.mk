@@ -15,7 +15,7 @@ external-dns: $(EXTERNAL_DNS) ## Build the real external-dns (inmemory provider)
 $(EXTERNAL_DNS): hack/tools/externaldns/go.mod hack/tools/externaldns/go.sum hack/tools/externaldns/main.go | $(LOCALBIN)
 	@grep -qE '^\s*sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)$$' hack/tools/externaldns/go.mod || { echo "hack/tools/externaldns/go.mod does not pin sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)" >&2; exit 1; }
 	@echo "building external-dns $(EXTERNAL_DNS_VERSION) (first time only; it compiles every provider SDK: about 6.5 CPU-minutes)"
-	cd hack/tools/externaldns && $(GO) build -trimpath -ldflags "-X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=$(EXTERNAL_DNS_VERSION)" -o $@ .
+	cd hack/tools/externaldns && $(GO) build -trimpath -ldflags "$(TOOL_LDFLAGS) -X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=$(EXTERNAL_DNS_VERSION)" -o $@ .
 
 # The local cluster (e2e tests, demo) runs it.
 e2e-deps: $(EXTERNAL_DNS)
