@@ -154,7 +154,7 @@ func TestEscapeQuery(t *testing.T) {
 			t.Errorf("escapeQuery(%q) = %q, want %q", in, got, want)
 		}
 		if queryIsClean(in) != (in == want) {
-			t.Errorf("queryIsClean(%q) = %v", in, !(in == want))
+			t.Errorf("queryIsClean(%q) = %v", in, in != want)
 		}
 	}
 }
