@@ -16,17 +16,9 @@ import (
 // on the same data directory and ports: what was written before is still
 // there and kube-apiserver writes again without a restart.
 func TestEtcdStopStartKeepsData(t *testing.T) {
-	if clusterBinDir == "" {
-		t.Skip("etcd, kube-apiserver or kube-controller-manager not built (make e2e-deps, or KUBEBUILDER_ASSETS)")
-	}
-	if testing.Short() {
-		t.Skip("starts a cluster")
-	}
+	c := startCluster(t)
 	g := NewWithT(t)
 	ctx := context.Background()
-	c, err := Start(ctx, Options{BinDir: clusterBinDir, Scheme: Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = c.Stop() })
 
 	cfg := rest.CopyConfig(c.Admin)
 	cfg.Timeout = 2 * time.Second

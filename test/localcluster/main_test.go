@@ -1,6 +1,7 @@
 package localcluster
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,4 +33,22 @@ func haveClusterBinaries(dir string) bool {
 		}
 	}
 	return true
+}
+
+// startCluster starts a local cluster for one test and stops it when the
+// test ends, or skips the test when the binaries are not built or -short.
+func startCluster(t *testing.T) *Cluster {
+	t.Helper()
+	if clusterBinDir == "" {
+		t.Skip("etcd, kube-apiserver or kube-controller-manager not built (make e2e-deps, or KUBEBUILDER_ASSETS)")
+	}
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c, err := Start(context.Background(), Options{BinDir: clusterBinDir, Scheme: Scheme()})
+	if err != nil {
+		t.Fatalf("start the local cluster: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	return c
 }

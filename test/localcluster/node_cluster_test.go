@@ -23,17 +23,9 @@ import (
 // stays not Ready, while a Pod failing half its requests is Ready, because
 // its probes are spared, and fails exactly every second request.
 func TestNodeFaultKnobs(t *testing.T) {
-	if clusterBinDir == "" {
-		t.Skip("etcd, kube-apiserver or kube-controller-manager not built (make e2e-deps, or KUBEBUILDER_ASSETS)")
-	}
-	if testing.Short() {
-		t.Skip("starts a cluster")
-	}
+	c := startCluster(t)
 	g := NewWithT(t)
 	ctx := context.Background()
-	c, err := Start(ctx, Options{BinDir: clusterBinDir, Scheme: Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = c.Stop() })
 
 	pod := func(name, image string, env ...corev1.EnvVar) *corev1.Pod {
 		return &corev1.Pod{
@@ -85,17 +77,9 @@ func TestNodeFaultKnobs(t *testing.T) {
 // once, and its object goes as soon as its last request has finished,
 // well before its grace period would end.
 func TestNodeHonoursTermination(t *testing.T) {
-	if clusterBinDir == "" {
-		t.Skip("etcd, kube-apiserver or kube-controller-manager not built (make e2e-deps, or KUBEBUILDER_ASSETS)")
-	}
-	if testing.Short() {
-		t.Skip("starts a cluster")
-	}
+	c := startCluster(t)
 	g := NewWithT(t)
 	ctx := context.Background()
-	c, err := Start(ctx, Options{BinDir: clusterBinDir, Scheme: Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = c.Stop() })
 
 	const sleep = 2 * time.Second
 	pod := func(name string, preStop int64, grace int64) *corev1.Pod {
