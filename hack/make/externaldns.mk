@@ -9,13 +9,29 @@
 EXTERNAL_DNS_VERSION ?= v0.22.0
 EXTERNAL_DNS ?= $(LOCALBIN)/external-dns-$(EXTERNAL_DNS_VERSION)
 
+# Upstream's controller package keeps its own main wiring (Execute, in
+# controller/execute.go) next to the loop (Controller): that one file imports
+# the provider factory and with it some forty DNS providers' SDKs (735 of the
+# 1,653 packages), none of which this build runs. So the build uses a copy of
+# the upstream module, byte for byte as the module proxy serves it, without
+# controller/execute.go and its test, through a replace in a generated
+# modfile: the loop, sources, registry and inmemory provider compile
+# unchanged, and a cold build takes about half the CPU time.
+EXTERNAL_DNS_SRC ?= $(LOCALBIN)/src/external-dns-$(EXTERNAL_DNS_VERSION)
+
 .PHONY: external-dns
 external-dns: $(EXTERNAL_DNS) ## Build the real external-dns (inmemory provider) the local cluster runs.
 
 $(EXTERNAL_DNS): hack/tools/externaldns/go.mod hack/tools/externaldns/go.sum hack/tools/externaldns/main.go | $(LOCALBIN)
 	@grep -qE '^\s*sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)$$' hack/tools/externaldns/go.mod || { echo "hack/tools/externaldns/go.mod does not pin sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)" >&2; exit 1; }
-	@echo "building external-dns $(EXTERNAL_DNS_VERSION) (first time only; it compiles every provider SDK: about 6.5 CPU-minutes)"
-	cd hack/tools/externaldns && $(GO) build -trimpath -ldflags "$(TOOL_LDFLAGS) -X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=$(EXTERNAL_DNS_VERSION)" -o $@ .
+	@echo "building external-dns $(EXTERNAL_DNS_VERSION) (first time only; about 3.7 CPU-minutes)"
+	rm -rf $(EXTERNAL_DNS_SRC) && mkdir -p $(dir $(EXTERNAL_DNS_SRC))
+	cd hack/tools/externaldns && dir=$$($(GO) mod download -json sigs.k8s.io/external-dns | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+		test -f "$$dir/controller/execute.go" && cp -R "$$dir" $(EXTERNAL_DNS_SRC)
+	chmod -R u+w $(EXTERNAL_DNS_SRC) && rm $(EXTERNAL_DNS_SRC)/controller/execute.go $(EXTERNAL_DNS_SRC)/controller/execute_test.go
+	cp hack/tools/externaldns/go.mod $(EXTERNAL_DNS_SRC).mod && cp hack/tools/externaldns/go.sum $(EXTERNAL_DNS_SRC).sum
+	cd hack/tools/externaldns && $(GO) mod edit -modfile=$(EXTERNAL_DNS_SRC).mod -replace sigs.k8s.io/external-dns=$(EXTERNAL_DNS_SRC) && \
+		$(GO) build -modfile=$(EXTERNAL_DNS_SRC).mod -trimpath -ldflags "$(TOOL_LDFLAGS) -X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=$(EXTERNAL_DNS_VERSION)" -o $@ .
 
 # The local cluster (e2e tests, demo) runs it.
 e2e-deps: $(EXTERNAL_DNS)

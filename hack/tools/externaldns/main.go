@@ -7,9 +7,11 @@
 // Upstream's own main (controller.Execute) cannot be used as it is: the
 // inmemory provider keeps its zone inside the process where nobody can read
 // it. This main wires the same pieces as upstream's execute(), with the
-// inmemory provider only (every provider SDK is still compiled in, since the
-// controller package imports the provider factory), and adds one read-only
-// HTTP view of the zone on the --metrics-address listener:
+// inmemory provider only, and adds one read-only HTTP view of the zone on
+// the --metrics-address listener. The Makefile builds it against a copy of
+// the upstream module without controller/execute.go (upstream's main
+// wiring, which imports every provider's SDK through the provider factory
+// and which this main replaces), so no other provider is compiled in:
 //
 //	GET /records   the records the inmemory provider holds, as JSON
 //	GET /healthz   200 OK
