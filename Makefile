@@ -109,12 +109,12 @@ E2E_PKG ?= ./test/e2e
 .PHONY: test-lane-e2e
 test-lane-e2e: CONFORMANCE_REPORT = $(LOCALBIN)/conformance-report.yaml
 test-lane-e2e:
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test $(E2E_PKG)/... -count=1 -timeout $(GO_TEST_TIMEOUT)
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test $(E2E_PKG) -count=1 -timeout $(GO_TEST_TIMEOUT)
 	$(run-conformance)
 
 .PHONY: test-lane-packages
 test-lane-packages:
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test $$($(GO) list ./... | grep -v '/$(notdir $(E2E_PKG))$$') -count=1 -timeout $(GO_TEST_TIMEOUT) -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test $$($(GO) list ./... | grep -vxF "$$($(GO) list $(E2E_PKG))") -count=1 -timeout $(GO_TEST_TIMEOUT) -coverprofile cover.out
 	$(run-envtest-oldest)
 
 # What `make test` needs before its tests, built two at a time: a cold
@@ -128,8 +128,8 @@ test-prerequisites:
 
 # The packages that start a kube-apiserver through envtest (test/testenv or
 # envtest directly). test-k8s-oldest runs them against the oldest supported
-# release; the rest of `go test ./...` (e2e, conformance, unit tests) runs
-# only against the newest.
+# release; the rest of `go test ./...` (e2e, unit tests) and the conformance
+# suite run only against the newest.
 ENVTEST_PKGS ?= ./api/... ./internal/controller/... ./internal/gateway/status/... ./internal/leaderelection/... ./test/testenv/... ./test/gitops/... ./test/packaging/...
 define run-envtest-oldest
 	@echo "envtest suites against the oldest supported Kubernetes, $(KUBERNETES_OLDEST_VERSION) ($(ENVTEST_OLDEST_DIR))"

@@ -31,7 +31,7 @@ CONFORMANCE_REPORT ?= test/conformance/report.yaml
 CONFORMANCE_ARGS ?=
 
 # The suite lives in its own module (test/conformance), so `go test ./...`
-# does not reach it: `make test` runs it after the other packages. Its
+# does not reach it: `make test` runs it after test/e2e, in the same lane. Its
 # verbose log goes to bin/conformance.log; the summary and any failure are
 # printed.
 CONFORMANCE_LOG ?= $(LOCALBIN)/conformance.log

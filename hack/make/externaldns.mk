@@ -25,12 +25,14 @@ external-dns: $(EXTERNAL_DNS) ## Build the real external-dns (inmemory provider)
 $(EXTERNAL_DNS): hack/tools/externaldns/go.mod hack/tools/externaldns/go.sum hack/tools/externaldns/main.go | $(LOCALBIN)
 	@grep -qE '^\s*sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)$$' hack/tools/externaldns/go.mod || { echo "hack/tools/externaldns/go.mod does not pin sigs.k8s.io/external-dns $(EXTERNAL_DNS_VERSION)" >&2; exit 1; }
 	@echo "building external-dns $(EXTERNAL_DNS_VERSION) (first time only; about 3.7 CPU-minutes)"
-	rm -rf $(EXTERNAL_DNS_SRC) && mkdir -p $(dir $(EXTERNAL_DNS_SRC))
-	cd hack/tools/externaldns && dir=$$($(GO) mod download -json sigs.k8s.io/external-dns | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
-		test -f "$$dir/controller/execute.go" && cp -R "$$dir" $(EXTERNAL_DNS_SRC)
-	chmod -R u+w $(EXTERNAL_DNS_SRC) && rm $(EXTERNAL_DNS_SRC)/controller/execute.go $(EXTERNAL_DNS_SRC)/controller/execute_test.go
+	if [ -e $(EXTERNAL_DNS_SRC) ]; then chmod -R u+w $(EXTERNAL_DNS_SRC); fi; rm -rf $(EXTERNAL_DNS_SRC) && mkdir -p $(dir $(EXTERNAL_DNS_SRC))
 	cp hack/tools/externaldns/go.mod $(EXTERNAL_DNS_SRC).mod && cp hack/tools/externaldns/go.sum $(EXTERNAL_DNS_SRC).sum
-	cd hack/tools/externaldns && $(GO) mod edit -modfile=$(EXTERNAL_DNS_SRC).mod -replace sigs.k8s.io/external-dns=$(EXTERNAL_DNS_SRC) && \
+	cd hack/tools/externaldns && export GOWORK=off && $(GO) mod download -modfile=$(EXTERNAL_DNS_SRC).mod sigs.k8s.io/external-dns && \
+		dir=$$($(GO) list -modfile=$(EXTERNAL_DNS_SRC).mod -m -f '{{.Dir}}' sigs.k8s.io/external-dns) && \
+		{ test -f "$$dir/controller/execute.go" || { echo "external-dns $(EXTERNAL_DNS_VERSION): no controller/execute.go in $$dir; hack/make/externaldns.mk needs a look" >&2; exit 1; }; } && \
+		cp -R "$$dir" $(EXTERNAL_DNS_SRC)
+	chmod -R u+w $(EXTERNAL_DNS_SRC) && rm $(EXTERNAL_DNS_SRC)/controller/execute.go $(EXTERNAL_DNS_SRC)/controller/execute_test.go
+	cd hack/tools/externaldns && export GOWORK=off && $(GO) mod edit -modfile=$(EXTERNAL_DNS_SRC).mod -replace sigs.k8s.io/external-dns=$(EXTERNAL_DNS_SRC) && \
 		$(GO) build -modfile=$(EXTERNAL_DNS_SRC).mod -trimpath -ldflags "$(TOOL_LDFLAGS) -X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=$(EXTERNAL_DNS_VERSION)" -o $@ .
 
 # The local cluster (e2e tests, demo) runs it.
