@@ -252,21 +252,33 @@ func moduleDir(root, module string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// downloadedModuleDir downloads module@version into the module cache (it
-// need not be in go.mod) and returns its directory.
+// downloadedModuleDir downloads module@version into the module cache and
+// returns its directory. The module is not in Pylon's go.mod: it is
+// downloaded through the nested module hack/tools/externaldns, whose go.mod
+// must pin the same version and whose go.sum holds its hash. Downloaded from
+// Pylon's module instead, the go command would check the hash against the
+// checksum database, which fails offline, e.g. inside the local cluster's
+// network namespace when no test outside it has looked the module up yet.
 func downloadedModuleDir(root, moduleAtVersion string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", moduleAtVersion)
-	cmd.Dir = root
+	module, version, _ := strings.Cut(moduleAtVersion, "@")
+	tools := filepath.Join(root, "hack", "tools", "externaldns")
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = tools
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go mod download %s: %w", moduleAtVersion, err)
+	var info struct{ Version, Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); jerr != nil && err == nil {
+		err = jerr
 	}
-	var info struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &info); err != nil {
-		return "", fmt.Errorf("go mod download %s: %w", moduleAtVersion, err)
-	}
-	if info.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: %s", moduleAtVersion, info.Error)
+	switch {
+	case info.Error != "":
+		return "", fmt.Errorf("go mod download %s (in %s): %s", module, tools, info.Error)
+	case err != nil:
+		return "", fmt.Errorf("go mod download %s (in %s): %w", module, tools, err)
+	case info.Version != version:
+		return "", fmt.Errorf("%s/go.mod pins %s %s, the tests expect %s: bring them in step", tools, module, info.Version, version)
+	case info.Dir == "":
+		return "", fmt.Errorf("go mod download %s (in %s): no directory", module, tools)
 	}
 	return info.Dir, nil
 }
