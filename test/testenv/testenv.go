@@ -142,7 +142,7 @@ func optionalCRDs(root string, opts Options) ([]string, error) {
 		crdPaths = append(crdPaths, files...)
 	}
 	if opts.ExternalDNS {
-		dir, err := downloadedModuleDir(root, ExternalDNSModule)
+		dir, err := externalDNSModuleDir(root)
 		if err != nil {
 			return nil, err
 		}
@@ -252,15 +252,15 @@ func moduleDir(root, module string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// downloadedModuleDir downloads module@version into the module cache and
-// returns its directory. The module is not in Pylon's go.mod: it is
+// externalDNSModuleDir downloads ExternalDNSModule into the module cache
+// and returns its directory. The module is not in Pylon's go.mod: it is
 // downloaded through the nested module hack/tools/externaldns, whose go.mod
 // must pin the same version and whose go.sum holds its hash. Downloaded from
 // Pylon's module instead, the go command would check the hash against the
 // checksum database, which fails offline, e.g. inside the local cluster's
 // network namespace when no test outside it has looked the module up yet.
-func downloadedModuleDir(root, moduleAtVersion string) (string, error) {
-	module, version, _ := strings.Cut(moduleAtVersion, "@")
+func externalDNSModuleDir(root string) (string, error) {
+	module, version, _ := strings.Cut(ExternalDNSModule, "@")
 	tools := filepath.Join(root, "hack", "tools", "externaldns")
 	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = tools
