@@ -102,37 +102,49 @@ func ManagerLeads(ctx context.Context, i int) (bool, error) {
 }
 
 // RestoreManagerLeader makes replica 0 (Manager, whose ports tests read)
-// the leader again after a test killed or restarted replicas: every replica
-// is started, and while another one leads it is stopped gracefully (which
-// releases the Lease at once) and started again as a standby.
+// the leader again after a test killed or restarted replicas. There is no
+// race to win: the other replicas are stopped first (gracefully, which
+// releases the Lease at once if one of them held it), replica 0 is started
+// if it is not running and campaigns alone until it leads (at most the
+// lease duration plus a jittered retry when a killed holder left the Lease
+// behind), and only then do the others start again, as standbys.
+//
+// Restarting a leading standby while replica 0 kept campaigning was a
+// race: the restarted standby campaigns as soon as its caches sync, often
+// before replica 0's next jittered retry (5 to 11 s), and a stop that
+// needed SIGKILL left the Lease held for a whole lease duration; three
+// minutes of that once ended with replica 0 never leading.
 func (p *Pylon) RestoreManagerLeader(ctx context.Context) error {
-	for _, m := range p.Managers {
-		if !m.Running() {
-			if err := m.Start(); err != nil {
-				return err
-			}
+	start := time.Now()
+	for _, m := range p.Managers[1:] {
+		if err := m.Stop(30 * time.Second); err != nil {
+			return err
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	for {
-		if ok, _ := ManagerLeads(ctx, 0); ok {
-			return nil
-		}
-		for i, m := range p.Managers[1:] {
-			if ok, _ := ManagerLeads(ctx, i+1); ok {
-				if err := m.Stop(10 * time.Second); err != nil {
-					return err
-				}
-				if err := m.Start(); err != nil {
-					return err
-				}
+		// Replica 0 exits when it loses the Lease it held (a manager
+		// does), so it is started again whenever it is not running.
+		if !p.Manager.Running() {
+			if err := p.Manager.Start(); err != nil {
+				return err
 			}
+		}
+		if ok, _ := ManagerLeads(ctx, 0); ok {
+			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("manager replica 0 did not become the leader: %w", ctx.Err())
+			return fmt.Errorf("manager replica 0 did not become the leader within %s with no other replica running: %w (its log: %s)",
+				time.Since(start).Round(time.Second), ctx.Err(), p.Manager.LogPath)
 		case <-time.After(time.Second):
 		}
 	}
+	for _, m := range p.Managers[1:] {
+		if err := m.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
