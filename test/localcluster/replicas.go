@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,8 +107,11 @@ func ManagerLeads(ctx context.Context, i int) (bool, error) {
 // race to win: the other replicas are stopped first (gracefully, which
 // releases the Lease at once if one of them held it), replica 0 is started
 // if it is not running and campaigns alone until it leads (at most the
-// lease duration plus a jittered retry when a killed holder left the Lease
-// behind), and only then do the others start again, as standbys.
+// lease duration plus two jittered retries when a killed holder left the
+// Lease behind, see test/e2e's takeoverBound), and only then do the others
+// start again, as standbys. When replica 0 already leads and every standby
+// runs, nothing is touched: a freshly restarted standby would start
+// campaigning late, which a failover test right after would pay for.
 //
 // Restarting a leading standby while replica 0 kept campaigning was a
 // race: the restarted standby campaigns as soon as its caches sync, often
@@ -116,6 +120,9 @@ func ManagerLeads(ctx context.Context, i int) (bool, error) {
 // minutes of that once ended with replica 0 never leading.
 func (p *Pylon) RestoreManagerLeader(ctx context.Context) error {
 	start := time.Now()
+	if ok, _ := ManagerLeads(ctx, 0); ok && p.Manager.Running() && !slices.ContainsFunc(p.Managers[1:], func(m *Process) bool { return !m.Running() }) {
+		return nil
+	}
 	for _, m := range p.Managers[1:] {
 		if err := m.Stop(30 * time.Second); err != nil {
 			return err
@@ -126,18 +133,23 @@ func (p *Pylon) RestoreManagerLeader(ctx context.Context) error {
 	for {
 		// Replica 0 exits when it loses the Lease it held (a manager
 		// does), so it is started again whenever it is not running.
+		// An exited process is still Start's until Stop clears it.
 		if !p.Manager.Running() {
+			if err := p.Manager.Stop(0); err != nil {
+				return err
+			}
 			if err := p.Manager.Start(); err != nil {
 				return err
 			}
 		}
-		if ok, _ := ManagerLeads(ctx, 0); ok {
+		ok, err := ManagerLeads(ctx, 0)
+		if ok {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("manager replica 0 did not become the leader within %s with no other replica running: %w (its log: %s)",
-				time.Since(start).Round(time.Second), ctx.Err(), p.Manager.LogPath)
+			return fmt.Errorf("manager replica 0 did not become the leader within %s with no other replica running: %w (last metrics read: leads=%t, err=%v; its log: %s)",
+				time.Since(start).Round(time.Second), ctx.Err(), ok, err, p.Manager.LogPath)
 		case <-time.After(time.Second):
 		}
 	}
