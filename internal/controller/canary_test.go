@@ -314,7 +314,11 @@ func TestCanaryAnalysisWalksEveryStep(t *testing.T) {
 	g.Expect(app.Status.Canary.Observed).NotTo(BeNil())
 	g.Expect(app.Status.Canary.Observed.Source).To(Equal("pylon-gateway"))
 	g.Expect(app.Status.Canary.Observed.Canary.Requests).To(BeNumerically(">", 0))
-	g.Expect(eventReasons(g, ns, "shop", corev1.EventTypeNormal)).To(ContainElement("CanarySucceeded"))
+	// Events are sent by the recorder in the background: the status that
+	// says Succeeded can be read before the event reaches the API server.
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventReasons(g, ns, "shop", corev1.EventTypeNormal)).To(ContainElement("CanarySucceeded"))
+	}, timeout, poll).Should(Succeed())
 }
 
 // TestCanaryAnalysisRollsBack: a canary failing a third of its requests is
