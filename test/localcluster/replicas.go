@@ -148,8 +148,12 @@ func (p *Pylon) RestoreManagerLeader(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("manager replica 0 did not become the leader within %s with no other replica running: %w (last metrics read: leads=%t, err=%v; its log: %s)",
-				time.Since(start).Round(time.Second), ctx.Err(), ok, err, p.Manager.LogPath)
+			last := "it did not report leading"
+			if err != nil {
+				last = "reading its metrics failed: " + err.Error()
+			}
+			return fmt.Errorf("manager replica 0 did not become the leader within %s with no other replica running (%s; its log: %s): %w",
+				time.Since(start).Round(time.Second), last, p.Manager.LogPath, ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
