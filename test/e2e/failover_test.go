@@ -41,15 +41,16 @@ import (
 const takeoverBound = leaderelection.DefaultLeaseDuration + 44*leaderelection.DefaultRetryPeriod/10 + 2*time.Second
 
 // inFlightAtKill is how long after a SIGKILL the API server may still
-// receive a request the killed process had already sent: the bytes sit in
-// the socket and kube-apiserver stamps requestReceivedTimestamp only when
-// its handler runs, which on a loaded 2-core machine can be well after the
-// kill (one CI run saw a server-side apply stamped after it). A process
+// receive a request the killed process had already sent (most likely the
+// bytes sat in the socket until kube-apiserver's handler ran and stamped
+// requestReceivedTimestamp; one CI run on the loaded 2-core machine saw a
+// server-side apply stamped after the kill). A process
 // cannot send anything once killed, so such requests are in flight, not
 // late; they are counted and printed. A write received later than this
 // would mean something of the killed leader survived (a forked child, the
-// wrong process killed), and fails the test; the successor's writes only
-// start a lease duration later.
+// wrong process killed), and fails the test; the successor cannot write
+// before the Lease expires, at least a lease duration minus a retry period
+// after the kill.
 const inFlightAtKill = 2 * time.Second
 
 // afterKill sorts a write by the killed process received at at: in flight

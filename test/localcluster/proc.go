@@ -28,12 +28,20 @@ type Process struct {
 	err  error
 }
 
-// Start starts the process, appending its output to LogPath.
+// Start starts the process, appending its output to LogPath. A process
+// that exited on its own (a manager that lost its Lease) can be started
+// again without Stop.
 func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil {
-		return fmt.Errorf("%s is already running", p.Name)
+		select {
+		case <-p.done:
+			// Whatever it forked and left behind goes, as in Stop.
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		default:
+			return fmt.Errorf("%s is already running", p.Name)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(p.LogPath), 0o755); err != nil {
 		return err

@@ -133,11 +133,7 @@ func (p *Pylon) RestoreManagerLeader(ctx context.Context) error {
 	for {
 		// Replica 0 exits when it loses the Lease it held (a manager
 		// does), so it is started again whenever it is not running.
-		// An exited process is still Start's until Stop clears it.
 		if !p.Manager.Running() {
-			if err := p.Manager.Stop(0); err != nil {
-				return err
-			}
 			if err := p.Manager.Start(); err != nil {
 				return err
 			}
