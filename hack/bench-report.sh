@@ -35,7 +35,7 @@ if [[ -n $CTRL && -f $CTRL ]]; then
   echo
   echo "| figure | measured | target | |"
   echo "|---|---|---|---|"
-  echo "| $n WebApps: create → all converged (children exist, status at generation) | ${conv} s | ≤ 60 s | $(verdict "$conv" "<=" 60) |"
+  echo "| $n WebApps: create → all converged (children exist, status at generation, the last WebApp change; none for 3 s after) | ${conv} s | ≤ 60 s | $(verdict "$conv" "<=" 60) |"
   echo "| writes per WebApp (create + apply + status + delete) | ${wpa} | ≤ children + 2 = ${tpa} | $(verdict "$wpa" "<=" "$tpa") |"
   rpa=$(c '.reconcilesPerApp // 0|.*100|round/100')
   echo "| reconciles per WebApp while creating $n (controller_runtime_reconcile_total) | ${rpa}$([[ $large -gt $n ]] && echo "; $(c '.largeReconcilesPerApp // 0|.*100|round/100') for $n → $large") | ≤ 5 | $(verdict "$rpa" "<=" 5) |"

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -12,6 +15,34 @@ import (
 // discovery) is counted.
 type writeCounter struct {
 	create, apply, status, del, events atomic.Int64
+
+	// trace, when set, receives the method, path and body of every write
+	// (-trace-writes): what the manager still writes when it should not.
+	traceMu sync.Mutex
+	trace   io.Writer
+}
+
+// traceTo sends every later write to w (nil: stop).
+func (c *writeCounter) traceTo(w io.Writer) {
+	c.traceMu.Lock()
+	defer c.traceMu.Unlock()
+	c.trace = w
+}
+
+func (c *writeCounter) traceWrite(r *http.Request) {
+	c.traceMu.Lock()
+	defer c.traceMu.Unlock()
+	if c.trace == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return
+	}
+	body := []byte("(no body)")
+	if r.GetBody != nil {
+		if rc, err := r.GetBody(); err == nil {
+			body, _ = io.ReadAll(rc)
+			_ = rc.Close()
+		}
+	}
+	fmt.Fprintf(c.trace, "%s %s %s\n", r.Method, r.URL.Path, body)
 }
 
 // writes is one reading of the counter.
@@ -37,6 +68,7 @@ func (c *writeCounter) read() writes {
 func (c *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		c.count(r)
+		c.traceWrite(r)
 		return rt.RoundTrip(r)
 	})
 }

@@ -29,6 +29,7 @@ import (
 type flags struct {
 	apps, large, concurrency int
 	quiet                    time.Duration
+	traceWrites              string
 	out, profiles            string
 }
 
@@ -39,6 +40,7 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 4, "MaxConcurrentReconciles (cmd/manager's default is 4)")
 	flag.DurationVar(&f.quiet, "quiet", 2*time.Minute, "period of no changes whose writes are counted")
 	flag.StringVar(&f.out, "out", "bench/controller/results.json", "where the JSON figures go")
+	flag.StringVar(&f.traceWrites, "trace-writes", "", "file that receives every write of the quiet period, with its body")
 	flag.StringVar(&f.profiles, "profiles", "bench/profiles", "directory for CPU and heap profiles")
 	flag.Parse()
 	testenv.SetLogger()
@@ -111,10 +113,11 @@ func run(f flags) (err error) {
 		return err
 	}
 	r.CreateSeconds = time.Since(start).Seconds()
-	if err := waitConverged(ctx, apps, f.apps, 15*time.Minute); err != nil {
+	converged, err := waitConverged(ctx, apps, f.apps, 15*time.Minute)
+	if err != nil {
 		return err
 	}
-	r.ConvergeSeconds = time.Since(start).Seconds()
+	r.ConvergeSeconds = converged.Sub(start).Seconds()
 	r.ConvergeCPU = readCPU().minus(cpuBefore)
 	if err := stopCPU(); err != nil {
 		return err
@@ -135,7 +138,16 @@ func run(f flags) (err error) {
 
 	// 2. Nothing changes: nothing should be written.
 	before = counter.read()
+	if f.traceWrites != "" {
+		tf, err := os.Create(f.traceWrites)
+		if err != nil {
+			return fmt.Errorf("trace writes: %w", err)
+		}
+		defer tf.Close()
+		counter.traceTo(tf)
+	}
 	time.Sleep(f.quiet)
+	counter.traceTo(nil)
 	r.QuietWrites = counter.read().minus(before)
 	if r.QuietReconciles, err = reconcilesSince(recStart); err != nil {
 		return err
@@ -177,10 +189,11 @@ func run(f flags) (err error) {
 		if err := createApps(ctx, c, f.apps, f.large); err != nil {
 			return err
 		}
-		if err := waitConverged(ctx, apps, f.large, 30*time.Minute); err != nil {
+		converged, err := waitConverged(ctx, apps, f.large, 30*time.Minute)
+		if err != nil {
 			return err
 		}
-		r.LargeConvergeSeconds = time.Since(start).Seconds()
+		r.LargeConvergeSeconds = converged.Sub(start).Seconds()
 		r.LargeCPU = readCPU().minus(cpuBefore)
 		r.LargeWrites = counter.read().minus(before)
 		if r.LargeReconciles, err = reconcilesSince(recStart); err != nil {

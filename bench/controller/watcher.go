@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
@@ -22,8 +25,17 @@ func watchWebApps(ctx context.Context, env *testenv.Env) (cache.Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new cache: %w", err)
 	}
-	if _, err := c.GetInformer(ctx, &pylonv1alpha1.WebApp{}); err != nil {
+	inf, err := c.GetInformer(ctx, &pylonv1alpha1.WebApp{})
+	if err != nil {
 		return nil, fmt.Errorf("webapp informer: %w", err)
+	}
+	changed := func() { lastWebAppChange.Store(time.Now().UnixNano()) }
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { changed() },
+		UpdateFunc: func(any, any) { changed() },
+		DeleteFunc: func(any) { changed() },
+	}); err != nil {
+		return nil, fmt.Errorf("webapp informer handler: %w", err)
 	}
 	go func() { _ = c.Start(ctx) }()
 	if !c.WaitForCacheSync(ctx) {
@@ -31,6 +43,10 @@ func watchWebApps(ctx context.Context, env *testenv.Env) (cache.Cache, error) {
 	}
 	return c, nil
 }
+
+// lastWebAppChange is when the benchmark's cache last saw a WebApp
+// created, changed (spec or status) or deleted, in Unix nanoseconds.
+var lastWebAppChange atomic.Int64
 
 // convergenceOnly keeps a WebApp's name, namespace, generation and
 // status.observedGeneration.
