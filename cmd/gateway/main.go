@@ -41,6 +41,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/status"
 	"github.com/pylon-dev/pylon/internal/gateway/watch"
 	"github.com/pylon-dev/pylon/internal/leaderelection"
+	"github.com/pylon-dev/pylon/internal/memlimit"
 )
 
 // version and revision are stamped at build time with -ldflags
@@ -54,6 +55,7 @@ func main() {
 		logLevel                                             string
 		leaderElect, accessLog, printVersion, reusePort      bool
 		portOffset                                           int
+		memoryLimitRatio                                     float64
 		readHeaderTimeout, idleTimeout, bodyIdleTimeout      time.Duration
 		drainDelay, drainTimeout                             time.Duration
 	)
@@ -73,6 +75,7 @@ func main() {
 	flag.BoolVar(&reusePort, "listener-reuse-port", true, "Bind data-plane listeners with SO_REUSEPORT (Linux), so that two gateway processes serve the same address and port (replicas with hostNetwork during a rolling restart, the local cluster). The kernel resets connections still queued on a socket that closes unless sysctl net.ipv4.tcp_migrate_req=1 (Linux 5.14+) moves them to another process's socket; the drain delay keeps accepting so that the queue is empty by then. Any process of the same user can join the port.")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder near the limit instead of the kernel killing the container; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
 	var lease leaderelection.Timings
 	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{}
@@ -94,6 +97,15 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	if memoryLimitRatio < 0 || memoryLimitRatio > 1 {
+		logger.Error("invalid --memory-limit-ratio: must be between 0 and 1", "memoryLimitRatio", memoryLimitRatio)
+		os.Exit(2)
+	}
+	if res, err := memlimit.Apply(memoryLimitRatio); err != nil {
+		logger.Warn("Go memory limit not set", "error", err)
+	} else {
+		logger.Info(res.String())
+	}
 	if err := lease.Validate(); err != nil {
 		logger.Error("invalid lease timings", "error", err)
 		os.Exit(2)

@@ -27,6 +27,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/controller"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/leaderelection"
+	"github.com/pylon-dev/pylon/internal/memlimit"
 )
 
 // version and revision are stamped at build time with -ldflags
@@ -43,7 +44,7 @@ func main() {
 		leaderElect, secureMetrics, http2         bool
 		printVersion                              bool
 		concurrency, apiBurst                     int
-		apiQPS                                    float64
+		apiQPS, memoryLimitRatio                  float64
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint: :8443 for HTTPS, :8080 for HTTP, 0 to disable.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&gatewayMetricsURLs, "gateway-metrics-url", "", "Comma-separated /metrics URLs of gateway replicas to read as they are (a gateway outside the cluster).")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level logged: debug, info, warn or error (--zap-log-level, which also takes a number for more verbose levels, wins when given).")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder near the limit instead of the kernel killing the container; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
 	var lease leaderelection.Timings
 	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
@@ -83,6 +85,15 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	if memoryLimitRatio < 0 || memoryLimitRatio > 1 {
+		fmt.Fprintf(os.Stderr, "invalid --memory-limit-ratio %v: must be between 0 and 1\n", memoryLimitRatio)
+		os.Exit(2)
+	}
+	if res, err := memlimit.Apply(memoryLimitRatio); err != nil {
+		log.Error(err, "Go memory limit not set")
+	} else {
+		log.Info(res.String())
+	}
 	ctrlmetrics.Registry.MustRegister(build.Collector())
 
 	scheme := runtime.NewScheme()

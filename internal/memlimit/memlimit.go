@@ -1,0 +1,166 @@
+// Package memlimit sets the Go runtime's soft memory limit from the
+// container's memory limit, so that the garbage collector works harder as
+// the process nears the limit instead of letting the heap double past it
+// (GOGC's default) and the kernel kill the container. It reads the cgroup
+// the process runs in: cgroup v2's memory.max (the process's own cgroup
+// and each parent, the lowest wins), or cgroup v1's
+// memory.limit_in_bytes. GOMEMLIMIT in the environment wins: the runtime
+// has already applied it.
+package memlimit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// unlimited is above any real limit: cgroup v1 reports "no limit" as a
+// page-rounded MaxInt64.
+const unlimited = int64(1) << 60
+
+// Result says what Apply did, for the log.
+type Result struct {
+	// Limit is the soft limit set, in bytes; 0 when none was set.
+	Limit int64
+	// Cgroup is the container's limit it was derived from, in bytes.
+	Cgroup int64
+	// Reason says why no limit was set when Limit is 0.
+	Reason string
+}
+
+func (r Result) String() string {
+	if r.Limit == 0 {
+		return "Go memory limit not set: " + r.Reason
+	}
+	return fmt.Sprintf("Go memory limit %d MiB (%.0f%% of the container's %d MiB)", r.Limit>>20, 100*float64(r.Limit)/float64(r.Cgroup), r.Cgroup>>20)
+}
+
+// Apply sets the runtime's memory limit to ratio × the container's memory
+// limit. It does nothing when ratio is 0, GOMEMLIMIT is set, or no limit
+// is found.
+func Apply(ratio float64) (Result, error) {
+	if ratio < 0 || ratio > 1 {
+		return Result{}, fmt.Errorf("memory limit ratio %v is not between 0 and 1", ratio)
+	}
+	if ratio == 0 {
+		return Result{Reason: "the ratio is 0"}, nil
+	}
+	if v, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		return Result{Reason: "GOMEMLIMIT=" + v + " is set and applies"}, nil
+	}
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return Result{Reason: "no /proc/self/cgroup"}, nil //nolint:nilerr // not on Linux or no procfs: nothing to derive from
+	}
+	limit, err := CgroupLimit(os.DirFS("/sys/fs/cgroup"), string(self))
+	if err != nil {
+		return Result{}, err
+	}
+	if limit == 0 {
+		return Result{Reason: "the container has no memory limit"}, nil
+	}
+	soft := int64(math.Floor(ratio * float64(limit)))
+	debug.SetMemoryLimit(soft)
+	return Result{Limit: soft, Cgroup: limit}, nil
+}
+
+// CgroupLimit is the memory limit in bytes of the cgroup that
+// /proc/self/cgroup (self) names, read from the cgroup filesystem cgroupfs
+// (mounted at /sys/fs/cgroup); 0 means none.
+func CgroupLimit(cgroupfs fs.FS, self string) (int64, error) {
+	v2, v1 := "", ""
+	sc := bufio.NewScanner(strings.NewReader(self))
+	for sc.Scan() {
+		// hierarchy-ID:controller-list:cgroup-path
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			v2 = parts[2]
+		case hasController(parts[1], "memory"):
+			v1 = parts[2]
+		}
+	}
+	if v2 != "" {
+		if _, err := fs.Stat(cgroupfs, "cgroup.controllers"); err == nil {
+			return v2Limit(cgroupfs, v2)
+		}
+	}
+	if v1 != "" {
+		return v1Limit(cgroupfs, v1)
+	}
+	return 0, nil
+}
+
+func hasController(list, name string) bool {
+	for _, c := range strings.Split(list, ",") {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// v2Limit is the lowest memory.max from the process's cgroup up to the
+// root. Inside a cgroup namespace (containers) the process's path is "/"
+// and the mount shows its own cgroup at the top.
+func v2Limit(cgroupfs fs.FS, p string) (int64, error) {
+	var lowest int64
+	for dir := path.Clean("/" + p); ; dir = path.Dir(dir) {
+		name := strings.TrimPrefix(path.Join(dir, "memory.max"), "/")
+		if v, err := readLimit(cgroupfs, name); err != nil {
+			return 0, err
+		} else if v > 0 && (lowest == 0 || v < lowest) {
+			lowest = v
+		}
+		if dir == "/" {
+			return lowest, nil
+		}
+	}
+}
+
+// v1Limit reads memory.limit_in_bytes of the memory controller's
+// hierarchy: the process's own cgroup when visible, else the mount's top
+// (containers see their own cgroup there).
+func v1Limit(cgroupfs fs.FS, p string) (int64, error) {
+	for _, name := range []string{path.Join("memory", p, "memory.limit_in_bytes"), "memory/memory.limit_in_bytes"} {
+		v, err := readLimit(cgroupfs, strings.TrimPrefix(name, "/"))
+		if err != nil || v > 0 {
+			return v, err
+		}
+	}
+	return 0, nil
+}
+
+// readLimit reads a limit file: a byte count, or "max"; 0 for no limit or
+// no such file.
+func readLimit(cgroupfs fs.FS, name string) (int64, error) {
+	b, err := fs.ReadFile(cgroupfs, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read cgroup %s: %w", name, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "max" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("cgroup %s: %q is not a byte count", name, s)
+	}
+	if v <= 0 || v >= unlimited {
+		return 0, nil
+	}
+	return v, nil
+}
