@@ -43,7 +43,11 @@ if [[ -n $CTRL && -f $CTRL ]]; then
   echo "| writes after a manager restart (resync of $n, $(c '.resyncSeconds|.*10|round/10') s) | ${resync} | 0 | $(verdict "$resync" "<=" 0) |"
   echo "| memory at $n WebApps (heap in use / process RSS) | $(c '.memoryApps.heapInuseMiB|.*10|round/10') / $(c '.memoryApps.rssMiB|.*10|round/10') MiB | | |"
   if [[ $large -gt $n ]]; then
-    echo "| memory at $large WebApps (heap in use / process RSS) | ${heapL} / ${rssL} MiB | ≤ 150 MiB | $(verdict "$rssL" "<=" 150) (RSS) |"
+    echo "| memory at $large WebApps, no Go memory limit (heap live / in use / process RSS) | $(c '.memoryLarge.heapLiveMiB // 0|.*10|round/10') / ${heapL} / ${rssL} MiB | ≤ 150 MiB | $(verdict "$rssL" "<=" 150) (RSS) |"
+    if [[ $(c '.memoryLimitMiB // 0') != 0 ]]; then
+      rssLL=$(c '.memoryLargeLimited.rssMiB|.*10|round/10')
+      echo "| memory at $large WebApps with a Go memory limit of $(c .memoryLimitMiB) MiB (cmd/manager's 90% of a $(c '.memoryLimitMiB/0.9|round') MiB container), 15 s after it was set (heap live / in use / process RSS) | $(c '.memoryLargeLimited.heapLiveMiB|.*10|round/10') / $(c '.memoryLargeLimited.heapInuseMiB|.*10|round/10') / ${rssLL} MiB | ≤ 150 MiB | $(verdict "$rssLL" "<=" 150) (RSS) |"
+    fi
     echo "| $n → $large WebApps converged | $(c '.largeConvergeSeconds|.*10|round/10') s | | |"
   fi
   echo "| reconcile latency p50 / p99 (controller_runtime_reconcile_time_seconds, webapp, during convergence) | $(c '.reconcile.p50Seconds*1000|round') / $(c '.reconcile.p99Seconds*1000|round') ms | | |"

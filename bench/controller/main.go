@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -26,9 +27,14 @@ import (
 	"github.com/pylon-dev/pylon/test/testenv"
 )
 
+// limitSettle is how long the runtime gets to act on a lowered memory
+// limit (collect, return pages) before the memory is read.
+const limitSettle = 15 * time.Second
+
 type flags struct {
 	apps, large, concurrency int
 	quiet                    time.Duration
+	memoryLimit              float64
 	traceWrites              string
 	out, profiles            string
 }
@@ -40,6 +46,7 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 4, "MaxConcurrentReconciles (cmd/manager's default is 4)")
 	flag.DurationVar(&f.quiet, "quiet", 2*time.Minute, "period of no changes whose writes are counted")
 	flag.StringVar(&f.out, "out", "bench/controller/results.json", "where the JSON figures go")
+	flag.Float64Var(&f.memoryLimit, "memory-limit", 144, "Go soft memory limit in MiB set after the large count converged, for a second memory figure: cmd/manager sets 90% of the container's limit, so 144 is a 160 MiB container (0: skip)")
 	flag.StringVar(&f.traceWrites, "trace-writes", "", "file that receives every write of the quiet period, with its body")
 	flag.StringVar(&f.profiles, "profiles", "bench/profiles", "directory for CPU and heap profiles")
 	flag.Parse()
@@ -201,6 +208,13 @@ func run(f flags) (err error) {
 		}
 		r.MemoryLarge = readMemory()
 		log.Printf("%d WebApps converged in %.1fs; memory %+v", f.large, r.LargeConvergeSeconds, r.MemoryLarge)
+		if f.memoryLimit > 0 {
+			r.MemoryLimitMiB = f.memoryLimit
+			debug.SetMemoryLimit(int64(f.memoryLimit * (1 << 20)))
+			time.Sleep(limitSettle)
+			r.MemoryLargeLimited = readMemory()
+			log.Printf("with a Go memory limit of %.0f MiB, after %s: memory %+v", f.memoryLimit, limitSettle, r.MemoryLargeLimited)
+		}
 	}
 	if err := heapProfile(filepath.Join(f.profiles, "controller-heap.pprof")); err != nil {
 		return err

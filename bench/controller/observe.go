@@ -104,14 +104,17 @@ func waitConverged(ctx context.Context, c client.Reader, want int, limit time.Du
 // also includes this benchmark's own small client.
 type memory struct {
 	HeapInuseMiB float64 `json:"heapInuseMiB"`
-	RSSMiB       float64 `json:"rssMiB"`
+	// HeapLiveMiB is what the objects alive after the GC take (HeapAlloc);
+	// in use also counts the free space of spans that hold any.
+	HeapLiveMiB float64 `json:"heapLiveMiB"`
+	RSSMiB      float64 `json:"rssMiB"`
 }
 
 func readMemory() memory {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memory{HeapInuseMiB: mib(ms.HeapInuse), RSSMiB: rssMiB()}
+	return memory{HeapInuseMiB: mib(ms.HeapInuse), HeapLiveMiB: mib(ms.HeapAlloc), RSSMiB: rssMiB()}
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -40,6 +40,11 @@ type results struct {
 	LargeCPU             cpuSplit `json:"largeCPU"`
 	MemoryApps           memory   `json:"memoryApps"`
 	MemoryLarge          memory   `json:"memoryLarge"`
+	// MemoryLargeLimited is the memory at the large count once a Go soft
+	// memory limit was set (cmd/manager sets 90% of the container's limit)
+	// and the runtime had time to act on it.
+	MemoryLargeLimited memory  `json:"memoryLargeLimited"`
+	MemoryLimitMiB     float64 `json:"memoryLimitMiB"`
 }
 
 func (r *results) finish() {
