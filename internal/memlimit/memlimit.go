@@ -52,7 +52,7 @@ func Apply(ratio float64) (Result, error) {
 	if ratio == 0 {
 		return Result{Reason: "the ratio is 0"}, nil
 	}
-	if v, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" { // the runtime ignores an empty one too
 		return Result{Reason: "GOMEMLIMIT=" + v + " is set and applies"}, nil
 	}
 	self, err := os.ReadFile("/proc/self/cgroup")

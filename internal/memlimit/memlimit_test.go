@@ -1,6 +1,8 @@
 package memlimit
 
 import (
+	"math"
+	"runtime/debug"
 	"testing"
 	"testing/fstest"
 )
@@ -72,6 +74,11 @@ func TestApplyRatio(t *testing.T) {
 	if err != nil || r.Limit != 0 {
 		t.Fatalf("ratio 0: %+v, %v", r, err)
 	}
+	t.Setenv("GOMEMLIMIT", "")
+	if r, err := Apply(0.9); err != nil || r.Reason == "GOMEMLIMIT= is set and applies" {
+		t.Fatalf("an empty GOMEMLIMIT counted as set: %+v, %v", r, err)
+	}
+	debug.SetMemoryLimit(math.MaxInt64) // whatever this machine's cgroup made Apply set
 	t.Setenv("GOMEMLIMIT", "100MiB")
 	r, err = Apply(0.9)
 	if err != nil || r.Limit != 0 || r.Reason == "" {
