@@ -55,6 +55,10 @@ const (
 	ReasonRollingOut = "RollingOut"
 	// ReasonUnavailable: fewer Pods are available than the Deployment needs.
 	ReasonUnavailable = "Unavailable"
+	// ReasonPodsFailing: no Pod, or fewer than needed, is available, and
+	// the Pods say why: no node accepts them, the kubelet cannot start a
+	// container or pull its image, or a container keeps exiting.
+	ReasonPodsFailing = "PodsFailing"
 	// ReasonProgressDeadlineExceeded: the rollout stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonPodsRefused: the API server refuses the Deployment's Pods (Pod

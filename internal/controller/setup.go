@@ -101,6 +101,9 @@ type Options struct {
 	// CanaryDrain is how long a retiring canary gets no requests before it
 	// is deleted; zero: 10 s.
 	CanaryDrain time.Duration
+	// PodsRecheck is how often the Pods of a Deployment that is not
+	// available are read again to say why; zero: 30 s.
+	PodsRecheck time.Duration
 	// Metrics receives the manager's own series (internal/controller/monitoring);
 	// nil: none. cmd/manager passes controller-runtime's registry, which
 	// the metrics endpoint serves.
@@ -136,6 +139,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		MaxConcurrentReconciles: opts.Concurrency,
 		Clock:                   opts.Clock,
 		CanaryDrain:             opts.CanaryDrain,
+		PodsRecheck:             opts.PodsRecheck,
 		Metrics:                 metrics,
 	}
 	if opts.GatewayMetricsService != "" || len(opts.GatewayMetricsURLs) > 0 {

@@ -51,7 +51,7 @@ func run(m *testing.M) int {
 	mgr, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
 		return controller.Setup(ctx, mgr, controller.Options{
 			ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now,
-			GatewayMetricsURLs: []string{gatewayMetrics.url()}, CanaryDrain: time.Second,
+			GatewayMetricsURLs: []string{gatewayMetrics.url()}, CanaryDrain: time.Second, PodsRecheck: 2 * time.Second,
 			Metrics: managerMetrics,
 		})
 	}, func(o *ctrl.Options) { o.Client, o.Cache = controller.ClientOptions(), controller.CacheOptions() })

@@ -23,6 +23,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/controller/monitoring"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 )
 
 // Reconciler reconciles WebApps.
@@ -51,6 +52,9 @@ type Reconciler struct {
 	// CanaryDrain is how long a retiring canary gets no requests before
 	// its children are deleted; zero means 10 s.
 	CanaryDrain time.Duration
+	// PodsRecheck is how often the Pods of a Deployment that is not
+	// available are read again; zero: 30 s.
+	PodsRecheck time.Duration
 
 	// Metrics counts reconciles; nil: not counted.
 	Metrics *monitoring.Metrics
@@ -67,6 +71,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=list
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
@@ -104,6 +109,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	view.exp.Canary = canary.plan
 	obs, applyErr := r.applyChildren(ctx, app, view.exp)
 	obs.exposure, obs.canary = view, canary
+	podsAgain := r.lookAtPods(ctx, &obs, names.Deployment(app), names.Canary(app))
 
 	now := r.now()
 	next := computeStatus(app, obs, r.ClusterDomain)
@@ -119,12 +125,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	// Clock-driven work, which no event would announce: a good certificate
 	// of the team's own goes bad at a known time; a canary step, drain or
-	// measurement is due.
+	// measurement is due; the Pods of a Deployment that is not available
+	// may start or stop failing.
 	var res ctrl.Result
 	if s := view.secret; s != nil && s.OK {
 		res.RequeueAfter = min(s.NotAfter.Sub(now)+time.Second, 24*time.Hour)
 	}
 	if d := canary.requeue; d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
+		res.RequeueAfter = d
+	}
+	if d := r.podsRecheck(); podsAgain && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
 		res.RequeueAfter = d
 	}
 	return res, nil

@@ -32,6 +32,7 @@ var stalledReasons = map[string]bool{
 	pylonv1alpha1.ReasonChildRejected:            true,
 	pylonv1alpha1.ReasonProgressDeadlineExceeded: true,
 	pylonv1alpha1.ReasonPodsRefused:              true,
+	pylonv1alpha1.ReasonPodsFailing:              true,
 	pylonv1alpha1.ReasonExposureClassNotFound:    true,
 	pylonv1alpha1.ReasonNoDefaultExposureClass:   true,
 	pylonv1alpha1.ReasonMultipleDefaultClasses:   true,
@@ -63,6 +64,9 @@ type observation struct {
 	exposure exposureView
 	// canary is what was decided about the canary.
 	canary canaryDecision
+	// podProblems says, by Deployment name, why the Pods of a Deployment
+	// that is not available fail (lookAtPods).
+	podProblems map[string]string
 }
 
 // failure is a child that could not be applied or deleted.
@@ -181,7 +185,7 @@ func availableCondition(condType string, obs observation, name string) metav1.Co
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, f.reason, f.message
 		return c
 	}
-	return deploymentAvailability(condType, name, obs.deployment(name))
+	return withPodProblem(deploymentAvailability(condType, name, obs.deployment(name)), obs.podProblems[name])
 }
 
 // deploymentAvailability is the condition of Deployment name, read from d
