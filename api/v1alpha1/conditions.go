@@ -55,9 +55,11 @@ const (
 	ReasonRollingOut = "RollingOut"
 	// ReasonUnavailable: fewer Pods are available than the Deployment needs.
 	ReasonUnavailable = "Unavailable"
-	// ReasonPodsFailing: no Pod, or fewer than needed, is available, and
-	// the Pods say why: no node accepts them, the kubelet cannot start a
-	// container or pull its image, or a container keeps exiting.
+	// ReasonPodsFailing: no Pod is available and the Pods say why: no node
+	// accepts them, the kubelet cannot start a container or pull its
+	// image, or a container keeps exiting. Not Stalled: a node being
+	// added, a Secret about to be created or a registry back up cure it;
+	// the Deployment's progress deadline decides when it has stalled.
 	ReasonPodsFailing = "PodsFailing"
 	// ReasonProgressDeadlineExceeded: the rollout stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"

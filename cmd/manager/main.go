@@ -85,8 +85,8 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
-	if memoryLimitRatio < 0 || memoryLimitRatio > 1 {
-		fmt.Fprintf(os.Stderr, "invalid --memory-limit-ratio %v: must be between 0 and 1\n", memoryLimitRatio)
+	if !memlimit.ValidRatio(memoryLimitRatio) {
+		fmt.Fprintf(os.Stderr, "invalid --memory-limit-ratio %v: must be 0 (off) or between %v and 1\n", memoryLimitRatio, memlimit.MinRatio)
 		os.Exit(2)
 	}
 	if res, err := memlimit.Apply(memoryLimitRatio); err != nil {

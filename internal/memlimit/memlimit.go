@@ -42,12 +42,23 @@ func (r Result) String() string {
 	return fmt.Sprintf("Go memory limit %d MiB (%.0f%% of the container's %d MiB)", r.Limit>>20, 100*float64(r.Limit)/float64(r.Cgroup), r.Cgroup>>20)
 }
 
+// MinRatio is the smallest ratio other than 0 that Apply accepts: below
+// it the collector would run without pause.
+const MinRatio = 0.1
+
+// ValidRatio reports whether Apply accepts ratio: 0 (off), or from
+// MinRatio to 1.
+func ValidRatio(ratio float64) bool {
+	return ratio == 0 || ratio >= MinRatio && ratio <= 1 // NaN fails both
+}
+
 // Apply sets the runtime's memory limit to ratio × the container's memory
 // limit. It does nothing when ratio is 0, GOMEMLIMIT is set, or no limit
-// is found.
+// is found. The limit is read once: a container resized in place keeps the
+// soft limit of its start until it restarts.
 func Apply(ratio float64) (Result, error) {
-	if ratio < 0 || ratio > 1 {
-		return Result{}, fmt.Errorf("memory limit ratio %v is not between 0 and 1", ratio)
+	if !ValidRatio(ratio) {
+		return Result{}, fmt.Errorf("memory limit ratio %v is neither 0 nor between %v and 1", ratio, MinRatio)
 	}
 	if ratio == 0 {
 		return Result{Reason: "the ratio is 0"}, nil
@@ -67,6 +78,9 @@ func Apply(ratio float64) (Result, error) {
 		return Result{Reason: "the container has no memory limit"}, nil
 	}
 	soft := int64(math.Floor(ratio * float64(limit)))
+	if soft <= 0 {
+		return Result{Reason: fmt.Sprintf("%v of the container's %d bytes is no limit", ratio, limit)}, nil
+	}
 	debug.SetMemoryLimit(soft)
 	return Result{Limit: soft, Cgroup: limit}, nil
 }
@@ -115,11 +129,16 @@ func hasController(list, name string) bool {
 // and the mount shows its own cgroup at the top.
 func v2Limit(cgroupfs fs.FS, p string) (int64, error) {
 	var lowest int64
-	for dir := path.Clean("/" + p); ; dir = path.Dir(dir) {
+	own := path.Clean("/" + p)
+	for dir := own; ; dir = path.Dir(dir) {
 		name := strings.TrimPrefix(path.Join(dir, "memory.max"), "/")
-		if v, err := readLimit(cgroupfs, name); err != nil {
+		v, err := readLimit(cgroupfs, name)
+		switch {
+		case errors.Is(err, fs.ErrPermission) && dir != own:
+			// An ancestor we may not read: what we found stands.
+		case err != nil:
 			return 0, err
-		} else if v > 0 && (lowest == 0 || v < lowest) {
+		case v > 0 && (lowest == 0 || v < lowest):
 			lowest = v
 		}
 		if dir == "/" {

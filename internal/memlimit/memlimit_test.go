@@ -1,6 +1,7 @@
 package memlimit
 
 import (
+	"io/fs"
 	"math"
 	"runtime/debug"
 	"testing"
@@ -67,8 +68,10 @@ func TestCgroupLimitRejectsGarbage(t *testing.T) {
 }
 
 func TestApplyRatio(t *testing.T) {
-	if _, err := Apply(1.5); err == nil {
-		t.Fatal("ratio 1.5 accepted")
+	for _, bad := range []float64{1.5, -0.1, 0.05, math.NaN(), math.Inf(1)} {
+		if _, err := Apply(bad); err == nil {
+			t.Fatalf("ratio %v accepted", bad)
+		}
 	}
 	r, err := Apply(0)
 	if err != nil || r.Limit != 0 {
@@ -90,5 +93,39 @@ func TestResultString(t *testing.T) {
 	got := Result{Limit: 230 << 20, Cgroup: 256 << 20}.String()
 	if want := "Go memory limit 230 MiB (90% of the container's 256 MiB)"; got != want {
 		t.Fatalf("%q, want %q", got, want)
+	}
+}
+
+// denyFS refuses to open one file, as an unreadable ancestor cgroup would.
+type denyFS struct {
+	fstest.MapFS
+	deny string
+}
+
+func (d denyFS) Open(name string) (fs.File, error) {
+	if name == d.deny {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return d.MapFS.Open(name)
+}
+
+func (d denyFS) ReadFile(name string) ([]byte, error) {
+	if name == d.deny {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return d.MapFS.ReadFile(name)
+}
+
+func TestCgroupLimitSkipsUnreadableAncestors(t *testing.T) {
+	m := fstest.MapFS{"cgroup.controllers": file("memory"), "a/b/memory.max": file("104857600\n"), "a/memory.max": file("52428800\n")}
+	got, err := CgroupLimit(denyFS{m, "a/memory.max"}, "0::/a/b\n")
+	if err != nil || got != 100<<20 {
+		t.Fatalf("limit %d, %v; want the own cgroup's 100 MiB", got, err)
+	}
+	if got, err := CgroupLimit(m, "0::/a/b\n"); err != nil || got != 50<<20 {
+		t.Fatalf("readable: limit %d, %v; want the parent's lower 50 MiB", got, err)
+	}
+	if _, err := CgroupLimit(denyFS{m, "a/b/memory.max"}, "0::/a/b\n"); err == nil {
+		t.Fatal("an unreadable own memory.max was ignored")
 	}
 }

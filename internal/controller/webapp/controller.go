@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -72,6 +73,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list
+// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=list
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
@@ -109,7 +111,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	view.exp.Canary = canary.plan
 	obs, applyErr := r.applyChildren(ctx, app, view.exp)
 	obs.exposure, obs.canary = view, canary
-	podsAgain := r.lookAtPods(ctx, &obs, names.Deployment(app), names.Canary(app))
+	looked := []string{names.Deployment(app)}
+	if canaryWanted(app) {
+		looked = append(looked, names.Canary(app))
+	}
+	podsAgain := r.lookAtPods(ctx, &obs, looked...)
 
 	now := r.now()
 	next := computeStatus(app, obs, r.ClusterDomain)
@@ -134,7 +140,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if d := canary.requeue; d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
 		res.RequeueAfter = d
 	}
-	if d := r.podsRecheck(); podsAgain && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
+	if d := r.podsRecheckAfter(meta.FindStatusCondition(next.Conditions, pylonv1alpha1.ConditionAvailable), now); podsAgain && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
 		res.RequeueAfter = d
 	}
 	return res, nil

@@ -35,12 +35,12 @@ func TestPodProblem(t *testing.T) {
 		{"no Pods", nil, ""},
 		{"starting", []corev1.Pod{pod("a", waiting("ContainerCreating", ""))}, ""},
 		{"root image refused", []corev1.Pod{pod("shop-7d4-x2", waiting("CreateContainerConfigError", rootImage))},
-			"Pod shop-7d4-x2: container app: CreateContainerConfigError: " + rootImage},
+			"Pod shop-7d4-x2: container app cannot start: CreateContainerConfigError: " + rootImage},
 		{"image pull back-off", []corev1.Pod{pod("a", waiting("ImagePullBackOff", `Back-off pulling image "registry.example.com/shop:1.0.0"`))},
-			`container app: image "registry.example.com/shop:1.0.0" cannot be pulled`},
+			`container app cannot pull image "registry.example.com/shop:1.0.0"`},
 		{"unschedulable", []corev1.Pod{pod("a", func(p *corev1.Pod) {
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient memory."}}
-		})}, "Pod a cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory."},
+		})}, "Pod a cannot be scheduled: Insufficient memory."},
 		{"crash loop", []corev1.Pod{pod("a", func(p *corev1.Pod) {
 			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 4,
 				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=app"}},
@@ -60,14 +60,25 @@ func TestPodProblem(t *testing.T) {
 			pod("b", waiting("CreateContainerConfigError", "second")),
 			pod("a", waiting("ContainerCreating", "")),
 			pod("c", waiting("InvalidImageName", "third")),
-		}, "Pod b: container app: CreateContainerConfigError: second"},
+		}, "Pod b: container app cannot start: CreateContainerConfigError: second"},
 		{"a Pod being deleted does not count", []corev1.Pod{pod("a", func(p *corev1.Pod) {
 			waiting("CreateContainerConfigError", "x")(p)
 			p.DeletionTimestamp = ptr.To(metav1.Now())
 		})}, ""},
 		{"init container", []corev1.Pod{pod("a", func(p *corev1.Pod) {
 			p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: `secret "db" not found`}}}}
-		})}, `container migrate: CreateContainerConfigError: secret "db" not found`},
+		})}, `container migrate cannot start: CreateContainerConfigError: secret "db" not found`},
+		{"restarted once, running, not ready yet (a slow probe)", []corev1.Pod{pod("a", func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 1,
+				State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
+		})}, ""},
+		{"a Failed Pod (evicted) does not count", []corev1.Pod{pod("a", func(p *corev1.Pod) {
+			waiting("CreateContainerConfigError", "x")(p)
+			p.Status.Phase = corev1.PodFailed
+		})}, ""},
+		{"cannot start the command", []corev1.Pod{pod("a", waiting("RunContainerError", `exec: "srv": executable file not found in $PATH`))},
+			`container app cannot start: RunContainerError: exec: "srv": executable file not found in $PATH`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -98,24 +109,60 @@ func TestPodProblemIsStableAcrossBackOffs(t *testing.T) {
 	if x, y := crash("10s", 1), crash("5m0s", 9); x != y {
 		t.Fatalf("crash loop texts differ: %q and %q", x, y)
 	}
+	// Between back-offs the container runs (not ready) for a moment.
+	running := podProblem([]corev1.Pod{pod("a", func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 3,
+			State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error"}}}}
+	})})
+	if running != crash("20s", 3) {
+		t.Fatalf("running between crashes reads %q, waiting %q", running, crash("20s", 3))
+	}
+	// A command that cannot start: RunContainerError and CrashLoopBackOff
+	// alternate, both after a StartError.
+	startErr := func(reason string) string {
+		return podProblem([]corev1.Pod{pod("a", func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 2,
+				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "varies " + reason}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: `exec: "srv": executable file not found`}}}}
+		})})
+	}
+	if x, y := startErr("RunContainerError"), startErr("CrashLoopBackOff"); x != y || !strings.Contains(x, "executable file not found") {
+		t.Fatalf("start error texts: %q and %q", x, y)
+	}
+	// The scheduler's node counts move with the cluster.
+	unsched := func(msg string) string {
+		return podProblem([]corev1.Pod{pod("a", func(p *corev1.Pod) {
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: msg}}
+		})})
+	}
+	if x, y := unsched("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."),
+		unsched("0/57 nodes are available: 57 Insufficient cpu. preemption: 0/57 nodes are available: 57 No preemption victims found for incoming pod."); x != y {
+		t.Fatalf("unschedulable texts differ with the node count: %q and %q", x, y)
+	}
 }
 
 func TestWithPodProblem(t *testing.T) {
 	problem := "Pod a: container app: CreateContainerConfigError: no"
 	unavailable := metav1.Condition{Type: pylonv1alpha1.ConditionAvailable, Status: metav1.ConditionFalse, Reason: pylonv1alpha1.ReasonUnavailable, Message: "0 of 1 Pods of Deployment shop are available"}
-	got := withPodProblem(unavailable, problem)
+	none := &appsv1.Deployment{}
+	some := &appsv1.Deployment{Status: appsv1.DeploymentStatus{AvailableReplicas: 2}}
+	got := withPodProblem(unavailable, none, problem)
 	if got.Status != metav1.ConditionFalse || got.Reason != pylonv1alpha1.ReasonPodsFailing || got.Message != unavailable.Message+": "+problem {
 		t.Fatalf("unavailable: %+v", got)
 	}
 	rolling := metav1.Condition{Status: metav1.ConditionUnknown, Reason: pylonv1alpha1.ReasonRollingOut, Message: "rolling out"}
-	if got := withPodProblem(rolling, problem); got.Status != metav1.ConditionUnknown || got.Reason != pylonv1alpha1.ReasonRollingOut || !strings.HasSuffix(got.Message, problem) {
+	if got := withPodProblem(unavailable, some, problem); got.Status != metav1.ConditionFalse || got.Reason != pylonv1alpha1.ReasonUnavailable || !strings.HasSuffix(got.Message, problem) {
+		t.Fatalf("some Pods serve: the reason must stay Unavailable: %+v", got)
+	}
+	if got := withPodProblem(rolling, some, problem); got.Status != metav1.ConditionUnknown || got.Reason != pylonv1alpha1.ReasonRollingOut || !strings.HasSuffix(got.Message, problem) {
 		t.Fatalf("a rollout old Pods still serve must stay Unknown/RollingOut: %+v", got)
 	}
 	available := metav1.Condition{Status: metav1.ConditionTrue, Reason: pylonv1alpha1.ReasonAvailable, Message: "ok"}
-	if got := withPodProblem(available, problem); got != available {
+	if got := withPodProblem(available, none, problem); got != available {
 		t.Fatalf("an available Deployment changed: %+v", got)
 	}
-	if got := withPodProblem(unavailable, ""); got != unavailable {
+	if got := withPodProblem(unavailable, none, ""); got != unavailable {
 		t.Fatalf("no problem changed the condition: %+v", got)
 	}
 }
@@ -137,6 +184,8 @@ func TestNeedsPodLook(t *testing.T) {
 		{"none available", d(1, 1, 1, 0, 1, 1), true},
 		{"rolling out", d(2, 2, 2, 2, 1, 3), true},
 		{"scaled to zero", d(1, 1, 0, 0, 0, 0), false},
+		{"old Pods terminating, new ones all available", d(2, 2, 2, 2, 2, 3), false},
+		{"paused", func() *appsv1.Deployment { x := d(1, 1, 1, 0, 1, 1); x.Spec.Paused = true; return x }(), false},
 	} {
 		if got := needsPodLook(c.d); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)

@@ -32,7 +32,6 @@ var stalledReasons = map[string]bool{
 	pylonv1alpha1.ReasonChildRejected:            true,
 	pylonv1alpha1.ReasonProgressDeadlineExceeded: true,
 	pylonv1alpha1.ReasonPodsRefused:              true,
-	pylonv1alpha1.ReasonPodsFailing:              true,
 	pylonv1alpha1.ReasonExposureClassNotFound:    true,
 	pylonv1alpha1.ReasonNoDefaultExposureClass:   true,
 	pylonv1alpha1.ReasonMultipleDefaultClasses:   true,
@@ -185,7 +184,8 @@ func availableCondition(condType string, obs observation, name string) metav1.Co
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, f.reason, f.message
 		return c
 	}
-	return withPodProblem(deploymentAvailability(condType, name, obs.deployment(name)), obs.podProblems[name])
+	d := obs.deployment(name)
+	return withPodProblem(deploymentAvailability(condType, name, d), d, obs.podProblems[name])
 }
 
 // deploymentAvailability is the condition of Deployment name, read from d
