@@ -181,6 +181,12 @@ func TestGatewayAnswersCountWithGatewayOrigin(t *testing.T) {
 	if n, _ := sample(t, reg, contract.MetricBackendRequests, nil); n != 4 {
 		t.Errorf("backend requests in all = %v, want 4 (the 404 has no backend)", n)
 	}
+	// Failed attempts by reason; the invalid backend is never tried.
+	for reason, want := range map[string]float64{"no_endpoints": 1, "connect": 1, "timeout": 1, "protocol": 0} {
+		if n, _ := sample(t, reg, "pylon_gateway_upstream_errors_total", map[string]string{"reason": reason}); n != want {
+			t.Errorf("pylon_gateway_upstream_errors_total{reason=%q} = %v, want %v", reason, n, want)
+		}
+	}
 }
 
 // Publishing a table without a route deletes its series and those of

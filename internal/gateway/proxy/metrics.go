@@ -64,8 +64,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: latencyBuckets,
 		}, backendLabels),
 		upstreamErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pylon_gateway_upstream_errors_total", Help: "Failed backend attempts, by kind (connect, timeout, protocol, no_endpoints).",
-		}, []string{"kind"}),
+			// "reason", not "kind": kind is the route kind on every route series.
+			Name: "pylon_gateway_upstream_errors_total", Help: "Failed backend attempts, by reason (connect, timeout, protocol, no_endpoints).",
+		}, []string{"reason"}),
 		generation: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pylon_gateway_table_generation", Help: "Generation of the routing table being served.",
 		}),
