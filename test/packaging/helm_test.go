@@ -171,6 +171,33 @@ func TestHelmSchemaRejectsBadValues(t *testing.T) {
 	}
 }
 
+// podLabels cannot move a Pod out of its Deployment's selector: a selector
+// key with another value is refused with the key named; the same value is
+// accepted (rendered once, not as a duplicate YAML key).
+func TestHelmPodLabelsKeepTheSelector(t *testing.T) {
+	for _, c := range []struct{ set, key string }{
+		{"manager.podLabels.app\\.kubernetes\\.io/component=web", "app.kubernetes.io/component"},
+		{"gateway.podLabels.app\\.kubernetes\\.io/instance=other", "app.kubernetes.io/instance"},
+	} {
+		_, stderr, err := runErr(t, helm(t), "template", "pylon", "charts/pylon", "--set", c.set)
+		if err == nil {
+			t.Errorf("helm template --set %s: succeeded, want a refusal", c.set)
+			continue
+		}
+		if msg := string(stderr); !strings.Contains(msg, "podLabels") || !strings.Contains(msg, c.key) || !strings.Contains(msg, "selector") {
+			t.Errorf("helm template --set %s: %s, want an error naming podLabels, %s and the selector", c.set, msg, c.key)
+		}
+	}
+	g := NewWithT(t)
+	objs := parse(t, helmTemplate(t, "--set", "gateway.podLabels.app\\.kubernetes\\.io/name=pylon-gateway", "--set", "gateway.podLabels.team=edge"))
+	var d appsv1.Deployment
+	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(byName(objs, "Deployment")["pylon-gateway"].Object, &d)).To(Succeed())
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue("team", "edge"))
+	for k, v := range d.Spec.Selector.MatchLabels {
+		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v), "the Pods match their selector")
+	}
+}
+
 // NOTES.txt tells what to do next.
 func TestHelmNotes(t *testing.T) {
 	// `helm template` does not render NOTES.txt; a client-side dry-run install does.

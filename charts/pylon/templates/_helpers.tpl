@@ -33,6 +33,31 @@ app.kubernetes.io/component: gateway
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+A Pod template's labels: podLabels (.labels) and the selector labels
+(.selector, rendered). A podLabels key that is also a selector key with
+another value would leave the Pods outside their Deployment's selector, and
+the same key twice is invalid YAML: the value is refused with the key named
+(.what: "manager" or "gateway"); an equal value is dropped as redundant.
+*/}}
+{{- define "pylon.podLabels" -}}
+{{- $sel := .selector | fromYaml -}}
+{{- $extra := dict -}}
+{{- range $k, $v := .labels -}}
+{{- if hasKey $sel $k -}}
+{{- if ne (toString $v) (toString (get $sel $k)) -}}
+{{- fail (printf "%s.podLabels: %q is a selector label of the chart's %s Deployment (%q here); podLabels may not change it (set to %q): the Pods would not match their own Deployment. Remove it from podLabels." $.what $k $.what (get $sel $k) (toString $v)) -}}
+{{- end -}}
+{{- else -}}
+{{- $_ := set $extra $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- with $extra }}
+{{ toYaml . }}
+{{- end }}
+{{ .selector }}
+{{- end -}}
+
 {{/* repository@digest when image.digest is set, else repository:tag. */}}
 {{- define "pylon.image" -}}
 {{- if .Values.image.digest -}}
