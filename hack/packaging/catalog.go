@@ -55,6 +55,7 @@ func generateCatalog(o catalogOptions) error {
 	if err != nil {
 		return err
 	}
+	rebuilt(o.root, tpl, csv.Name, o.bundleImage)
 	if err := addRelease(tpl, csv, o.bundleImage, o.channel); err != nil {
 		return err
 	}
@@ -204,6 +205,23 @@ func addRelease(t *basicTemplate, csv *operatorsv1alpha1.ClusterServiceVersion, 
 	}
 	ch["entries"] = append(entries, entry)
 	return nil
+}
+
+// rebuilt points the template's bundle entry of release name at image when
+// the release is there already under another image (rebuilt, or a tag now
+// pinned by digest): a release has one bundle, so a second entry would give
+// the catalog two bundles of one name, which opm refuses. Entries whose
+// rendering is missing are left to the rendering below to report.
+func rebuilt(root string, t *basicTemplate, name, image string) {
+	for _, e := range t.Entries {
+		prev, _ := e["image"].(string)
+		if e["schema"] != "olm.bundle" || prev == image {
+			continue
+		}
+		if b, err := committedBundle(root, prev); err == nil && b["name"] == name {
+			e["image"] = image
+		}
+	}
 }
 
 // committedBundle is an earlier release's rendered bundle from catalog/.

@@ -112,3 +112,44 @@ func TestCatalogUpgradeGraph(t *testing.T) {
 	g.Expect(string(again)).To(Equal(string(first)))
 	g.Expect(parse(t, run(t, opm(t), "render", filepath.Join(out, "catalog"), "--output", "yaml"))).To(HaveLen(len(before)))
 }
+
+// A release rebuilt under another bundle image (here the tag pinned by
+// digest, as `make packaging BUNDLE_IMG_DIGEST=...` does) keeps one bundle
+// per version: the template's entry for it now names the new image, the
+// catalog has pylon.v0.1.0 once, and opm validates it.
+func TestCatalogRebuiltRelease(t *testing.T) {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	def := filepath.Join(tmp, "default.yaml")
+	writeTemp(t, def, kustomizeBuild(t, "config/default"))
+	out := filepath.Join(tmp, "out")
+	gen := func(args ...string) {
+		run(t, "go", append([]string{"run", "./hack/packaging"}, append(args, "--root", root, "--out", out)...)...)
+	}
+	const pinned = "ghcr.io/pylon-dev/pylon-bundle@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0", "--created-at", "2027-01-01T00:00:00Z")
+	gen("catalog", "--bundle-image", pinned, "--channel", "candidate-v0")
+	run(t, opm(t), "validate", filepath.Join(out, "catalog"))
+
+	g := NewWithT(t)
+	b, err := os.ReadFile(filepath.Join(out, "catalog-template.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	var tpl struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	g.Expect(yaml.Unmarshal(b, &tpl)).To(Succeed())
+	var images []any
+	for _, e := range tpl.Entries {
+		if e["schema"] == "olm.bundle" {
+			images = append(images, e["image"])
+		}
+	}
+	g.Expect(images).To(ConsistOf(pinned), "one bundle entry for the release, now by digest")
+	var bundles []string
+	for _, o := range parse(t, run(t, opm(t), "render", filepath.Join(out, "catalog"), "--output", "yaml")) {
+		if o.Object["schema"] == "olm.bundle" {
+			bundles = append(bundles, o.Object["name"].(string)+" "+o.Object["image"].(string))
+		}
+	}
+	g.Expect(bundles).To(ConsistOf("pylon.v0.1.0 " + pinned))
+}
