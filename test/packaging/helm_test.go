@@ -189,12 +189,20 @@ func TestHelmPodLabelsKeepTheSelector(t *testing.T) {
 		}
 	}
 	g := NewWithT(t)
-	objs := parse(t, helmTemplate(t, "--set", "gateway.podLabels.app\\.kubernetes\\.io/name=pylon-gateway", "--set", "gateway.podLabels.team=edge"))
-	var d appsv1.Deployment
-	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(byName(objs, "Deployment")["pylon-gateway"].Object, &d)).To(Succeed())
-	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue("team", "edge"))
-	for k, v := range d.Spec.Selector.MatchLabels {
-		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v), "the Pods match their selector")
+	// Equal values are accepted, also for a release named like a number
+	// (its name stays a string in every label; no YAML number or float).
+	for _, c := range []struct{ release, deployment string }{{"pylon", "pylon-gateway"}, {"1e3", "1e3-pylon-gateway"}} {
+		out := run(t, helm(t), "template", c.release, "charts/pylon", "--namespace", "pylon-system",
+			"--set", "gateway.podLabels.app\\.kubernetes\\.io/name=pylon-gateway", "--set-string", "gateway.podLabels.app\\.kubernetes\\.io/instance="+c.release,
+			"--set", "gateway.podLabels.team=edge", "--set", "manager.podLabels.app\\.kubernetes\\.io/component=manager")
+		objs := parse(t, out)
+		var d appsv1.Deployment
+		g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(byName(objs, "Deployment")[c.deployment].Object, &d)).To(Succeed(), c.release)
+		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue("team", "edge"))
+		g.Expect(d.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", c.release))
+		for k, v := range d.Spec.Selector.MatchLabels {
+			g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v), "%s: the Pods match their selector", c.release)
+		}
 	}
 }
 

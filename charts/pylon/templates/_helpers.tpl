@@ -10,7 +10,7 @@
 {{/* Labels of every object; objects with selector labels use pylon.baseLabels plus those. */}}
 {{- define "pylon.labels" -}}
 {{ include "pylon.baseLabels" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{- define "pylon.baseLabels" -}}
@@ -24,13 +24,13 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- define "pylon.managerSelector" -}}
 app.kubernetes.io/name: pylon
 app.kubernetes.io/component: manager
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{- define "pylon.gatewaySelector" -}}
 app.kubernetes.io/name: pylon-gateway
 app.kubernetes.io/component: gateway
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{/*
@@ -46,10 +46,10 @@ the same key twice is invalid YAML: the value is refused with the key named
 {{- range $k, $v := .labels -}}
 {{- if hasKey $sel $k -}}
 {{- if ne (toString $v) (toString (get $sel $k)) -}}
-{{- fail (printf "%s.podLabels: %q is a selector label of the chart's %s Deployment (%q here); podLabels may not change it (set to %q): the Pods would not match their own Deployment. Remove it from podLabels." $.what $k $.what (get $sel $k) (toString $v)) -}}
+{{- fail (printf "%s.podLabels: %q is a selector label of the chart's %s Deployment (%q here); podLabels may not change it (set to %q): the Pods would not match their own Deployment. Remove it from podLabels." $.what $k $.what (toString (get $sel $k)) (toString $v)) -}}
 {{- end -}}
 {{- else -}}
-{{- $_ := set $extra $k $v -}}
+{{- $_ := set $extra $k (toString $v) -}}
 {{- end -}}
 {{- end -}}
 {{- with $extra }}
