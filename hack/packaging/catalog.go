@@ -55,7 +55,9 @@ func generateCatalog(o catalogOptions) error {
 	if err != nil {
 		return err
 	}
-	rebuilt(o.root, tpl, csv.Name, o.bundleImage)
+	if err := releaseEntry(o.root, tpl, csv.Name, o.bundleImage); err != nil {
+		return err
+	}
 	if err := addRelease(tpl, csv, o.bundleImage, o.channel); err != nil {
 		return err
 	}
@@ -207,21 +209,54 @@ func addRelease(t *basicTemplate, csv *operatorsv1alpha1.ClusterServiceVersion, 
 	return nil
 }
 
-// rebuilt points the template's bundle entry of release name at image when
-// the release is there already under another image (rebuilt, or a tag now
-// pinned by digest): a release has one bundle, so a second entry would give
-// the catalog two bundles of one name, which opm refuses. Entries whose
-// rendering is missing are left to the rendering below to report.
-func rebuilt(root string, t *basicTemplate, name, image string) {
+// releaseEntry checks the template's bundle entries for release name
+// before image is added, so that a version keeps one bundle (two bundles of
+// one name make opm's render-template fail). No entry: a new release. An
+// entry with image: already recorded. An entry under the same repository's
+// tag while image is a digest: the release is being pinned, and the entry
+// takes the digest. Anything else (a pinned release built again from its
+// tag, another digest, another repository, or several entries) is refused
+// with what to do, so that no run silently changes what was released.
+// Entries whose rendering is missing are left to the rendering to report.
+func releaseEntry(root string, t *basicTemplate, name, image string) error {
+	var entries []map[string]any
+	var images []string
 	for _, e := range t.Entries {
 		prev, _ := e["image"].(string)
-		if e["schema"] != "olm.bundle" || prev == image {
+		if e["schema"] != "olm.bundle" {
 			continue
 		}
-		if b, err := committedBundle(root, prev); err == nil && b["name"] == name {
-			e["image"] = image
+		if prev != image {
+			if b, err := committedBundle(root, prev); err != nil || b["name"] != name {
+				continue
+			}
 		}
+		entries = append(entries, e)
+		images = append(images, prev)
 	}
+	switch {
+	case len(entries) == 0 || len(entries) == 1 && images[0] == image:
+		return nil
+	case len(entries) > 1:
+		return fmt.Errorf("%s: release %s has %d bundle entries (%s): a version has one bundle; keep the one it was released as and delete the others", catalogTemplate, name, len(entries), strings.Join(images, ", "))
+	}
+	prev := images[0]
+	if repository(prev) == repository(image) && !strings.Contains(prev, "@") && strings.Contains(image, "@") {
+		entries[0]["image"] = image
+		return nil
+	}
+	return fmt.Errorf("%s: release %s is recorded as %s; refusing to add it as %s too (a version has one bundle). To regenerate it, build with the image it was released as (BUNDLE_IMG, or BUNDLE_IMG_DIGEST for a pinned release); to release a rebuilt image, give it a new version, or replace the entry in %s by hand", catalogTemplate, name, prev, image, catalogTemplate)
+}
+
+// repository is an image reference without its digest or tag.
+func repository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		return image[:i]
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		return image[:i]
+	}
+	return image
 }
 
 // committedBundle is an earlier release's rendered bundle from catalog/.

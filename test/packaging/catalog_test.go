@@ -113,10 +113,10 @@ func TestCatalogUpgradeGraph(t *testing.T) {
 	g.Expect(parse(t, run(t, opm(t), "render", filepath.Join(out, "catalog"), "--output", "yaml"))).To(HaveLen(len(before)))
 }
 
-// A release rebuilt under another bundle image (here the tag pinned by
-// digest, as `make packaging BUNDLE_IMG_DIGEST=...` does) keeps one bundle
-// per version: the template's entry for it now names the new image, the
-// catalog has pylon.v0.1.0 once, and opm validates it.
+// A release pinned by digest (`make packaging BUNDLE_IMG_DIGEST=...` after
+// its tag was released) keeps one bundle per version: the template's entry
+// for it now names the digest, the catalog has pylon.v0.1.0 once, and opm
+// validates it. Any other second image for the version is refused.
 func TestCatalogRebuiltRelease(t *testing.T) {
 	root := repoRoot(t)
 	tmp := t.TempDir()
@@ -152,4 +152,16 @@ func TestCatalogRebuiltRelease(t *testing.T) {
 		}
 	}
 	g.Expect(bundles).To(ConsistOf("pylon.v0.1.0 " + pinned))
+
+	// From the pinned template, building the release again from its tag,
+	// or from another repository, is refused with what to do, and the
+	// template is left as it was.
+	for _, image := range []string{"ghcr.io/pylon-dev/pylon-bundle:v0.1.0", "quay.io/someone/pylon-bundle@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"} {
+		_, stderr, err := runErr(t, "go", "run", "./hack/packaging", "catalog", "--bundle-image", image, "--channel", "candidate-v0", "--root", out, "--out", out)
+		g.Expect(err).To(HaveOccurred(), "catalog with %s over the pinned release", image)
+		g.Expect(string(stderr)).To(And(ContainSubstring("pylon.v0.1.0 is recorded as "+pinned), ContainSubstring("BUNDLE_IMG_DIGEST")), image)
+		after, err := os.ReadFile(filepath.Join(out, "catalog-template.yaml"))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(string(after)).To(Equal(string(b)), "a refused run leaves the template as it was")
+	}
 }
