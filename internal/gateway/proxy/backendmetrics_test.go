@@ -181,10 +181,35 @@ func TestGatewayAnswersCountWithGatewayOrigin(t *testing.T) {
 	if n, _ := sample(t, reg, contract.MetricBackendRequests, nil); n != 4 {
 		t.Errorf("backend requests in all = %v, want 4 (the 404 has no backend)", n)
 	}
-	// Failed attempts by reason; the invalid backend is never tried.
-	for reason, want := range map[string]float64{"no_endpoints": 1, "connect": 1, "timeout": 1, "protocol": 0} {
-		if n, _ := sample(t, reg, "pylon_gateway_upstream_errors_total", map[string]string{"reason": reason}); n != want {
-			t.Errorf("pylon_gateway_upstream_errors_total{reason=%q} = %v, want %v", reason, n, want)
+	// Failed attempts by reason; the invalid backend is never tried. A POST
+	// with a body takes the ReverseProxy path instead of the lean one and
+	// counts its refused connection once as well.
+	res, err := http.Post(url+"/refused", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusBadGateway {
+		t.Fatalf("POST /refused: %d, want 502", res.StatusCode)
+	}
+	const upstreamErrors = "pylon_gateway_upstream_errors_total"
+	for reason, want := range map[string]float64{"no_endpoints": 1, "connect": 2, "timeout": 1} {
+		if n, _ := sample(t, reg, upstreamErrors, map[string]string{"reason": reason}); n != want {
+			t.Errorf("%s{reason=%q} = %v, want %v", upstreamErrors, reason, n, want)
+		}
+	}
+	if n, _ := sample(t, reg, upstreamErrors, nil); n != 4 {
+		t.Errorf("%s in all = %v, want 4 (no other reason)", upstreamErrors, n)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == upstreamErrors && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != "reason") {
+				t.Errorf("%s series labelled %v, want reason only", upstreamErrors, m.GetLabel())
+			}
 		}
 	}
 }

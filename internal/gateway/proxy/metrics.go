@@ -65,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, backendLabels),
 		upstreamErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			// "reason", not "kind": kind is the route kind on every route series.
-			Name: "pylon_gateway_upstream_errors_total", Help: "Failed backend attempts, by reason (connect, timeout, protocol, no_endpoints).",
+			Name: "pylon_gateway_upstream_errors_total", Help: "Backend failures by reason: connect counts each failed connection (also when another endpoint then answered); timeout, protocol and no_endpoints count requests.",
 		}, []string{"reason"}),
 		generation: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pylon_gateway_table_generation", Help: "Generation of the routing table being served.",
