@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks Pylon's gateway against the backend alone, nginx (1 and 2
-# workers), HAProxy (2 threads) and Caddy, all
+# workers), HAProxy (2 threads), Caddy and two minimal Go proxies (net/http
+# and fasthttp, as reference points), all
 # on 127.0.0.1, with wrk at 1 and 50 connections, plain HTTP and TLS, in
 # ROUNDS alternating rounds (each target once per round, so CPU noise from
 # other work on the machine hits all of them alike). Then: the gateway's
@@ -24,16 +25,30 @@ trap cleanup EXIT
 for bin in wrk nginx caddy haproxy openssl jq; do command -v "$bin" >/dev/null || { echo "missing $bin (apt-get install $bin)"; exit 1; }; done
 
 go build -o "$TMP/bench" ./bench/gateway
+# The fasthttp reference point is its own module (Pylon does not depend on
+# fasthttp); without its modules (offline) the benchmark runs without it.
+FASTOK=1
+(cd bench/floorfast && GOWORK=off go build -o "$TMP/floorfast" .) || { FASTOK=; echo "bench/floorfast did not build: the fasthttp floor is left out" >&2; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 BACK=18081 PYLON=18082 NGINX=18083 CADDY=18084 NGINX2=18085 HAPROXY=18086
 BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094 NGINX2S=18095 HAPROXYS=18096
+FLOOR=18087 FAST=18088 FLOORS=18089 FASTS=18090
 "$TMP/bench" -mode backend -port $BACK & PIDS+=($!); BACKPID=$!
 "$TMP/bench" -mode backend -port $BACKS -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); BACKSPID=$!
 # One gateway process serves both listeners' worth of tests in turn: the
 # HTTP one is profiled (CPU and heap, written when it is stopped).
 "$TMP/bench" -mode gateway -port $PYLON -upstream $BACK -cpuprofile "$PROF/gateway-cpu.pprof" -memprofile "$PROF/gateway-heap.pprof" >"$TMP/pylon.log" 2>&1 & PIDS+=($!); PYLONPID=$!
 "$TMP/bench" -mode gateway -port $PYLONS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" >"$TMP/pylons.log" 2>&1 & PIDS+=($!); PYLONSPID=$!
+# Two reference points without routing, metrics or logging
+# (bench/gateway/floor.go, bench/floorfast): a minimal proxy on net/http,
+# and the same on fasthttp.
+"$TMP/bench" -mode floor -port $FLOOR -upstream $BACK & PIDS+=($!); FLOORPID=$!
+"$TMP/bench" -mode floor -port $FLOORS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); FLOORSPID=$!
+if [[ -n $FASTOK ]]; then
+  "$TMP/floorfast" -port $FAST -upstream $BACK & PIDS+=($!); FASTPID=$!
+  "$TMP/floorfast" -port $FASTS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); FASTSPID=$!
+fi
 
 nginxconf() { # workers port tlsport suffix
 cat >"$TMP/nginx$4.conf" <<NGX
@@ -142,12 +157,16 @@ for round in $(seq "$ROUNDS"); do
   for c in 1 50; do
     run "$round" http "backend direct" "http://127.0.0.1:$BACK/" $BACKPID $c
     run "$round" http pylon "http://127.0.0.1:$PYLON/" $PYLONPID $c
+    run "$round" http "net/http floor" "http://127.0.0.1:$FLOOR/" $FLOORPID $c
+    [[ -z $FASTOK ]] || run "$round" http "fasthttp floor" "http://127.0.0.1:$FAST/" $FASTPID $c
     run "$round" http nginx "http://127.0.0.1:$NGINX/" $NGINXPID $c
     run "$round" http "nginx 2 workers" "http://127.0.0.1:$NGINX2/" $NGINX2PID $c
     run "$round" http "haproxy 2 threads" "http://127.0.0.1:$HAPROXY/" $HAPROXYPID $c
     run "$round" http caddy "http://127.0.0.1:$CADDY/" $CADDYPID $c
     run "$round" https "backend direct" "https://127.0.0.1:$BACKS/" $BACKSPID $c
     run "$round" https pylon "https://127.0.0.1:$PYLONS/" $PYLONSPID $c
+    run "$round" https "net/http floor" "https://127.0.0.1:$FLOORS/" $FLOORSPID $c
+    [[ -z $FASTOK ]] || run "$round" https "fasthttp floor" "https://127.0.0.1:$FASTS/" $FASTSPID $c
     run "$round" https nginx "https://127.0.0.1:$NGINXS/" $NGINXPID $c
     run "$round" https "nginx 2 workers" "https://127.0.0.1:$NGINX2S/" $NGINX2PID $c
     run "$round" https "haproxy 2 threads" "https://127.0.0.1:$HAPROXYS/" $HAPROXYPID $c

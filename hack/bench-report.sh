@@ -66,7 +66,7 @@ if [[ -n $GW && -f $GW ]]; then
   echo
   echo "| proto | conns | target | req/s | p50 µs | p99 µs | CPU µs/req |"
   echo "|---|---|---|---|---|---|---|"
-  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
+  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="net/http floor" then 1.3 elif .=="fasthttp floor" then 1.6 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
   echo
   for proto in http https; do
     ratio() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==$1)] | (map(select(.target==\"pylon\"))[0].$2 / map(select(.target==\"$3\"))[0].$2) * 100 | round / 100"; }
@@ -74,6 +74,17 @@ if [[ -n $GW && -f $GW ]]; then
     pc=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"pylon\")][0].cpuUsPerReq*10|round/10")
     echo "- $proto, 50 connections: Pylon/nginx (1 worker) req/s = **${pn}×** (target ≥ 0.8×: $(verdict "$pn" ">=" 0.8)); Pylon CPU **${pc} µs/req** (target ≤ 30: $(verdict "$pc" "<=" 30)); Pylon/Caddy req/s = ${pcad}×."
     echo "- $proto, 1 connection: Pylon/nginx p50 latency = **${pl}×** (target ≤ 1.2×: $(verdict "$pl" "<=" 1.2))."
+    has() { [[ $(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and (.target==\"$1\" or .target==\"nginx\"))]|length") -ge 2 ]]; }
+    fl() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"$1\")][0].cpuUsPerReq*10|round/10"; }
+    rr() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==50)] | (map(select(.target==\"$1\"))[0].rps / map(select(.target==\"$2\"))[0].rps) * 100 | round / 100"; }
+    floors=()
+    for f in "net/http floor" "fasthttp floor"; do
+      has "$f" && floors+=("$f/nginx req/s = **$(rr "$f" nginx)×** at $(fl "$f") µs CPU/req")
+    done
+    has "net/http floor" && floors+=("Pylon/net/http floor req/s = $(rr pylon "net/http floor")×")
+    if [[ ${#floors[@]} -gt 0 ]]; then
+      echo "- $proto, 50 connections, reference points (minimal proxies, no routing, metrics or logging): $(IFS=';'; echo "${floors[*]}" | sed 's/;/; /g')."
+    fi
   done
   for i in 0 1 2; do
     r=$(g ".memory[$i].routes") rss=$(g ".memory[$i].rssMiB") pub=$(g ".memory[$i].publishMs")

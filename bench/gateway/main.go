@@ -25,14 +25,14 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "backend", "backend, gateway or propagation")
+	mode := flag.String("mode", "backend", "backend, gateway, floor (the least a net/http proxy does, a yardstick) or propagation")
 	listen := flag.Int("port", 18080, "port to serve on 127.0.0.1")
-	upstream := flag.Int("upstream", 18081, "backend port (gateway, propagation)")
+	upstream := flag.Int("upstream", 18081, "backend port (gateway, floor, propagation)")
 	routes := flag.Int("routes", 1, "HTTPRoutes in the table (gateway, propagation)")
 	changes := flag.Int("changes", 100, "route changes to time (propagation)")
-	certFile := flag.String("cert", "", "PEM certificate: serve TLS (backend, gateway)")
+	certFile := flag.String("cert", "", "PEM certificate: serve TLS (backend, gateway, floor)")
 	keyFile := flag.String("key", "", "PEM key for -cert")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here (gateway: until SIGTERM; propagation: over the changes)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here (gateway, floor: until SIGTERM; propagation: over the changes)")
 	heapProfile := flag.String("memprofile", "", "write a heap profile here at SIGTERM (gateway)")
 	flag.Parse()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*listen))
@@ -42,6 +42,8 @@ func main() {
 		err = backend(addr, *certFile, *keyFile)
 	case "gateway":
 		err = gateway(int32(*listen), int32(*upstream), *routes, *certFile, *keyFile, *cpuProfile, *heapProfile)
+	case "floor":
+		err = floor(addr, net.JoinHostPort("127.0.0.1", strconv.Itoa(*upstream)), *certFile, *keyFile, *cpuProfile)
 	case "propagation":
 		err = propagation(int32(*listen), int32(*upstream), *routes, *changes, *cpuProfile)
 	default:

@@ -6,5 +6,5 @@ bench: envtest ## Controller scale (envtest) and gateway speed vs nginx/Caddy; w
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" ./hack/bench.sh
 
 .PHONY: bench-gateway
-bench-gateway: envtest ## Benchmark the bundled gateway against the bare backend, nginx and Caddy; writes bench/gateway/REPORT.md (needs wrk, nginx, caddy, jq, openssl).
+bench-gateway: envtest ## Benchmark the bundled gateway against the bare backend, nginx, HAProxy, Caddy and two minimal Go proxies; writes bench/gateway/REPORT.md (needs wrk, nginx, caddy, haproxy, jq, openssl).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" ./hack/bench-gateway.sh
