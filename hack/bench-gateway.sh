@@ -130,6 +130,15 @@ https://127.0.0.1:$CADDYS {
 CADDY
 XDG_DATA_HOME=$TMP XDG_CONFIG_HOME=$TMP caddy run --config "$TMP/Caddyfile" --adapter caddyfile >"$TMP/caddy.log" 2>&1 & PIDS+=($!); CADDYPID=$!
 sleep 2
+# Every target must answer 200 with the backend's body before anything is
+# timed: a proxy that answers errors quickly would look fast.
+for u in "http://127.0.0.1:$PYLON/" "https://127.0.0.1:$PYLONS/" "http://127.0.0.1:$FLOOR/" "https://127.0.0.1:$FLOORS/" \
+  ${FASTOK:+"http://127.0.0.1:$FAST/" "https://127.0.0.1:$FASTS/"} "http://127.0.0.1:$NGINX/" "https://127.0.0.1:$NGINXS/" \
+  "http://127.0.0.1:$NGINX2/" "https://127.0.0.1:$NGINX2S/" "http://127.0.0.1:$HAPROXY/" "https://127.0.0.1:$HAPROXYS/" \
+  "http://127.0.0.1:$CADDY/" "https://127.0.0.1:$CADDYS/"; do
+  body=$(curl -sk --max-time 5 -w ' %{http_code}' "$u" || true)
+  [[ $body == "hello from the benchmark backend"*" 200" ]] || { echo "$u does not proxy to the backend (got: $body)" >&2; exit 1; }
+done
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks
 # Children: nginx's worker is a child of the master; sum the whole tree.
@@ -150,8 +159,11 @@ run() { # round proto name url pid conns
   p50=$(us "$(awk '$1=="50%" {print $2}' <<<"$out")")
   p99=$(us "$(awk '$1=="99%" {print $2}' <<<"$out")")
   cpu=$(awk -v a="$after" -v b="$before" -v hz="$HZ" -v n="$reqs" 'BEGIN {printf "%.1f", (a-b)*1e6/hz/n}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" >>"$RAW"
-  echo "round $round $proto $name c=$c: $rps req/s p50 ${p50}µs p99 ${p99}µs cpu ${cpu}µs/req"
+  # Answers other than 2xx/3xx and socket errors (wrk reports both): a row
+  # with any is marked in the report, never compared as if it were good.
+  errs=$(awk '/Non-2xx or 3xx responses/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n+0}' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$errs" >>"$RAW"
+  echo "round $round $proto $name c=$c: $rps req/s p50 ${p50}µs p99 ${p99}µs cpu ${cpu}µs/req errors $errs"
 }
 for round in $(seq "$ROUNDS"); do
   for c in 1 50; do
@@ -199,11 +211,11 @@ echo "propagation: $PROP"
 # Aggregate rounds: mean of each figure per (proto, conns, target).
 jq -Rn --slurpfile mem "$MEMJSON" --argjson prop "$PROP" --arg dur "$DUR" --argjson rounds "$ROUNDS" '
   [inputs | split("\t") | {round: .[0]|tonumber, proto: .[1], conns: .[2]|tonumber, target: .[3],
-    rps: .[4]|tonumber, p50us: .[5]|tonumber, p99us: .[6]|tonumber, cpuUsPerReq: .[7]|tonumber}] as $raw
+    rps: .[4]|tonumber, p50us: .[5]|tonumber, p99us: .[6]|tonumber, cpuUsPerReq: .[7]|tonumber, errors: .[8]|tonumber}] as $raw
   | {duration: $dur, rounds: $rounds, raw: $raw,
      throughput: ($raw | group_by([.proto, .conns, .target]) | map({proto: .[0].proto, conns: .[0].conns, target: .[0].target,
         rps: (map(.rps) | add / length), p50us: (map(.p50us) | add / length), p99us: (map(.p99us) | add / length),
-        cpuUsPerReq: (map(.cpuUsPerReq) | add / length)})),
+        cpuUsPerReq: (map(.cpuUsPerReq) | add / length), errors: (map(.errors) | add)})),
      memory: $mem[0], propagation: $prop}' <"$RAW" >"$OUT/results.json"
 {
   echo "# Gateway benchmark"

@@ -68,6 +68,7 @@ if [[ -n $GW && -f $GW ]]; then
   echo "|---|---|---|---|---|---|---|"
   g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="net/http floor" then 1.3 elif .=="fasthttp floor" then 1.6 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
   echo
+  g '.throughput[] | select((.errors // 0) > 0) | "- **Not comparable**: \(.proto), \(.conns) connection(s), \(.target): \(.errors) answers were errors (non-2xx/3xx or socket errors)."'
   for proto in http https; do
     ratio() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==$1)] | (map(select(.target==\"pylon\"))[0].$2 / map(select(.target==\"$3\"))[0].$2) * 100 | round / 100"; }
     pn=$(ratio 50 rps nginx) pcad=$(ratio 50 rps caddy) pl=$(ratio 1 p50us nginx)

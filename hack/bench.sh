@@ -27,12 +27,19 @@ if [[ " $PARTS " == *" gateway "* ]]; then
 fi
 
 ver() { "$@" 2>&1 | head -1 || true; }
+# When a results file was written: its mtime, unless it is the committed
+# version (a checkout resets mtimes), then the commit's time.
+written() {
+  if git ls-files --error-unmatch "$1" >/dev/null 2>&1 && git diff --quiet HEAD -- "$1"; then
+    echo "$(TZ=UTC git log -1 --format=%cd --date=format-local:%H:%MZ -- "$1") (as committed)"
+  else date -u -r "$1" +%H:%MZ; fi
+}
 jq -n --arg start "$START" --arg finish "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg cpu "$(nproc) × $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
   --arg mem "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
   --arg kernel "$(uname -sr)" --arg load "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures are noisy, compare within one run)" \
   --arg go "$(go version)" --arg k8s "kube-apiserver $(sed -n 's/^const KubernetesVersion = "\(.*\)"/\1/p' test/testenv/testenv.go) built from k8s.io/kubernetes by make envtest, $("${KUBEBUILDER_ASSETS:-bin/k8s/v1.36.3}/etcd" --version 2>/dev/null | head -1) (envtest)" \
-  --arg written "controller results $(date -u -r bench/controller/results.json +%H:%MZ), gateway results $(date -u -r bench/gateway/results.json +%H:%MZ)" \
+  --arg written "controller results $(written bench/controller/results.json), gateway results $(written bench/gateway/results.json)" \
   --arg cr "controller-runtime $(go list -m -f '{{.Version}}' sigs.k8s.io/controller-runtime)" \
   --arg nginx "$(ver nginx -v)" --arg caddy "$(ver caddy version)" --arg haproxy "$(ver haproxy -v)" --arg wrk "$(ver wrk -v)" \
   --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown) (plus the working tree)" \

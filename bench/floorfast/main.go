@@ -44,6 +44,9 @@ func main() {
 			req.Header.Set("X-Real-Ip", ip)
 			req.Header.SetBytesV("X-Forwarded-Host", req.Host())
 			req.Header.Set("X-Forwarded-Proto", proto)
+			// The backend speaks plain HTTP; a request that came over TLS
+			// has an https URI, which the HostClient would refuse.
+			req.URI().SetScheme("http")
 			if err := client.Do(req, &ctx.Response); err != nil {
 				ctx.Error("backend unreachable", fasthttp.StatusBadGateway)
 			}
