@@ -43,7 +43,8 @@ FLOOR=18087 FAST=18088 FLOORS=18089 FASTS=18090
 # Two reference points without routing, metrics or logging
 # (bench/gateway/floor.go, bench/floorfast): a minimal proxy on net/http,
 # and the same on fasthttp.
-"$TMP/bench" -mode floor -port $FLOOR -upstream $BACK & PIDS+=($!); FLOORPID=$!
+# Profiled like Pylon's HTTP process (so both carry the profiler's cost).
+"$TMP/bench" -mode floor -port $FLOOR -upstream $BACK -cpuprofile "$PROF/floor-cpu.pprof" & PIDS+=($!); FLOORPID=$!
 "$TMP/bench" -mode floor -port $FLOORS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); FLOORSPID=$!
 if [[ -n $FASTOK ]]; then
   "$TMP/floorfast" -port $FAST -upstream $BACK & PIDS+=($!); FASTPID=$!
@@ -132,12 +133,16 @@ XDG_DATA_HOME=$TMP XDG_CONFIG_HOME=$TMP caddy run --config "$TMP/Caddyfile" --ad
 sleep 2
 # Every target must answer 200 with the backend's body before anything is
 # timed: a proxy that answers errors quickly would look fast.
-for u in "http://127.0.0.1:$PYLON/" "https://127.0.0.1:$PYLONS/" "http://127.0.0.1:$FLOOR/" "https://127.0.0.1:$FLOORS/" \
+for u in "http://127.0.0.1:$BACK/" "https://127.0.0.1:$BACKS/" "http://127.0.0.1:$PYLON/" "https://127.0.0.1:$PYLONS/" "http://127.0.0.1:$FLOOR/" "https://127.0.0.1:$FLOORS/" \
   ${FASTOK:+"http://127.0.0.1:$FAST/" "https://127.0.0.1:$FASTS/"} "http://127.0.0.1:$NGINX/" "https://127.0.0.1:$NGINXS/" \
   "http://127.0.0.1:$NGINX2/" "https://127.0.0.1:$NGINX2S/" "http://127.0.0.1:$HAPROXY/" "https://127.0.0.1:$HAPROXYS/" \
   "http://127.0.0.1:$CADDY/" "https://127.0.0.1:$CADDYS/"; do
-  body=$(curl -sk --max-time 5 -w ' %{http_code}' "$u" || true)
-  [[ $body == "hello from the benchmark backend"*" 200" ]] || { echo "$u does not proxy to the backend (got: $body)" >&2; exit 1; }
+  for _ in $(seq 20); do   # up to ~10 s for a slow start
+    body=$(curl -sk --http1.1 --max-time 2 -w ' %{http_code}' "$u" || true)
+    [[ $body == "hello from the benchmark backend"*" 200" ]] && break
+    sleep 0.5
+  done
+  [[ $body == "hello from the benchmark backend"*" 200" ]] || { echo "$u does not answer with the backend's body over HTTP/1.1 (got: $body)" >&2; exit 1; }
 done
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks
@@ -149,7 +154,7 @@ us() { awk '{v=$1; u=1; if (v ~ /us$/) u=1; else if (v ~ /ms$/) u=1000; else if 
 RAW=$TMP/raw.tsv   # round proto conns target rps p50us p99us cpuus
 : >"$RAW"
 run() { # round proto name url pid conns
-  local round=$1 proto=$2 name=$3 url=$4 pid=$5 c=$6 before after out rps reqs p50 p99 cpu
+  local round=$1 proto=$2 name=$3 url=$4 pid=$5 c=$6 before after out rps reqs p50 p99 cpu errs
   wrk -t1 -c"$c" -d1s "$url" >/dev/null  # warm up pools and TLS sessions
   before=$(treecpu "$pid")
   out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DUR" --latency "$url")
@@ -186,6 +191,7 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 kill -TERM $PYLONPID && wait $PYLONPID 2>/dev/null || true   # writes the profiles
+kill -TERM $FLOORPID && wait $FLOORPID 2>/dev/null || true
 
 # Memory: RSS once the table is published and a short load has warmed the
 # pools (traffic goes to route 0; the others are the table's weight).

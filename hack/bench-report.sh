@@ -13,7 +13,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "met" : "**missed**" }'; }
+verdict() { [[ $1 == n/a ]] && { echo "n/a (errors or no figure)"; return; }; awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "met" : "**missed**" }'; }
 
 if [[ -n $ENVF && -f $ENVF ]]; then
   echo "## Machine and versions"
@@ -69,20 +69,21 @@ if [[ -n $GW && -f $GW ]]; then
   g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="net/http floor" then 1.3 elif .=="fasthttp floor" then 1.6 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
   echo
   g '.throughput[] | select((.errors // 0) > 0) | "- **Not comparable**: \(.proto), \(.conns) connection(s), \(.target): \(.errors) answers were errors (non-2xx/3xx or socket errors)."'
+  # rat PROTO CONNS FIELD A B: A's FIELD over B's, or n/a when either row
+  # is missing or counted errors (a row with errors is not comparable).
+  rat() { g "[.throughput[]|select(.proto==\"$1\" and .conns==$2)] | (map(select(.target==\"$4\"))[0]) as \$a | (map(select(.target==\"$5\"))[0]) as \$b
+    | if \$a == null or \$b == null or ((\$a.errors // 0) + (\$b.errors // 0)) > 0 then \"n/a\" else (\$a.$3 / \$b.$3 * 100 | round / 100) end"; }
+  cpu() { g "[.throughput[]|select(.proto==\"$1\" and .conns==50 and .target==\"$2\")][0] | if . == null or (.errors // 0) > 0 then \"n/a\" else (.cpuUsPerReq*10|round/10) end"; }
   for proto in http https; do
-    ratio() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==$1)] | (map(select(.target==\"pylon\"))[0].$2 / map(select(.target==\"$3\"))[0].$2) * 100 | round / 100"; }
-    pn=$(ratio 50 rps nginx) pcad=$(ratio 50 rps caddy) pl=$(ratio 1 p50us nginx)
-    pc=$(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"pylon\")][0].cpuUsPerReq*10|round/10")
+    pn=$(rat $proto 50 rps pylon nginx) pcad=$(rat $proto 50 rps pylon caddy) pl=$(rat $proto 1 p50us pylon nginx) pc=$(cpu $proto pylon)
     echo "- $proto, 50 connections: Pylon/nginx (1 worker) req/s = **${pn}×** (target ≥ 0.8×: $(verdict "$pn" ">=" 0.8)); Pylon CPU **${pc} µs/req** (target ≤ 30: $(verdict "$pc" "<=" 30)); Pylon/Caddy req/s = ${pcad}×."
     echo "- $proto, 1 connection: Pylon/nginx p50 latency = **${pl}×** (target ≤ 1.2×: $(verdict "$pl" "<=" 1.2))."
-    has() { [[ $(g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and (.target==\"$1\" or .target==\"nginx\"))]|length") -ge 2 ]]; }
-    fl() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==50 and .target==\"$1\")][0].cpuUsPerReq*10|round/10"; }
-    rr() { g "[.throughput[]|select(.proto==\"$proto\" and .conns==50)] | (map(select(.target==\"$1\"))[0].rps / map(select(.target==\"$2\"))[0].rps) * 100 | round / 100"; }
     floors=()
     for f in "net/http floor" "fasthttp floor"; do
-      has "$f" && floors+=("$f/nginx req/s = **$(rr "$f" nginx)×** at $(fl "$f") µs CPU/req")
+      [[ $(rat $proto 50 rps "$f" nginx) == n/a && $(cpu $proto "$f") == n/a ]] && continue
+      floors+=("$f/nginx req/s = **$(rat $proto 50 rps "$f" nginx)×** at $(cpu $proto "$f") µs CPU/req, p50 at 1 connection $(rat $proto 1 p50us "$f" nginx)×")
     done
-    has "net/http floor" && floors+=("Pylon/net/http floor req/s = $(rr pylon "net/http floor")×")
+    [[ ${#floors[@]} -gt 0 ]] && floors+=("Pylon/net/http floor req/s = $(rat $proto 50 rps pylon "net/http floor")×")
     if [[ ${#floors[@]} -gt 0 ]]; then
       echo "- $proto, 50 connections, reference points (minimal proxies, no routing, metrics or logging): $(IFS=';'; echo "${floors[*]}" | sed 's/;/; /g')."
     fi

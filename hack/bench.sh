@@ -31,8 +31,8 @@ ver() { "$@" 2>&1 | head -1 || true; }
 # version (a checkout resets mtimes), then the commit's time.
 written() {
   if git ls-files --error-unmatch "$1" >/dev/null 2>&1 && git diff --quiet HEAD -- "$1"; then
-    echo "$(TZ=UTC git log -1 --format=%cd --date=format-local:%H:%MZ -- "$1") (as committed)"
-  else date -u -r "$1" +%H:%MZ; fi
+    echo "$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%MZ -- "$1") (as committed)"
+  else date -u -r "$1" +%Y-%m-%dT%H:%MZ; fi
 }
 jq -n --arg start "$START" --arg finish "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg cpu "$(nproc) × $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \

@@ -4,7 +4,9 @@
 // request to a fasthttp.HostClient with keep-alive connections to the
 // backend. Header work as bench/gateway's net/http floor: the client's
 // forwarding headers replaced by X-Forwarded-For/-Host/-Proto and
-// X-Real-Ip (fasthttp drops hop-by-hop headers itself). No routing,
+// X-Real-Ip (fasthttp drops Connection but forwards other hop-by-hop
+// headers and adds a User-Agent when there is none; wrk sends neither
+// kind, so the benchmark's requests are alike). No routing,
 // metrics or logging; responses are buffered whole (fine for the
 // benchmark's 33-byte bodies) and carry fasthttp's Server header. It shows
 // what a Go HTTP/1.1 engine without net/http's per-request goroutine
