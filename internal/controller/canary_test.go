@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -189,6 +190,10 @@ func TestCanaryGetsNoShareUntilItHasAvailablePods(t *testing.T) {
 		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.Weight).To(BeZero())
 		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonCanaryNoReadyEndpoints))
+		// Not at the spec yet: Reconciling says so (kstatus InProgress;
+		// its reason is CanaryNoReadyEndpoints once everything else is
+		// ready, status_test.go).
+		g.Expect(meta.IsStatusConditionTrue(app.Status.Conditions, pylonv1alpha1.ConditionReconciling)).To(BeTrue())
 	}
 	g.Eventually(noShareYet, timeout, poll).Should(Succeed())
 	g.Expect(app.Status.Canary.WeightMessage).To(ContainSubstring("Service shop-canary lists no ready endpoint"))
@@ -205,6 +210,9 @@ func TestCanaryGetsNoShareUntilItHasAvailablePods(t *testing.T) {
 		g.Expect(app.Status.Canary).NotTo(BeNil())
 		g.Expect(app.Status.Canary.Weight).To(BeEquivalentTo(50))
 		g.Expect(app.Status.Canary.WeightReason).To(Equal(pylonv1alpha1.ReasonWeightDeclared))
+		if rec := meta.FindStatusCondition(app.Status.Conditions, pylonv1alpha1.ConditionReconciling); rec != nil {
+			g.Expect(rec.Reason).NotTo(Equal(pylonv1alpha1.ReasonCanaryNoReadyEndpoints), "served as declared")
+		}
 		g.Expect(app.Status.Canary.LastWeightChangeTime).NotTo(BeNil())
 		g.Expect(app.Spec.Canary.Weight).To(BeEquivalentTo(50), "the spec is the user's")
 		g.Expect(eventReasons(g, ns, "shop", corev1.EventTypeNormal)).To(ContainElement("CanaryWeight"))

@@ -153,6 +153,11 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 		// Serving, but not where the spec says yet: analysis is still
 		// stepping the canary up (kstatus: InProgress).
 		conds = append(conds, metav1.Condition{Type: pylonv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: pylonv1alpha1.ReasonAnalysisStep, Message: st.Canary.WeightMessage, ObservedGeneration: gen})
+	case st.Canary != nil && st.Canary.WeightReason == pylonv1alpha1.ReasonCanaryNoReadyEndpoints:
+		// Serving, but the canary's share waits for its Service to list a
+		// ready endpoint (normally well under a second): not at the spec
+		// yet, so kstatus and Argo CD see InProgress, not Current.
+		conds = append(conds, metav1.Condition{Type: pylonv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: pylonv1alpha1.ReasonCanaryNoReadyEndpoints, Message: st.Canary.WeightMessage, ObservedGeneration: gen})
 	}
 	st.Conditions = conds
 

@@ -98,3 +98,38 @@ func TestComputeStatusReady(t *testing.T) {
 		})
 	}
 }
+
+// A canary whose share waits for a ready endpoint leaves the app Ready
+// (it serves) but Reconciling (not at the spec yet); served as declared,
+// it is not reconciling.
+func TestComputeStatusCanaryWaitingForEndpoints(t *testing.T) {
+	app := &pylonv1alpha1.WebApp{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "team", Generation: 3},
+		Spec: pylonv1alpha1.WebAppSpec{Image: "shop:1", Canary: &pylonv1alpha1.CanarySpec{Image: "shop:2", Weight: 10}}}
+	for _, tc := range []struct {
+		reason      string
+		weight      int32
+		reconciling bool
+	}{
+		{pylonv1alpha1.ReasonCanaryNoReadyEndpoints, 0, true},
+		{pylonv1alpha1.ReasonWeightDeclared, 10, false},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			obs := observation{live: map[string]client.Object{
+				childID(deploymentGVK, "web"):        deployment("web", ptr.To[int32](1), 1),
+				childID(deploymentGVK, "web-canary"): deployment("web-canary", ptr.To[int32](1), 1),
+			}}
+			obs.canary.status = &pylonv1alpha1.CanaryStatus{Weight: tc.weight, WeightReason: tc.reason, WeightMessage: "the canary's Service lists no ready endpoint"}
+			st := computeStatus(app, obs, "cluster.local")
+			if !meta.IsStatusConditionTrue(st.Conditions, pylonv1alpha1.ConditionReady) {
+				t.Fatalf("Ready = %+v, want True: the app serves", meta.FindStatusCondition(st.Conditions, pylonv1alpha1.ConditionReady))
+			}
+			rec := meta.FindStatusCondition(st.Conditions, pylonv1alpha1.ConditionReconciling)
+			switch {
+			case tc.reconciling && (rec == nil || rec.Status != metav1.ConditionTrue || rec.Reason != tc.reason || !strings.Contains(rec.Message, "no ready endpoint")):
+				t.Fatalf("Reconciling = %+v, want True/%s with the weight message", rec, tc.reason)
+			case !tc.reconciling && rec != nil && rec.Status == metav1.ConditionTrue:
+				t.Fatalf("Reconciling = %+v, want none", rec)
+			}
+		})
+	}
+}
