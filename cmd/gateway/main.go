@@ -97,8 +97,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
-	if !memlimit.ValidRatio(memoryLimitRatio) {
-		logger.Error("invalid --memory-limit-ratio: must be 0 (off) or between 0.1 and 1", "memoryLimitRatio", memoryLimitRatio)
+	if err := memlimit.CheckRatio(memoryLimitRatio); err != nil {
+		logger.Error("invalid --memory-limit-ratio", "error", err)
 		os.Exit(2)
 	}
 	if res, err := memlimit.Apply(memoryLimitRatio); err != nil {

@@ -85,8 +85,8 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
-	if !memlimit.ValidRatio(memoryLimitRatio) {
-		fmt.Fprintf(os.Stderr, "invalid --memory-limit-ratio %v: must be 0 (off) or between %v and 1\n", memoryLimitRatio, memlimit.MinRatio)
+	if err := memlimit.CheckRatio(memoryLimitRatio); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid --memory-limit-ratio: %v\n", err)
 		os.Exit(2)
 	}
 	if res, err := memlimit.Apply(memoryLimitRatio); err != nil {

@@ -46,10 +46,14 @@ func (r Result) String() string {
 // it the collector would run without pause.
 const MinRatio = 0.1
 
-// ValidRatio reports whether Apply accepts ratio: 0 (off), or from
-// MinRatio to 1.
-func ValidRatio(ratio float64) bool {
-	return ratio == 0 || ratio >= MinRatio && ratio <= 1 // NaN fails both
+// CheckRatio returns an error, saying what is accepted, unless ratio is 0
+// (off) or from MinRatio to 1. Apply checks it too; commands call it first
+// to refuse a bad flag before starting.
+func CheckRatio(ratio float64) error {
+	if ratio == 0 || ratio >= MinRatio && ratio <= 1 { // NaN fails both
+		return nil
+	}
+	return fmt.Errorf("memory limit ratio %v must be 0 (off) or between %v and 1", ratio, MinRatio)
 }
 
 // Apply sets the runtime's memory limit to ratio × the container's memory
@@ -57,8 +61,8 @@ func ValidRatio(ratio float64) bool {
 // is found. The limit is read once: a container resized in place keeps the
 // soft limit of its start until it restarts.
 func Apply(ratio float64) (Result, error) {
-	if !ValidRatio(ratio) {
-		return Result{}, fmt.Errorf("memory limit ratio %v is neither 0 nor between %v and 1", ratio, MinRatio)
+	if err := CheckRatio(ratio); err != nil {
+		return Result{}, err
 	}
 	if ratio == 0 {
 		return Result{Reason: "the ratio is 0"}, nil
