@@ -64,19 +64,27 @@ func TestCatalogIsTheTemplateRendered(t *testing.T) {
 	g.Expect(renderedChannels).To(ConsistOf(channels), "catalog/ channels are the template's")
 }
 
+// packagingRun is what a release's `make packaging` starts from: config/default
+// rendered to def, an empty out directory, and gen, which runs
+// hack/packaging with the repository as --root and out as --out.
+func packagingRun(t *testing.T) (def, out string, gen func(args ...string)) {
+	t.Helper()
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	def = filepath.Join(tmp, "default.yaml")
+	writeTemp(t, def, kustomizeBuild(t, "config/default"))
+	out = filepath.Join(tmp, "out")
+	return def, out, func(args ...string) {
+		run(t, "go", append([]string{"run", "./hack/packaging"}, append(args, "--root", root, "--out", out)...)...)
+	}
+}
+
 // A release forms an upgrade graph: generating the next version's bundle and
 // catalog (as `make packaging BUNDLE_VERSION=0.2.0` would) adds it to the
 // template's channel replacing 0.1.0 and skipping everything since, keeps
 // 0.1.0's rendered bundle, and the result passes opm validate.
 func TestCatalogUpgradeGraph(t *testing.T) {
-	root := repoRoot(t)
-	tmp := t.TempDir()
-	def := filepath.Join(tmp, "default.yaml")
-	writeTemp(t, def, kustomizeBuild(t, "config/default"))
-	out := filepath.Join(tmp, "out")
-	gen := func(args ...string) {
-		run(t, "go", append([]string{"run", "./hack/packaging"}, append(args, "--root", root, "--out", out)...)...)
-	}
+	def, out, gen := packagingRun(t)
 	gen("bundle", "--input", def, "--version", "0.2.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.2.0", "--created-at", "2027-01-01T00:00:00Z")
 	gen("catalog", "--bundle-image", "ghcr.io/pylon-dev/pylon-bundle:v0.2.0", "--channel", "candidate-v0")
 	run(t, opm(t), "validate", filepath.Join(out, "catalog"))
@@ -118,14 +126,7 @@ func TestCatalogUpgradeGraph(t *testing.T) {
 // for it now names the digest, the catalog has pylon.v0.1.0 once, and opm
 // validates it. Any other second image for the version is refused.
 func TestCatalogRebuiltRelease(t *testing.T) {
-	root := repoRoot(t)
-	tmp := t.TempDir()
-	def := filepath.Join(tmp, "default.yaml")
-	writeTemp(t, def, kustomizeBuild(t, "config/default"))
-	out := filepath.Join(tmp, "out")
-	gen := func(args ...string) {
-		run(t, "go", append([]string{"run", "./hack/packaging"}, append(args, "--root", root, "--out", out)...)...)
-	}
+	def, out, gen := packagingRun(t)
 	const pinned = "ghcr.io/pylon-dev/pylon-bundle@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	gen("bundle", "--input", def, "--version", "0.1.0", "--channel", "candidate-v0", "--image", "ghcr.io/pylon-dev/pylon:v0.1.0", "--created-at", "2027-01-01T00:00:00Z")
 	gen("catalog", "--bundle-image", pinned, "--channel", "candidate-v0")
