@@ -131,12 +131,30 @@ https://127.0.0.1:$CADDYS {
 CADDY
 XDG_DATA_HOME=$TMP XDG_CONFIG_HOME=$TMP caddy run --config "$TMP/Caddyfile" --adapter caddyfile >"$TMP/caddy.log" 2>&1 & PIDS+=($!); CADDYPID=$!
 sleep 2
+# The targets, in the order each round times them: proto|name|URL|PID
+# (nginx, HAProxy and Caddy serve both listeners from one process tree).
+TARGETS=(
+  "http|backend direct|http://127.0.0.1:$BACK/|$BACKPID"
+  "http|pylon|http://127.0.0.1:$PYLON/|$PYLONPID"
+  "http|net/http floor|http://127.0.0.1:$FLOOR/|$FLOORPID"
+  ${FASTOK:+"http|fasthttp floor|http://127.0.0.1:$FAST/|$FASTPID"}
+  "http|nginx|http://127.0.0.1:$NGINX/|$NGINXPID"
+  "http|nginx 2 workers|http://127.0.0.1:$NGINX2/|$NGINX2PID"
+  "http|haproxy 2 threads|http://127.0.0.1:$HAPROXY/|$HAPROXYPID"
+  "http|caddy|http://127.0.0.1:$CADDY/|$CADDYPID"
+  "https|backend direct|https://127.0.0.1:$BACKS/|$BACKSPID"
+  "https|pylon|https://127.0.0.1:$PYLONS/|$PYLONSPID"
+  "https|net/http floor|https://127.0.0.1:$FLOORS/|$FLOORSPID"
+  ${FASTOK:+"https|fasthttp floor|https://127.0.0.1:$FASTS/|$FASTSPID"}
+  "https|nginx|https://127.0.0.1:$NGINXS/|$NGINXPID"
+  "https|nginx 2 workers|https://127.0.0.1:$NGINX2S/|$NGINX2PID"
+  "https|haproxy 2 threads|https://127.0.0.1:$HAPROXYS/|$HAPROXYPID"
+  "https|caddy|https://127.0.0.1:$CADDYS/|$CADDYPID"
+)
 # Every target must answer 200 with the backend's body before anything is
 # timed: a proxy that answers errors quickly would look fast.
-for u in "http://127.0.0.1:$BACK/" "https://127.0.0.1:$BACKS/" "http://127.0.0.1:$PYLON/" "https://127.0.0.1:$PYLONS/" "http://127.0.0.1:$FLOOR/" "https://127.0.0.1:$FLOORS/" \
-  ${FASTOK:+"http://127.0.0.1:$FAST/" "https://127.0.0.1:$FASTS/"} "http://127.0.0.1:$NGINX/" "https://127.0.0.1:$NGINXS/" \
-  "http://127.0.0.1:$NGINX2/" "https://127.0.0.1:$NGINX2S/" "http://127.0.0.1:$HAPROXY/" "https://127.0.0.1:$HAPROXYS/" \
-  "http://127.0.0.1:$CADDY/" "https://127.0.0.1:$CADDYS/"; do
+for t in "${TARGETS[@]}"; do
+  IFS='|' read -r _ _ u _ <<<"$t"
   for _ in $(seq 20); do   # up to ~10 s for a slow start
     body=$(curl -sk --http1.1 --max-time 2 -w ' %{http_code}' "$u" || true)
     [[ $body == "hello from the benchmark backend"*" 200" ]] && break
@@ -172,22 +190,10 @@ run() { # round proto name url pid conns
 }
 for round in $(seq "$ROUNDS"); do
   for c in 1 50; do
-    run "$round" http "backend direct" "http://127.0.0.1:$BACK/" $BACKPID $c
-    run "$round" http pylon "http://127.0.0.1:$PYLON/" $PYLONPID $c
-    run "$round" http "net/http floor" "http://127.0.0.1:$FLOOR/" $FLOORPID $c
-    [[ -z $FASTOK ]] || run "$round" http "fasthttp floor" "http://127.0.0.1:$FAST/" $FASTPID $c
-    run "$round" http nginx "http://127.0.0.1:$NGINX/" $NGINXPID $c
-    run "$round" http "nginx 2 workers" "http://127.0.0.1:$NGINX2/" $NGINX2PID $c
-    run "$round" http "haproxy 2 threads" "http://127.0.0.1:$HAPROXY/" $HAPROXYPID $c
-    run "$round" http caddy "http://127.0.0.1:$CADDY/" $CADDYPID $c
-    run "$round" https "backend direct" "https://127.0.0.1:$BACKS/" $BACKSPID $c
-    run "$round" https pylon "https://127.0.0.1:$PYLONS/" $PYLONSPID $c
-    run "$round" https "net/http floor" "https://127.0.0.1:$FLOORS/" $FLOORSPID $c
-    [[ -z $FASTOK ]] || run "$round" https "fasthttp floor" "https://127.0.0.1:$FASTS/" $FASTSPID $c
-    run "$round" https nginx "https://127.0.0.1:$NGINXS/" $NGINXPID $c
-    run "$round" https "nginx 2 workers" "https://127.0.0.1:$NGINX2S/" $NGINX2PID $c
-    run "$round" https "haproxy 2 threads" "https://127.0.0.1:$HAPROXYS/" $HAPROXYPID $c
-    run "$round" https caddy "https://127.0.0.1:$CADDYS/" $CADDYPID $c
+    for t in "${TARGETS[@]}"; do
+      IFS='|' read -r proto name url pid <<<"$t"
+      run "$round" "$proto" "$name" "$url" "$pid" $c
+    done
   done
 done
 kill -TERM $PYLONPID && wait $PYLONPID 2>/dev/null || true   # writes the profiles
