@@ -40,7 +40,7 @@ if [[ -n $CTRL && -f $CTRL ]]; then
   rpa=$(c '.reconcilesPerApp // 0|.*100|round/100')
   echo "| reconciles per WebApp while creating $n (controller_runtime_reconcile_total) | ${rpa}$([[ $large -gt $n ]] && echo "; $(c '.largeReconcilesPerApp // 0|.*100|round/100') for $n → $large") | ≤ 5 | $(verdict "$rpa" "<=" 5) |"
   echo "| writes during $(c .quietSeconds) s of quiet | ${quiet} | 0 | $(verdict "$quiet" "<=" 0) |"
-  echo "| writes after a manager restart (resync of $n, $(c '.resyncSeconds|.*10|round/10') s) | ${resync} | 0 | $(verdict "$resync" "<=" 0) |"
+  echo "| writes after a manager restart (resync of $n, $(c '.resyncSeconds|.*10|round/10') s; $(c '.resyncWrites.reads // "?"') reads) | ${resync} | 0 | $(verdict "$resync" "<=" 0) |"
   echo "| memory at $n WebApps (heap in use / process RSS) | $(c '.memoryApps.heapInuseMiB|.*10|round/10') / $(c '.memoryApps.rssMiB|.*10|round/10') MiB | | |"
   if [[ $large -gt $n ]]; then
     echo "| memory at $large WebApps, no Go memory limit (heap live / in use / process RSS) | $(c '.memoryLarge.heapLiveMiB // 0|.*10|round/10') / ${heapL} / ${rssL} MiB | ≤ 150 MiB | $(verdict "$rssL" "<=" 150) (RSS) |"

@@ -14,7 +14,7 @@ import (
 // manager builds from that config (cache, client, event recorder,
 // discovery) is counted.
 type writeCounter struct {
-	create, apply, status, del, events atomic.Int64
+	create, apply, status, del, events, reads atomic.Int64
 
 	// trace, when set, receives the method, path and body of every write
 	// (-trace-writes): what the manager still writes when it should not.
@@ -52,17 +52,20 @@ type writes struct {
 	Status int64 `json:"status"`
 	Delete int64 `json:"delete"`
 	Events int64 `json:"events"`
+	// Reads are GET requests other than watches: single objects, lists
+	// and discovery. Not in Total.
+	Reads int64 `json:"reads"`
 }
 
 // Total excludes events: they are the recorder's, not reconciliation's.
 func (w writes) Total() int64 { return w.Create + w.Apply + w.Status + w.Delete }
 
 func (w writes) minus(o writes) writes {
-	return writes{w.Create - o.Create, w.Apply - o.Apply, w.Status - o.Status, w.Delete - o.Delete, w.Events - o.Events}
+	return writes{w.Create - o.Create, w.Apply - o.Apply, w.Status - o.Status, w.Delete - o.Delete, w.Events - o.Events, w.Reads - o.Reads}
 }
 
 func (c *writeCounter) read() writes {
-	return writes{c.create.Load(), c.apply.Load(), c.status.Load(), c.del.Load(), c.events.Load()}
+	return writes{c.create.Load(), c.apply.Load(), c.status.Load(), c.del.Load(), c.events.Load(), c.reads.Load()}
 }
 
 func (c *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -77,7 +80,9 @@ func (c *writeCounter) count(r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		return
+		if r.URL.Query().Get("watch") != "true" {
+			c.reads.Add(1)
+		}
 	case strings.Contains(p, "/events"):
 		c.events.Add(1)
 	case r.Method == http.MethodPost:

@@ -1,7 +1,10 @@
 package controller_test
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
+	"time"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	. "github.com/onsi/gomega"
@@ -11,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -18,6 +22,8 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
+	"github.com/pylon-dev/pylon/internal/controller/monitoring"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
@@ -53,6 +59,7 @@ func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
 	})
 	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
 	evil := "evil." + ns + ".example.com"
+	settled := cachedChildrenSettle(t, ns, meta)
 	for _, d := range []drift{
 		{&appsv1.Deployment{ObjectMeta: meta("shop")}, func(o client.Object) {
 			c := &o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0]
@@ -110,8 +117,89 @@ func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
 				get(g, d.obj)
 				g.Expect(specOf(t, d.obj)).To(Equal(want))
 			}, timeout, poll).Should(Succeed(), "Pylon reverts the edit of %s", kind)
+			g.Expect(childReads(g)[kind]).To(BeNumerically(">", settled[kind]), "the edit of %s made Pylon read it in full", kind)
+			settled = childReads(g)
 		})
 	}
+}
+
+// childReads sums pylon_child_reads_total by kind.
+func childReads(g Gomega) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range series(g, monitoring.MetricChildReads) {
+		v, err := strconv.ParseFloat(s[""], 64)
+		g.Expect(err).NotTo(HaveOccurred())
+		out[s["kind"]] += v
+	}
+	return out
+}
+
+func reconciles(g Gomega) float64 {
+	n := 0.0
+	for _, s := range series(g, monitoring.MetricReconciles) {
+		v, err := strconv.ParseFloat(s[""], 64)
+		g.Expect(err).NotTo(HaveOccurred())
+		n += v
+	}
+	return n
+}
+
+// cachedChildrenSettle checks what the manager caches of the WebApps'
+// children in ns, and that once they exist, reconciles (woken by a change
+// of the namespace, and by another controller's status write) judge them
+// from the cache alone: no child is read from the API server and none is
+// written. It returns the reads counted so far.
+func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.ObjectMeta) map[string]float64 {
+	t.Helper()
+	g := NewWithT(t)
+	dep := &appsv1.Deployment{ObjectMeta: meta("shop")}
+	g.Eventually(func(g Gomega) { get(g, dep) }, timeout, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		c := &appsv1.Deployment{}
+		g.Expect(cached.Get(ctx, client.ObjectKeyFromObject(dep), c)).To(Succeed())
+		g.Expect(c.Annotations).To(HaveKey(applier.AnnotationOwnedFingerprint), "the cached copy carries the fingerprint of what Pylon owns")
+		g.Expect(c.Spec.Template.Spec.Containers).To(HaveLen(1))
+		g.Expect(c.Spec.Template.Spec.Containers[0]).To(Equal(corev1.Container{Name: dep.Spec.Template.Spec.Containers[0].Name, Image: dep.Spec.Template.Spec.Containers[0].Image}),
+			"the cached copy keeps each container's name and image only")
+		g.Expect(c.Spec.Selector).To(Equal(dep.Spec.Selector))
+		svc := &corev1.Service{}
+		g.Expect(cached.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, svc)).To(Succeed())
+		g.Expect(svc.Spec).To(Equal(corev1.ServiceSpec{}), "the cached Service keeps no spec")
+	}, timeout, poll).Should(Succeed())
+	deploymentAvailable(g, ns, "shop")
+
+	versions := func(g Gomega) map[string]string {
+		out := map[string]string{}
+		for _, l := range []client.ObjectList{&appsv1.DeploymentList{}, &corev1.ServiceList{}, &autoscalingv2.HorizontalPodAutoscalerList{},
+			&policyv1.PodDisruptionBudgetList{}, &certmanagerv1.CertificateList{}, &gwv1.HTTPRouteList{}, &gwv1.ListenerSetList{},
+			&externaldnsv1alpha1.DNSEndpointList{}, &networkingv1.IngressList{}} {
+			g.Expect(k8s.List(ctx, l, client.InNamespace(ns))).To(Succeed())
+			items, err := apimeta.ExtractList(l)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, o := range items {
+				m := o.(client.Object)
+				out[fmt.Sprintf("%T/%s", o, m.GetName())] = m.GetResourceVersion()
+			}
+		}
+		return out
+	}
+	touch := 0
+	g.Eventually(func(g Gomega) {
+		reads, before, rvs := childReads(g), reconciles(g), versions(g)
+		touch++
+		nsObj := &corev1.Namespace{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
+		if nsObj.Labels == nil {
+			nsObj.Labels = map[string]string{}
+		}
+		nsObj.Labels["touched"] = strconv.Itoa(touch)
+		g.Expect(k8s.Update(ctx, nsObj)).To(Succeed())
+		g.Eventually(func() float64 { return reconciles(g) }, timeout, poll).Should(BeNumerically(">=", before+2), "both WebApps are reconciled")
+		time.Sleep(500 * time.Millisecond)
+		g.Expect(childReads(g)).To(Equal(reads), "a reconcile with nothing changed reads no child")
+		g.Expect(versions(g)).To(Equal(rvs), "and writes none")
+	}, timeout, time.Second).Should(Succeed())
+	return childReads(g)
 }
 
 // specOf is the object's spec as JSON-shaped maps.

@@ -61,9 +61,13 @@ func CacheOptions() cache.Options {
 // of the whole object in.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// trim is the cache transform of every kind but Deployments.
+// trim is the cache transform of every kind but Deployments. Children of
+// WebApps also lose what no reconcile reads of their spec
+// (webapp.TrimCachedChild); that needs their managedFields, so it comes
+// first.
 func trim(in any) (any, error) {
 	if o, ok := in.(client.Object); ok {
+		webapp.TrimCachedChild(o)
 		o.SetManagedFields(nil)
 		dropLastApplied(o)
 	}
@@ -72,6 +76,7 @@ func trim(in any) (any, error) {
 
 func trimDeployment(in any) (any, error) {
 	if d, ok := in.(*appsv1.Deployment); ok {
+		webapp.TrimCachedChild(d)
 		webapp.TrimManagedFields(d)
 		dropLastApplied(d)
 	}

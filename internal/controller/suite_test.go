@@ -27,6 +27,8 @@ var (
 	env *testenv.Env
 	// managerMetrics receives the manager's own series (monitoring_test.go).
 	managerMetrics = prometheus.NewPedanticRegistry()
+	// cached reads the manager's cache, to see what it keeps.
+	cached client.Reader
 )
 
 func TestMain(m *testing.M) {
@@ -59,6 +61,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cached = mgr.GetCache()
 	code := m.Run()
 	if err := mgr.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -36,14 +37,23 @@ func (e *NotOwnedError) Error() string {
 type Applier struct {
 	// Client reads from the informer cache and writes to the API server.
 	Client client.Client
-	// APIReader reads from the API server directly. It is used only when the
-	// cache has no object of the name, to be sure none exists before creating.
+	// APIReader reads from the API server directly: when the cache has no
+	// object of the name, to be sure none exists before creating, and when
+	// a cached child (kept without its spec, see AnnotationOwnedFingerprint)
+	// cannot be shown current from memory.
 	APIReader client.Reader
+	// Verified remembers children found up to date; nil: every cached child
+	// is read in full before it is judged.
+	Verified *Verified
+	// Read, when set, is told the kind of each child read in full from the
+	// API server because its cached copy could not show it current.
+	Read func(kind string)
 }
 
 // Result says what Apply did.
 type Result struct {
-	// Live is the object as it is after the apply, typed like the declared one.
+	// Live is the object as it is after the apply, typed like the declared
+	// one. A child read from the cache lacks what the cache drops of it.
 	Live client.Object
 	// Wrote is true when a write was sent to the API server.
 	Wrote bool
@@ -54,12 +64,21 @@ type Result struct {
 // Apply makes the object named by desired match it, with owner as its
 // controller. It returns a *NotOwnedError when an object of that name exists
 // and owner does not control it.
+//
+// A child is up to date when it holds every field Pylon declares with the
+// declared value and Pylon's apply still owns each of those fields: then
+// nobody changed them, and the fingerprint of what Pylon owns
+// (OwnedFingerprint) is remembered. As long as the cached copy shows the
+// same fingerprint and applied hash, the child is not read again; any
+// other writer who changes or takes one of Pylon's fields changes the
+// fingerprint, and the child is read in full and judged again.
 func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Result, error) {
 	gvk, err := apiutil.GVKForObject(desired, a.Client.Scheme())
 	if err != nil {
 		return Result{}, err
 	}
-	live, err := a.get(ctx, gvk, client.ObjectKeyFromObject(desired))
+	key := client.ObjectKeyFromObject(desired)
+	live, cached, err := a.get(ctx, gvk, key)
 	if err != nil {
 		return Result{}, err
 	}
@@ -70,18 +89,39 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	ownerKey := types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}
 	if live != nil {
-		liveU, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
-		if err != nil {
-			return Result{}, fmt.Errorf("convert live %s: %w", gvk.Kind, err)
+		ann := live.GetAnnotations()
+		if ann[AnnotationAppliedHash] == declared.GetAnnotations()[AnnotationAppliedHash] &&
+			a.Verified.has(ownerKey, live.GetUID(), ann[AnnotationOwnedFingerprint]) {
+			return Result{Live: live}, nil
 		}
-		if UpToDate(declared, &unstructured.Unstructured{Object: liveU}) {
+	}
+	if cached {
+		if a.Read != nil {
+			a.Read(gvk.Kind)
+		}
+		if live, err = a.read(ctx, gvk, key); err != nil {
+			return Result{}, err
+		}
+		if live != nil && !metav1.IsControlledBy(live, owner) {
+			return Result{Live: live}, notOwned(gvk.Kind, live)
+		}
+	}
+	if live != nil {
+		ok, fingerprint, err := upToDate(declared, live)
+		if err != nil {
+			return Result{}, fmt.Errorf("compare %s %s: %w", gvk.Kind, key, err)
+		}
+		if ok {
+			a.Verified.remember(ownerKey, live.GetUID(), fingerprint)
 			return Result{Live: live}, nil
 		}
 	}
 	if err := a.Client.Apply(ctx, AsApplyConfiguration(a.Client.Scheme(), declared), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Result{}, fmt.Errorf("apply %s %s/%s: %w", gvk.Kind, desired.GetNamespace(), desired.GetName(), err)
 	}
+	// declared now holds the API server's answer.
 	typed, err := a.Client.Scheme().New(gvk)
 	if err != nil {
 		return Result{}, err
@@ -89,7 +129,37 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(declared.Object, typed); err != nil {
 		return Result{}, fmt.Errorf("convert applied %s: %w", gvk.Kind, err)
 	}
-	return Result{Live: typed.(client.Object), Wrote: true, Created: live == nil}, nil
+	applied := typed.(client.Object)
+	// Pylon's forced apply owns every field it sent: remember what it owns.
+	if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(applied); err == nil {
+		if fingerprint, err := OwnedFingerprint(u, applied.GetManagedFields()); err == nil && fingerprint != "" {
+			a.Verified.remember(ownerKey, applied.GetUID(), fingerprint)
+		}
+	}
+	return Result{Live: applied, Wrote: true, Created: live == nil}, nil
+}
+
+// upToDate judges a child read in full (with its managedFields): it holds
+// what declared asks for, and Pylon's apply owns all of it. It returns the
+// fingerprint of what Pylon owns when it is.
+func upToDate(declared *unstructured.Unstructured, live client.Object) (bool, string, error) {
+	liveU, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+	if err != nil {
+		return false, "", err
+	}
+	if !UpToDate(declared, &unstructured.Unstructured{Object: liveU}) {
+		return false, "", nil
+	}
+	set, err := ownedSet(live.GetManagedFields())
+	if err != nil || set == nil {
+		return false, "", err
+	}
+	obj := withoutIdentity(liveU)
+	if !covered(withoutIdentity(declared.Object), obj, set) {
+		return false, "", nil
+	}
+	fingerprint, err := fingerprintOf(obj, set)
+	return err == nil, fingerprint, err
 }
 
 // Delete removes the object of kind and key if it exists and owner controls
@@ -104,6 +174,7 @@ func (a *Applier) Delete(ctx context.Context, owner client.Object, gvk schema.Gr
 		return false, nil
 	}
 	uid := live.GetUID()
+	a.Verified.forgetChild(types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}, uid)
 	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
@@ -115,11 +186,18 @@ func (a *Applier) Delete(ctx context.Context, owner client.Object, gvk schema.Gr
 
 // get reads the object from the cache, and from the API server when the
 // cache has none (the cache may lag behind another writer's create).
-func (a *Applier) get(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (client.Object, error) {
+// cached says which.
+func (a *Applier) get(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (client.Object, bool, error) {
 	live, err := a.getCached(ctx, gvk, key)
 	if err != nil || live != nil {
-		return live, err
+		return live, live != nil, err
 	}
+	live, err = a.read(ctx, gvk, key)
+	return live, false, err
+}
+
+// read reads the object from the API server; nil when it does not exist.
+func (a *Applier) read(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (client.Object, error) {
 	obj, err := a.newObject(gvk)
 	if err != nil {
 		return nil, err

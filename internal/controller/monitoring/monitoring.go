@@ -22,6 +22,11 @@ const (
 	// HostnameClaim exists) or conflicting (a WebApp wants a hostname that
 	// another WebApp holds or another namespace serves).
 	MetricHostnameClaims = "pylon_hostname_claims"
+	// MetricChildReads counts children read in full from the API server
+	// because their cached copy (kept without its spec) could not show
+	// them current: the first look after a start, and every change Pylon
+	// did not just write, its own or another writer's.
+	MetricChildReads = "pylon_child_reads_total"
 )
 
 // Results of MetricReconciles.
@@ -40,6 +45,7 @@ const (
 // Metrics are the manager's series. The zero value and nil record nothing.
 type Metrics struct {
 	reconciles *prometheus.CounterVec
+	childReads *prometheus.CounterVec
 }
 
 // Register registers the manager's series with reg, reading WebApps and
@@ -52,14 +58,28 @@ func Register(reg prometheus.Registerer, reader client.Reader, elected <-chan st
 		Name: MetricReconciles,
 		Help: "WebApp reconciles by result (success or error) and reason: the reason of the Ready condition the reconcile computed, " +
 			"or ExposureFailed or CanaryPlanFailed when it stopped before.",
-	}, []string{"result", "reason"})}
-	if err := reg.Register(m.reconciles); err != nil {
-		return nil, err
+	}, []string{"result", "reason"}), childReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: MetricChildReads,
+		Help: "Children of WebApps read in full from the API server, by kind, because their cached copy could not show them current " +
+			"(the first look after a start, or a change of a field Pylon applies).",
+	}, []string{"kind"})}
+	for _, c := range []prometheus.Collector{m.reconciles, m.childReads} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := reg.Register(newStateCollector(reader, elected)); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ChildRead counts one child of kind read in full.
+func (m *Metrics) ChildRead(kind string) {
+	if m == nil {
+		return
+	}
+	m.childReads.WithLabelValues(kind).Inc()
 }
 
 // Reconciled counts one reconcile.

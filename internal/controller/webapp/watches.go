@@ -29,6 +29,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
@@ -56,6 +57,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if r.Traffic == nil {
 		r.Traffic = traffic.NewTracker()
 	}
+	r.verified = applier.NewVerified()
 	if err := claims.SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
