@@ -184,8 +184,10 @@ func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.Obje
 		return out
 	}
 	touch := 0
-	g.Eventually(func(g Gomega) {
-		reads, before, rvs := childReads(g), reconciles(g), versions(g)
+	// reconcileBoth wakes both WebApps (a namespace change maps to its
+	// WebApps) and waits until both were reconciled.
+	reconcileBoth := func(g Gomega) {
+		before := reconciles(g)
 		touch++
 		nsObj := &corev1.Namespace{}
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
@@ -196,9 +198,26 @@ func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.Obje
 		g.Expect(k8s.Update(ctx, nsObj)).To(Succeed())
 		g.Eventually(func() float64 { return reconciles(g) }, timeout, poll).Should(BeNumerically(">=", before+2), "both WebApps are reconciled")
 		time.Sleep(500 * time.Millisecond)
+	}
+	g.Eventually(func(g Gomega) {
+		reads, rvs := childReads(g), versions(g)
+		reconcileBoth(g)
 		g.Expect(childReads(g)).To(Equal(reads), "a reconcile with nothing changed reads no child")
 		g.Expect(versions(g)).To(Equal(rvs), "and writes none")
 	}, timeout, time.Second).Should(Succeed())
+
+	// As after a restart: nothing remembered, so every child is read in
+	// full once, found up to date, and nothing is written.
+	reads, rvs := childReads(g), versions(g)
+	verified.Reset()
+	reconcileBoth(g)
+	after := childReads(g)
+	for _, kind := range []string{"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Certificate", "HTTPRoute", "ListenerSet", "DNSEndpoint", "Ingress"} {
+		g.Expect(after[kind]).To(BeNumerically(">", reads[kind]), "with nothing remembered, %s is read in full", kind)
+	}
+	g.Expect(versions(g)).To(Equal(rvs), "children read in full after a restart are up to date: nothing is written")
+	reconcileBoth(g)
+	g.Expect(childReads(g)).To(Equal(after), "and once read, they are remembered")
 	return childReads(g)
 }
 

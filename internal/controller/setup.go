@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pylon-dev/pylon/internal/capabilities"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/exposureclass"
 	"github.com/pylon-dev/pylon/internal/controller/monitoring"
@@ -113,6 +114,9 @@ type Options struct {
 	// nil: none. cmd/manager passes controller-runtime's registry, which
 	// the metrics endpoint serves.
 	Metrics prometheus.Registerer
+	// Verified remembers the children found up to date (applier.Verified);
+	// nil: a new one. Tests pass their own to forget it, as a restart does.
+	Verified *applier.Verified
 }
 
 // Setup registers Pylon's controllers with mgr. Optional APIs (Gateway API,
@@ -146,6 +150,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		CanaryDrain:             opts.CanaryDrain,
 		PodsRecheck:             opts.PodsRecheck,
 		Metrics:                 metrics,
+		Verified:                opts.Verified,
 	}
 	if opts.GatewayMetricsService != "" || len(opts.GatewayMetricsURLs) > 0 {
 		apps.GatewayMetrics = &traffic.GatewaySource{

@@ -18,6 +18,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/test/testenv"
 )
 
@@ -29,6 +30,9 @@ var (
 	managerMetrics = prometheus.NewPedanticRegistry()
 	// cached reads the manager's cache, to see what it keeps.
 	cached client.Reader
+	// verified is the manager's memory of children found up to date
+	// (drift_test.go forgets it, as a restart does).
+	verified = applier.NewVerified()
 )
 
 func TestMain(m *testing.M) {
@@ -54,7 +58,7 @@ func run(m *testing.M) int {
 		return controller.Setup(ctx, mgr, controller.Options{
 			ClusterDomain: "cluster.local", Concurrency: 2, Clock: testClock.Now,
 			GatewayMetricsURLs: []string{gatewayMetrics.url()}, CanaryDrain: time.Second, PodsRecheck: 2 * time.Second,
-			Metrics: managerMetrics,
+			Metrics: managerMetrics, Verified: verified,
 		})
 	}, func(o *ctrl.Options) { o.Client, o.Cache = controller.ClientOptions(), controller.CacheOptions() })
 	if err != nil {

@@ -147,6 +147,9 @@ func upToDate(declared *unstructured.Unstructured, live client.Object) (bool, st
 	if err != nil {
 		return false, "", err
 	}
+	// Typed objects read from the API server come without apiVersion and
+	// kind (the cache's copies have them); they are the declared ones.
+	liveU["apiVersion"], liveU["kind"] = declared.GetAPIVersion(), declared.GetKind()
 	if !UpToDate(declared, &unstructured.Unstructured{Object: liveU}) {
 		return false, "", nil
 	}

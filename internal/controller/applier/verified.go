@@ -78,6 +78,17 @@ func (v *Verified) forgetChild(owner types.NamespacedName, uid types.UID) {
 	}
 }
 
+// Reset forgets every child: the next look at each reads it in full, as
+// after a restart.
+func (v *Verified) Reset() {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.seen)
+}
+
 // Forget drops what is remembered of owner's children (owner is gone).
 func (v *Verified) Forget(owner types.NamespacedName) {
 	if v == nil {

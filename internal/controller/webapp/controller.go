@@ -61,9 +61,9 @@ type Reconciler struct {
 	Metrics *monitoring.Metrics
 
 	prometheus prometheusSources
-	// verified remembers which children were found up to date
-	// (applier.Verified), so that cached copies without a spec suffice.
-	verified *applier.Verified
+	// Verified remembers which children were found up to date, so that
+	// cached copies without a spec suffice; nil: a new, empty one.
+	Verified *applier.Verified
 
 	watches *watches
 }
@@ -94,7 +94,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	app := &pylonv1alpha1.WebApp{}
 	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.verified.Forget(req.NamespacedName)
+			r.Verified.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -158,7 +158,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 func (r *Reconciler) applyChildren(ctx context.Context, app *pylonv1alpha1.WebApp, e resources.Exposure) (observation, error) {
 	obs := observation{live: map[string]client.Object{}}
 	var errs []error
-	ap := &applier.Applier{Client: r.Client, APIReader: r.APIReader, Verified: r.verified, Read: r.Metrics.ChildRead}
+	ap := &applier.Applier{Client: r.Client, APIReader: r.APIReader, Verified: r.Verified, Read: r.Metrics.ChildRead}
 	for _, c := range desiredChildren(app, e) {
 		key := types.NamespacedName{Namespace: app.Namespace, Name: c.name}
 		if c.desired == nil {

@@ -57,7 +57,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if r.Traffic == nil {
 		r.Traffic = traffic.NewTracker()
 	}
-	r.verified = applier.NewVerified()
+	if r.Verified == nil {
+		r.Verified = applier.NewVerified()
+	}
 	if err := claims.SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
