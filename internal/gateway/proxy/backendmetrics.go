@@ -28,9 +28,74 @@ var origins = [...]string{fromBackend: contract.OriginBackend, fromGateway: cont
 // way routeMetrics does for the route: created on first use, an atomic
 // load afterwards.
 type backendMetrics struct {
-	key      routeBackendKey
+	key routeBackendKey
+	// series is allocated by the first request given to the backend, as
+	// routeMetrics does.
+	series atomic.Pointer[backendSeries]
+}
+
+// backendSeries holds the series of one backend of one route, each created
+// on first use.
+type backendSeries struct {
 	requests [len(classLabels)][len(origins)]atomic.Pointer[counterSeries]
 	latency  atomic.Pointer[observerSeries]
+}
+
+// backendIndex finds the series of a route's backends by their pointer in
+// the table. Most routes have a few backends: a short slice scanned in
+// order is smaller than a map (a map of one entry takes ~200 B) and no
+// slower for them; a route with more than fewBackends uses a map.
+type backendIndex struct {
+	few  []backendEntry
+	many map[*ir.Backend]*backendMetrics
+}
+
+type backendEntry struct {
+	b  *ir.Backend
+	bm *backendMetrics
+}
+
+const fewBackends = 8
+
+// get returns the series of b, or nil when b is not indexed.
+func (x *backendIndex) get(b *ir.Backend) *backendMetrics {
+	if x.many != nil {
+		return x.many[b]
+	}
+	for _, e := range x.few {
+		if e.b == b {
+			return e.bm
+		}
+	}
+	return nil
+}
+
+// put indexes b, which is not indexed yet.
+func (x *backendIndex) put(b *ir.Backend, bm *backendMetrics) {
+	switch {
+	case x.many != nil:
+		x.many[b] = bm
+	case len(x.few) < fewBackends:
+		x.few = append(x.few, backendEntry{b, bm})
+	default:
+		x.many = make(map[*ir.Backend]*backendMetrics, len(x.few)+1)
+		for _, e := range x.few {
+			x.many[e.b] = e.bm
+		}
+		x.many[b] = bm
+		x.few = nil
+	}
+}
+
+// each calls f with every indexed series (a series shared by several
+// backend pointers once per pointer).
+func (x *backendIndex) each(f func(*backendMetrics)) {
+	for _, e := range x.few {
+		f(e.bm)
+	}
+	for _, bm := range x.many {
+		f(bm)
+	}
 }
 
 // The vectors hand out interfaces; atomic.Pointer needs a struct.
@@ -48,19 +113,24 @@ func (bm *backendMetrics) observe(m *Metrics, status int, byGateway bool, second
 	if byGateway {
 		o = fromGateway
 	}
-	req := bm.requests[c][o].Load()
+	s := bm.series.Load()
+	if s == nil {
+		bm.series.CompareAndSwap(nil, new(backendSeries))
+		s = bm.series.Load() // a racing request's if it won
+	}
+	req := s.requests[c][o].Load()
 	if req == nil {
 		if req = m.backendCounter(bm.key, c, o); req == nil {
 			return // the backend left the route while this request ran
 		}
-		bm.requests[c][o].Store(req)
+		s.requests[c][o].Store(req)
 	}
-	lat := bm.latency.Load()
+	lat := s.latency.Load()
 	if lat == nil {
 		if lat = m.backendObserver(bm.key); lat == nil {
 			return
 		}
-		bm.latency.Store(lat)
+		s.latency.Store(lat)
 	}
 	req.Inc()
 	lat.Observe(seconds)
@@ -76,7 +146,7 @@ func indexBackendMetrics(idx map[*ir.Route]*routeMetrics) {
 			continue
 		}
 		for _, b := range r.Action.Backends {
-			if rm.backends[b] != nil {
+			if rm.backends.get(b) != nil {
 				continue
 			}
 			k := routeBackendKey{route: rm.key, namespace: b.Namespace, name: b.Name}
@@ -85,10 +155,7 @@ func indexBackendMetrics(idx map[*ir.Route]*routeMetrics) {
 				bm = newBackendMetrics(k)
 				byKey[k] = bm
 			}
-			if rm.backends == nil {
-				rm.backends = map[*ir.Backend]*backendMetrics{}
-			}
-			rm.backends[b] = bm
+			rm.backends.put(b, bm)
 		}
 	}
 }

@@ -273,3 +273,33 @@ func TestSeriesOfDroppedRoutesAndBackendsAreDeleted(t *testing.T) {
 		t.Fatalf("/gone after the publish: %s", res.Status)
 	}
 }
+
+func TestBackendIndexFewAndMany(t *testing.T) {
+	var x backendIndex
+	bs := make([]*ir.Backend, 3*fewBackends)
+	for i := range bs {
+		bs[i] = &ir.Backend{Name: string(rune('a' + i))}
+	}
+	bms := map[*ir.Backend]*backendMetrics{}
+	for i, b := range bs {
+		bm := newBackendMetrics(routeBackendKey{name: b.Name})
+		x.put(b, bm)
+		bms[b] = bm
+		for _, c := range bs[:i+1] {
+			if x.get(c) != bms[c] {
+				t.Fatalf("after %d puts: %s not found", i+1, c.Name)
+			}
+		}
+		if x.get(&ir.Backend{Name: b.Name}) != nil {
+			t.Fatal("another pointer to an equal backend was found")
+		}
+		n := 0
+		x.each(func(*backendMetrics) { n++ })
+		if n != i+1 {
+			t.Fatalf("each visited %d, want %d", n, i+1)
+		}
+		if (i+1 > fewBackends) != (x.many != nil) {
+			t.Fatalf("%d backends: map in use %v", i+1, x.many != nil)
+		}
+	}
+}

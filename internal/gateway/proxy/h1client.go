@@ -18,12 +18,12 @@ import (
 // what fastEligible admits: body-less idempotent requests without
 // upgrades; everything else uses the backend's http.Transport.
 type h1Pool struct {
-	dialer      net.Dialer
+	dialer      *net.Dialer // shared, read-only
 	maxIdle     int
 	idleTimeout time.Duration
 
 	mu     sync.Mutex
-	idle   map[string][]*h1Conn // endpoint → idle connections, most recent last
+	idle   map[string][]*h1Conn // endpoint → idle connections, most recent last; nil until one is kept
 	closed bool
 	// sweeping: a sweep is scheduled; it closes connections idle for
 	// longer than idleTimeout, also those of endpoints nobody asks for
@@ -31,13 +31,10 @@ type h1Pool struct {
 	sweeping bool
 }
 
-func newH1Pool(o TransportOptions) *h1Pool {
-	return &h1Pool{
-		dialer:      net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second},
-		maxIdle:     o.MaxIdleConnsPerHost,
-		idleTimeout: o.IdleConnTimeout,
-		idle:        map[string][]*h1Conn{},
-	}
+// newH1Pool returns the pool of one backend; d is the dialer (its timeout
+// is o.DialTimeout), shared by the pools of a transportPool.
+func newH1Pool(o TransportOptions, d *net.Dialer) *h1Pool {
+	return &h1Pool{dialer: d, maxIdle: o.MaxIdleConnsPerHost, idleTimeout: o.IdleConnTimeout}
 }
 
 // maxResponseHeaderBytes bounds a backend's status line and headers
@@ -161,6 +158,9 @@ func (p *h1Pool) put(c *h1Conn) {
 		stale = append(stale, list[0])
 		list = list[1:]
 	}
+	if p.idle == nil {
+		p.idle = map[string][]*h1Conn{}
+	}
 	p.idle[c.endpoint] = append(list, c)
 	if !p.sweeping {
 		p.sweeping = true
@@ -204,7 +204,7 @@ func (p *h1Pool) sweep() {
 func (p *h1Pool) closeIdle(final bool) {
 	p.mu.Lock()
 	idle := p.idle
-	p.idle = map[string][]*h1Conn{}
+	p.idle = nil
 	p.closed = p.closed || final
 	p.mu.Unlock()
 	for _, list := range idle {

@@ -208,7 +208,7 @@ func (p *Proxy) finish(rec *recorder, r *http.Request, x *exchange, start time.T
 	}
 	rm.observe(p.metrics, status, d.Seconds())
 	if b := x.backend; b != nil {
-		bm := rm.backends[b]
+		bm := rm.backends.get(b)
 		if bm == nil {
 			bm = newBackendMetrics(routeBackendKey{route: rm.key, namespace: b.Namespace, name: b.Name}) // uncached
 		}

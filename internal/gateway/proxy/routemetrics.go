@@ -23,12 +23,18 @@ func keyOf(r *ir.Route) routeKey {
 // atomic load once the series exists. Series are still created on first
 // use, so /metrics lists only what was served.
 type routeMetrics struct {
-	key     routeKey
-	label   string // kind/namespace/name, for the access log
-	classes [len(classLabels)]atomic.Pointer[classSeries]
+	key   routeKey
+	label string // kind/namespace/name, for the access log
+	// series is allocated by the route's first request: a table of many
+	// routes, most of them idle at any time, pays one pointer per route.
+	series atomic.Pointer[routeSeries]
 	// backends is filled while the table is indexed and read-only after.
-	backends map[*ir.Backend]*backendMetrics
+	backends backendIndex
 }
+
+// routeSeries holds a route's series per status class, each created on
+// first use.
+type routeSeries [len(classLabels)]atomic.Pointer[classSeries]
 
 type classSeries struct {
 	requests prometheus.Counter
@@ -39,17 +45,27 @@ func newRouteMetrics(k routeKey, label string) *routeMetrics {
 	return &routeMetrics{key: k, label: label}
 }
 
+// classes returns the route's series array, allocating it on first use.
+func (rm *routeMetrics) classes() *routeSeries {
+	if s := rm.series.Load(); s != nil {
+		return s
+	}
+	rm.series.CompareAndSwap(nil, new(routeSeries))
+	return rm.series.Load() // a racing request's array if it won
+}
+
 // observe counts one request with status and duration seconds.
 func (rm *routeMetrics) observe(m *Metrics, status int, seconds float64) {
 	c := statusClass(status)
-	s := rm.classes[c].Load()
+	classes := rm.classes()
+	s := classes[c].Load()
 	if s == nil {
 		if s = m.routeSeries(rm.key, c); s == nil {
 			return // the route left the table while this request ran
 		}
 		// Racing requests store equal series: the vectors return the same
 		// child for the same labels.
-		rm.classes[c].Store(s)
+		classes[c].Store(s)
 	}
 	s.requests.Inc()
 	s.latency.Observe(seconds)

@@ -47,7 +47,7 @@ func TestRouteMetricsOfADroppedRouteCreateNoSeries(t *testing.T) {
 	m.retain(idx)
 	m.retain(map[*ir.Route]*routeMetrics{}) // a table without it was published
 	idx[r].observe(m, 200, 0.001)
-	idx[r].backends[r.Action.Backends[0]].observe(m, 200, false, 0.001)
+	idx[r].backends.get(r.Action.Backends[0]).observe(m, 200, false, 0.001)
 	for name, n := range map[string]int{
 		"requests": testutil.CollectAndCount(m.requests), "latency": testutil.CollectAndCount(m.latency),
 		"backend requests": testutil.CollectAndCount(m.backendRequests), "backend latency": testutil.CollectAndCount(m.backendLatency),
@@ -81,7 +81,7 @@ func BenchmarkRequestSeries(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				rm.observe(m, 200, 0.003)
-				rm.backends[be].observe(m, 200, false, 0.003)
+				rm.backends.get(be).observe(m, 200, false, 0.003)
 			}
 		})
 	})

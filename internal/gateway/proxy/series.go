@@ -26,9 +26,7 @@ func (m *Metrics) retain(idx map[*ir.Route]*routeMetrics) {
 	backends := map[routeBackendKey]bool{}
 	for _, rm := range idx {
 		routes[rm.key] = true
-		for _, bm := range rm.backends {
-			backends[bm.key] = true
-		}
+		rm.backends.each(func(bm *backendMetrics) { backends[bm.key] = true })
 	}
 	m.live.mu.Lock()
 	defer m.live.mu.Unlock()

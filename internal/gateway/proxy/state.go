@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
@@ -27,8 +26,9 @@ type State struct {
 
 // backendState is what a request needs to reach one backend of this table.
 type backendState struct {
-	key       string
-	transport http.RoundTripper
+	// transport is the backend's http.Transport (created on first use);
+	// its key names the backend in the pool.
+	transport *backendTransport
 	// h1 is the lean HTTP/1.1 client (fastpath.go); nil for h2c backends.
 	h1 *h1Pool
 	rr *rotation
@@ -66,7 +66,8 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 					if _, ok := s.backends[b]; ok || b.Invalid {
 						continue
 					}
-					key, tr, h1 := pool.get(b)
+					bt := pool.get(b)
+					key := bt.key // the pool's copy: not one string per table
 					rr := s.rotations[key]
 					if rr == nil {
 						rr = prevRotations[key]
@@ -75,7 +76,7 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 						rr = &rotation{}
 					}
 					s.rotations[key] = rr
-					s.backends[b] = &backendState{key: key, transport: tr, h1: h1, rr: rr}
+					s.backends[b] = &backendState{transport: bt, h1: bt.h1, rr: rr}
 				}
 			}
 		}
@@ -87,7 +88,7 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 func (s *State) usedTransportKeys() map[string]bool {
 	keys := make(map[string]bool, len(s.backends))
 	for _, b := range s.backends {
-		keys[b.key] = true
+		keys[b.transport.key] = true
 	}
 	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pylon-dev/pylon/internal/gateway/ir"
@@ -44,6 +45,8 @@ func (o TransportOptions) withDefaults() TransportOptions {
 // changes; transports of backends that disappeared are released by prune.
 type transportPool struct {
 	opts TransportOptions
+	// dialer is shared by every h1Pool: its settings are the pool's.
+	dialer *net.Dialer
 
 	mu sync.Mutex
 	m  map[string]*backendTransport
@@ -51,13 +54,55 @@ type transportPool struct {
 
 // backendTransport is a backend's http.Transport and, for plain HTTP/1.1
 // backends, the lean client of the fast path (fastpath.go).
+//
+// The http.Transport is created on first use: a plain HTTP/1.1 backend
+// needs it only for what the fast path does not take (bodies, upgrades,
+// non-idempotent methods), and an idle http.Transport is ~0.5 KiB, which
+// a table of many routes paid per backend whether it was used or not.
 type backendTransport struct {
-	t  *http.Transport
+	key  string // in transportPool.m
+	h2c  bool
+	pool *transportPool
+
+	mu sync.Mutex // serializes the creation of t
+	t  atomic.Pointer[http.Transport]
 	h1 *h1Pool
 }
 
+// transport returns the backend's http.Transport, created on first use.
+func (bt *backendTransport) transport() *http.Transport {
+	if t := bt.t.Load(); t != nil {
+		return t
+	}
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	t := bt.t.Load()
+	if t == nil {
+		t = bt.pool.newTransport(bt.h2c)
+		bt.t.Store(t)
+	}
+	return t
+}
+
+// RoundTrip sends req with the backend's http.Transport.
+func (bt *backendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return bt.transport().RoundTrip(req)
+}
+
+// closeIdle closes the idle connections of both clients; the h1Pool keeps
+// no new ones after.
+func (bt *backendTransport) closeIdle() {
+	if t := bt.t.Load(); t != nil {
+		t.CloseIdleConnections()
+	}
+	if bt.h1 != nil {
+		bt.h1.closeIdle(true)
+	}
+}
+
 func newTransportPool(o TransportOptions) *transportPool {
-	return &transportPool{opts: o.withDefaults(), m: map[string]*backendTransport{}}
+	o = o.withDefaults()
+	return &transportPool{opts: o, dialer: &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}, m: map[string]*backendTransport{}}
 }
 
 func backendKey(b *ir.Backend) (string, bool) {
@@ -69,19 +114,20 @@ func backendKey(b *ir.Backend) (string, bool) {
 	return fmt.Sprintf("%s/%s:%d/%s", b.Namespace, b.Name, b.Port, proto), h2c
 }
 
-func (p *transportPool) get(b *ir.Backend) (string, *http.Transport, *h1Pool) {
+// get returns the transport of b, created on first use; its key names it.
+func (p *transportPool) get(b *ir.Backend) *backendTransport {
 	key, h2c := backendKey(b)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	bt, ok := p.m[key]
 	if !ok {
-		bt = &backendTransport{t: p.newTransport(h2c)}
+		bt = &backendTransport{key: key, h2c: h2c, pool: p}
 		if !h2c {
-			bt.h1 = newH1Pool(p.opts)
+			bt.h1 = newH1Pool(p.opts, p.dialer)
 		}
 		p.m[key] = bt
 	}
-	return key, bt.t, bt.h1
+	return bt
 }
 
 // prune closes the idle connections of transports no longer in use. A
@@ -92,10 +138,7 @@ func (p *transportPool) prune(used map[string]bool) {
 	defer p.mu.Unlock()
 	for k, t := range p.m {
 		if !used[k] {
-			t.t.CloseIdleConnections()
-			if t.h1 != nil {
-				t.h1.closeIdle(true)
-			}
+			t.closeIdle()
 			delete(p.m, k)
 		}
 	}
