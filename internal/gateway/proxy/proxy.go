@@ -41,6 +41,8 @@ type Proxy struct {
 	noRoute *routeMetrics
 	rp      *httputil.ReverseProxy
 	bufs    *bufferPool
+	// release returns the memory of large table builds to the system.
+	release *memoryRelease
 
 	publishMu sync.Mutex
 	gen       int64
@@ -69,6 +71,7 @@ func New(o Options) *Proxy {
 		ejector: newEjector(o.EjectBase, o.EjectMax),
 		metrics: o.Metrics,
 		noRoute: newRouteMetrics(routeKey{}, "none"),
+		release: newMemoryRelease(),
 	}
 	p.bufs = newBufferPool()
 	p.rp = &httputil.ReverseProxy{
@@ -100,6 +103,7 @@ func (p *Proxy) Publish(t *ir.Table) int64 {
 	p.state.Store(s)
 	p.pool.prune(s.usedTransportKeys())
 	p.metrics.generation.Set(float64(p.gen))
+	p.release.afterPublish()
 	return p.gen
 }
 
