@@ -15,6 +15,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -117,16 +118,16 @@ func TestDriftIsRevertedForEveryChildKind(t *testing.T) {
 				get(g, d.obj)
 				g.Expect(specOf(t, d.obj)).To(Equal(want))
 			}, timeout, poll).Should(Succeed(), "Pylon reverts the edit of %s", kind)
-			g.Expect(childReads(g)[kind]).To(BeNumerically(">", settled[kind]), "the edit of %s made Pylon read it in full", kind)
-			settled = childReads(g)
+			g.Expect(childCounts(g, monitoring.MetricChildReads)[kind]).To(BeNumerically(">", settled[kind]), "the edit of %s made Pylon read it in full", kind)
+			settled = childCounts(g, monitoring.MetricChildReads)
 		})
 	}
 }
 
-// childReads sums pylon_child_reads_total by kind.
-func childReads(g Gomega) map[string]float64 {
+// childCounts sums a pylon_child_*_total counter by kind.
+func childCounts(g Gomega, name string) map[string]float64 {
 	out := map[string]float64{}
-	for _, s := range series(g, monitoring.MetricChildReads) {
+	for _, s := range series(g, name) {
 		v, err := strconv.ParseFloat(s[""], 64)
 		g.Expect(err).NotTo(HaveOccurred())
 		out[s["kind"]] += v
@@ -134,21 +135,12 @@ func childReads(g Gomega) map[string]float64 {
 	return out
 }
 
-func reconciles(g Gomega) float64 {
-	n := 0.0
-	for _, s := range series(g, monitoring.MetricReconciles) {
-		v, err := strconv.ParseFloat(s[""], 64)
-		g.Expect(err).NotTo(HaveOccurred())
-		n += v
-	}
-	return n
-}
-
 // cachedChildrenSettle checks what the manager caches of the WebApps'
 // children in ns, and that once they exist, reconciles (woken by a change
 // of the namespace, and by another controller's status write) judge them
 // from the cache alone: no child is read from the API server and none is
-// written. It returns the reads counted so far.
+// applied; and, with nothing remembered, as after a restart, each child is
+// read once and none is applied. It returns the reads counted so far.
 func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.ObjectMeta) map[string]float64 {
 	t.Helper()
 	g := NewWithT(t)
@@ -184,10 +176,14 @@ func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.Obje
 		return out
 	}
 	touch := 0
+	owners := []types.NamespacedName{{Namespace: ns, Name: "shop"}, {Namespace: ns, Name: "blog"}}
 	// reconcileBoth wakes both WebApps (a namespace change maps to its
-	// WebApps) and waits until both were reconciled.
+	// WebApps) and waits until each reconcile has judged its children.
 	reconcileBoth := func(g Gomega) {
-		before := reconciles(g)
+		var before []uint64
+		for _, o := range owners {
+			before = append(before, verified.Looks(o))
+		}
 		touch++
 		nsObj := &corev1.Namespace{}
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
@@ -196,29 +192,36 @@ func cachedChildrenSettle(t *testing.T, ns string, meta func(string) metav1.Obje
 		}
 		nsObj.Labels["touched"] = strconv.Itoa(touch)
 		g.Expect(k8s.Update(ctx, nsObj)).To(Succeed())
-		g.Eventually(func() float64 { return reconciles(g) }, timeout, poll).Should(BeNumerically(">=", before+2), "both WebApps are reconciled")
-		time.Sleep(500 * time.Millisecond)
+		for i, o := range owners {
+			g.Eventually(func() uint64 { return verified.Looks(o) }, timeout, poll).Should(BeNumerically(">", before[i]), "%s is reconciled", o)
+		}
+		time.Sleep(500 * time.Millisecond) // the rest of its children
 	}
 	g.Eventually(func(g Gomega) {
-		reads, rvs := childReads(g), versions(g)
+		reads, applies, rvs := childCounts(g, monitoring.MetricChildReads), childCounts(g, monitoring.MetricChildApplies), versions(g)
 		reconcileBoth(g)
-		g.Expect(childReads(g)).To(Equal(reads), "a reconcile with nothing changed reads no child")
-		g.Expect(versions(g)).To(Equal(rvs), "and writes none")
+		g.Expect(childCounts(g, monitoring.MetricChildReads)).To(Equal(reads), "a reconcile with nothing changed reads no child")
+		g.Expect(childCounts(g, monitoring.MetricChildApplies)).To(Equal(applies), "and applies none")
+		g.Expect(versions(g)).To(Equal(rvs), "and changes none")
 	}, timeout, time.Second).Should(Succeed())
 
-	// As after a restart: nothing remembered, so every child is read in
-	// full once, found up to date, and nothing is written.
-	reads, rvs := childReads(g), versions(g)
-	verified.Reset()
+	// As after a restart: nothing remembered of these WebApps, so each of
+	// their children is read in full once, found up to date, and nothing is
+	// applied.
+	reads, applies, rvs := childCounts(g, monitoring.MetricChildReads), childCounts(g, monitoring.MetricChildApplies), versions(g)
+	for _, o := range owners {
+		verified.Forget(o)
+	}
 	reconcileBoth(g)
-	after := childReads(g)
+	after := childCounts(g, monitoring.MetricChildReads)
 	for _, kind := range []string{"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Certificate", "HTTPRoute", "ListenerSet", "DNSEndpoint", "Ingress"} {
 		g.Expect(after[kind]).To(BeNumerically(">", reads[kind]), "with nothing remembered, %s is read in full", kind)
 	}
-	g.Expect(versions(g)).To(Equal(rvs), "children read in full after a restart are up to date: nothing is written")
+	g.Expect(childCounts(g, monitoring.MetricChildApplies)).To(Equal(applies), "children read in full after a restart are up to date: no apply is sent")
+	g.Expect(versions(g)).To(Equal(rvs), "and none changes")
 	reconcileBoth(g)
-	g.Expect(childReads(g)).To(Equal(after), "and once read, they are remembered")
-	return childReads(g)
+	g.Expect(childCounts(g, monitoring.MetricChildReads)).To(Equal(after), "and once read, they are remembered")
+	return childCounts(g, monitoring.MetricChildReads)
 }
 
 // specOf is the object's spec as JSON-shaped maps.

@@ -781,6 +781,12 @@ func TestHostnameServedByAnotherNamespace(t *testing.T) {
 		}},
 	} {
 		g.Expect(k8s.Create(ctx, tc.foreign)).To(Succeed())
+		// The manager judges from its cache: the route must be there before
+		// the WebApp asks (on a loaded machine the watch can lag the create
+		// by seconds, and a WebApp that asked first holds the hostname).
+		g.Eventually(func() error {
+			return cached.Get(ctx, client.ObjectKeyFromObject(tc.foreign), tc.foreign.DeepCopyObject().(client.Object))
+		}, timeout, poll).Should(Succeed())
 		host := hostnamesOfForeign(tc.foreign)
 		app := newWebApp(t, tenant, tc.app, func(a *pylonv1alpha1.WebApp) {
 			a.Spec.Hostname = host

@@ -48,6 +48,8 @@ type Applier struct {
 	// Read, when set, is told the kind of each child read in full from the
 	// API server because its cached copy could not show it current.
 	Read func(kind string)
+	// Applied, when set, is told the kind of each child an apply is sent for.
+	Applied func(kind string)
 }
 
 // Result says what Apply did.
@@ -90,18 +92,23 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		return Result{}, err
 	}
 	ownerKey := types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}
-	if live != nil {
+	// Only the cache's transform sets the fingerprint annotation (it
+	// removes any the API server returns); an object read past the cache
+	// may carry one a tenant wrote, so it never takes this way.
+	if cached {
 		ann := live.GetAnnotations()
 		if ann[AnnotationAppliedHash] == declared.GetAnnotations()[AnnotationAppliedHash] &&
 			a.Verified.has(ownerKey, live.GetUID(), ann[AnnotationOwnedFingerprint]) {
 			return Result{Live: live}, nil
 		}
-	}
-	if cached {
 		if a.Read != nil {
 			a.Read(gvk.Kind)
 		}
-		if live, err = a.read(ctx, gvk, key); err != nil {
+		// Not older than the cached copy: the API server answers from its
+		// watch cache, not with a quorum read of etcd. An older answer
+		// cannot pass for current: its fingerprint would not be the one
+		// the cache shows next time, and the child is read again.
+		if live, err = a.read(ctx, gvk, key, live.GetResourceVersion()); err != nil {
 			return Result{}, err
 		}
 		if live != nil && !metav1.IsControlledBy(live, owner) {
@@ -109,14 +116,15 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		}
 	}
 	if live != nil {
-		ok, fingerprint, err := upToDate(declared, live)
-		if err != nil {
-			return Result{}, fmt.Errorf("compare %s %s: %w", gvk.Kind, key, err)
-		}
-		if ok {
+		// An error here (managedFields that cannot be read) means the
+		// child cannot be shown current: apply it, which sets them anew.
+		if ok, fingerprint, err := upToDate(declared, live); err == nil && ok {
 			a.Verified.remember(ownerKey, live.GetUID(), fingerprint)
 			return Result{Live: live}, nil
 		}
+	}
+	if a.Applied != nil {
+		a.Applied(gvk.Kind)
 	}
 	if err := a.Client.Apply(ctx, AsApplyConfiguration(a.Client.Scheme(), declared), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Result{}, fmt.Errorf("apply %s %s/%s: %w", gvk.Kind, desired.GetNamespace(), desired.GetName(), err)
@@ -195,17 +203,22 @@ func (a *Applier) get(ctx context.Context, gvk schema.GroupVersionKind, key clie
 	if err != nil || live != nil {
 		return live, live != nil, err
 	}
-	live, err = a.read(ctx, gvk, key)
+	live, err = a.read(ctx, gvk, key, "")
 	return live, false, err
 }
 
-// read reads the object from the API server; nil when it does not exist.
-func (a *Applier) read(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (client.Object, error) {
+// read reads the object from the API server, at resourceVersion or newer
+// ("": the newest, a quorum read); nil when it does not exist.
+func (a *Applier) read(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey, resourceVersion string) (client.Object, error) {
 	obj, err := a.newObject(gvk)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.APIReader.Get(ctx, key, obj); err != nil {
+	var opts []client.GetOption
+	if resourceVersion != "" {
+		opts = append(opts, &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: resourceVersion}})
+	}
+	if err := a.APIReader.Get(ctx, key, obj, opts...); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}

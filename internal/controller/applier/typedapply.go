@@ -50,6 +50,9 @@ func (t *typedApply) MarshalJSON() ([]byte, error) { return t.u.MarshalJSON() }
 // UnmarshalJSON takes the API server's answer, as generated apply
 // configurations do, including its resourceVersion.
 func (t *typedApply) UnmarshalJSON(b []byte) error {
+	if t.u == nil { // a fresh value (controller-runtime's fake client decodes into one)
+		t.u = &unstructured.Unstructured{}
+	}
 	if err := t.u.UnmarshalJSON(b); err != nil {
 		return err
 	}

@@ -30,7 +30,8 @@ import (
 //     image (the canary compares images), plus status;
 //   - HTTPRoute: parentRefs and hostnames, plus status;
 //   - Ingress: the class and each rule's and TLS entry's hosts, plus status;
-//   - ListenerSet: kept whole (its listeners are read);
+//   - ListenerSet: its parentRef and each listener's name, hostname, port
+//     and protocol, plus status;
 //   - Service, HorizontalPodAutoscaler, PodDisruptionBudget, Certificate and
 //     DNSEndpoint: metadata and status only.
 //
@@ -79,6 +80,12 @@ func TrimCachedChild(o client.Object) {
 		t.Spec = certmanagerv1.CertificateSpec{}
 	case *externaldnsv1alpha1.DNSEndpoint:
 		t.Spec = externaldnsv1alpha1.DNSEndpointSpec{}
+	case *gwv1.ListenerSet:
+		listeners := make([]gwv1.ListenerEntry, len(t.Spec.Listeners))
+		for i, l := range t.Spec.Listeners {
+			listeners[i] = gwv1.ListenerEntry{Name: l.Name, Hostname: l.Hostname, Port: l.Port, Protocol: l.Protocol}
+		}
+		t.Spec = gwv1.ListenerSetSpec{ParentRef: t.Spec.ParentRef, Listeners: listeners}
 	case *gwv1.HTTPRoute:
 		t.Spec = gwv1.HTTPRouteSpec{CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: t.Spec.ParentRefs}, Hostnames: t.Spec.Hostnames}
 	case *networkingv1.Ingress:

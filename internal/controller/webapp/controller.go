@@ -158,7 +158,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 func (r *Reconciler) applyChildren(ctx context.Context, app *pylonv1alpha1.WebApp, e resources.Exposure) (observation, error) {
 	obs := observation{live: map[string]client.Object{}}
 	var errs []error
-	ap := &applier.Applier{Client: r.Client, APIReader: r.APIReader, Verified: r.Verified, Read: r.Metrics.ChildRead}
+	ap := &applier.Applier{Client: r.Client, APIReader: r.APIReader, Verified: r.Verified, Read: r.Metrics.ChildRead, Applied: r.Metrics.ChildApplied}
 	for _, c := range desiredChildren(app, e) {
 		key := types.NamespacedName{Namespace: app.Namespace, Name: c.name}
 		if c.desired == nil {

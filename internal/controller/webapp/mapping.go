@@ -256,5 +256,13 @@ func lowerAll(in []string) []string {
 	return out
 }
 
-// routeHostnames is the index function of the three: hostnamesOf, lower case.
-func routeHostnames(o client.Object) []string { return lowerAll(hostnamesOf(o)) }
+// routeHostnames is the index function of the three: hostnamesOf, lower
+// case. Pylon's own children are not indexed: every reader of these
+// indexes looks for other namespaces' objects and skips them (pylonChild),
+// and at scale they would be most of the entries.
+func routeHostnames(o client.Object) []string {
+	if pylonChild(o) {
+		return nil
+	}
+	return lowerAll(hostnamesOf(o))
+}
