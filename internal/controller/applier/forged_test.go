@@ -33,7 +33,7 @@ func TestForgedFingerprintOnAnObjectReadPastTheCache(t *testing.T) {
 	// applied hash, and a forged fingerprint annotation equal to what
 	// Pylon remembers.
 	live := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", UID: "child-uid",
-		Annotations: map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash], AnnotationOwnedFingerprint: "F0"},
+		Annotations:     map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash], AnnotationOwnedFingerprint: "F0"},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "owner", UID: "owner-uid", Controller: ptr.To(true)}}},
 		Data: map[string]string{"image": "evil:1"}}
 	cache := fake.NewClientBuilder().WithScheme(scheme).Build() // the cache has not got it

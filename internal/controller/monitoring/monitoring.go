@@ -47,7 +47,7 @@ const (
 
 // Metrics are the manager's series. The zero value and nil record nothing.
 type Metrics struct {
-	reconciles *prometheus.CounterVec
+	reconciles   *prometheus.CounterVec
 	childReads   *prometheus.CounterVec
 	childApplies *prometheus.CounterVec
 }
