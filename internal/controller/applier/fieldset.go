@@ -187,7 +187,7 @@ func covered(want, live any, s *fieldSet) bool {
 func ownedSet(entries []metav1.ManagedFieldsEntry) (*fieldSet, error) {
 	for _, e := range entries {
 		if e.Manager == FieldOwner && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
-			return parseFieldSet(e.FieldsV1.Raw)
+			return parseFieldSet(e.FieldsV1.GetRawBytes())
 		}
 	}
 	return nil, nil

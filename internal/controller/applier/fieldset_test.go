@@ -32,9 +32,9 @@ func deploymentWithOwners() (map[string]any, []metav1.ManagedFieldsEntry) {
 		`"f:ports":{"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{},"f:name":{},"f:protocol":{}}}}}}}}}`
 	other := `{"f:metadata":{"f:annotations":{"f:team":{}}},"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"sidecar\"}":{".":{},"f:name":{},"f:image":{}}}}}}}`
 	return obj, []metav1.ManagedFieldsEntry{
-		{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(other)}},
-		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(pylon)}},
-		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, Subresource: "status", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}},
+		{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(other)},
+		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(pylon)},
+		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, Subresource: "status", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:status":{}}`)},
 	}
 }
 
@@ -67,8 +67,8 @@ func TestOwnedFingerprint(t *testing.T) {
 			containers(o)[0].(map[string]any)["image"] = "evil:1"
 			return mf
 		}, false},
-		{"a field taken out of Pylon's set by another writer, same value", func(o map[string]any, mf []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
-			mf[1].FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:app":{}},"f:annotations":{"f:pylon.dev/applied-hash":{}}},"f:spec":{"f:replicas":{}}}`)}
+		{"a field taken out of Pylon's set by another writer, same value", func(_ map[string]any, mf []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+			mf[1].FieldsV1 = metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:app":{}},"f:annotations":{"f:pylon.dev/applied-hash":{}}},"f:spec":{"f:replicas":{}}}`)
 			return mf
 		}, false},
 		{"replicas", func(o map[string]any, mf []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
@@ -91,7 +91,7 @@ func TestOwnedFingerprint(t *testing.T) {
 	if fp, err := OwnedFingerprint(obj, mf[:1]); fp != "" || err != nil {
 		t.Errorf("without Pylon's entry: %q, %v; want none", fp, err)
 	}
-	if _, err := OwnedFingerprint(obj, []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"x:y":{}}`)}}}); err == nil {
+	if _, err := OwnedFingerprint(obj, []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(`{"x:y":{}}`)}}); err == nil {
 		t.Error("an unknown path element was accepted")
 	}
 }

@@ -29,7 +29,7 @@ func cachedRoute(controlled bool, entries ...metav1.ManagedFieldsEntry) *gwv1.HT
 }
 
 var pylonApply = metav1.ManagedFieldsEntry{Manager: applier.FieldOwner, Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1",
-	FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:hostnames":{},"f:parentRefs":{},"f:rules":{}}}`)}}
+	FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:hostnames":{},"f:parentRefs":{},"f:rules":{}}}`)}
 
 func TestTrimCachedChild(t *testing.T) {
 	t.Run("a WebApp's child Pylon applied", func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestTrimCachedChild(t *testing.T) {
 	})
 	for name, r := range map[string]*gwv1.HTTPRoute{
 		"another namespace's route, with a forged fingerprint": cachedRoute(false, pylonApply),
-		"a WebApp's child Pylon's apply owns nothing in":       cachedRoute(true, metav1.ManagedFieldsEntry{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{}}`)}}),
+		"a WebApp's child Pylon's apply owns nothing in":       cachedRoute(true, metav1.ManagedFieldsEntry{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{}}`)}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			TrimCachedChild(r)
