@@ -9,6 +9,7 @@ import (
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -16,9 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -241,4 +244,62 @@ func kindOf(t *testing.T, obj client.Object) string {
 		t.Fatal(err)
 	}
 	return gvk.Kind
+}
+
+// TestDriftThatHidesFromTheFingerprint tries what a tenant who has read how
+// drift is found would try: change Pylon's container image while handing
+// the API server managedFields in which Pylon still owns the image (an
+// update may set managedFields), while also writing the cache-only
+// fingerprint annotation; and take the image with a forced server-side
+// apply of another field manager; and through the scale subresource
+// change replicas, which Pylon declares when it does not autoscale. Every
+// one is reverted.
+func TestDriftThatHidesFromTheFingerprint(t *testing.T) {
+	ns := newNamespace(t)
+	g := NewWithT(t)
+	app := newWebApp(t, ns, "web", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
+	g.Eventually(func(g Gomega) { get(g, dep) }, timeout, poll).Should(Succeed())
+	image := app.Spec.Image
+	reverted := func(what string) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			get(g, dep)
+			g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal(image))
+			g.Expect(*dep.Spec.Replicas).To(Equal(int32(2)))
+		}, timeout, poll).Should(Succeed(), "Pylon reverts %s", what)
+	}
+
+	// 1. An update that keeps Pylon's managedFields entry as it was.
+	g.Eventually(func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(dep), dep); err != nil {
+			return err
+		}
+		kept := dep.ManagedFields
+		dep.Spec.Template.Spec.Containers[0].Image = "evil:1"
+		dep.Annotations[applier.AnnotationOwnedFingerprint] = "0123456789abcdef0123456789abcdef"
+		dep.ManagedFields = kept
+		return k8s.Update(ctx, dep, client.FieldOwner("kubectl-edit"))
+	}, timeout, poll).Should(Succeed())
+	get(g, dep)
+	g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("evil:1"), "the edit landed")
+	reverted("an image change under Pylon's own managedFields")
+
+	// 2. A forced apply by another field manager.
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"namespace": ns, "name": "web"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": dep.Spec.Template.Spec.Containers[0].Name, "image": "evil:2"},
+		}}}},
+	}}
+	g.Expect(k8s.Patch(ctx, u, client.Apply, client.FieldOwner("tenant-tool"), client.ForceOwnership)).To(Succeed())
+	reverted("a forced apply of the image by another manager")
+
+	// 3. The scale subresource.
+	scale := &autoscalingv1.Scale{}
+	g.Expect(k8s.SubResource("scale").Get(ctx, dep, scale)).To(Succeed())
+	scale.Spec.Replicas = 7
+	g.Expect(k8s.SubResource("scale").Update(ctx, dep, client.WithSubResourceBody(scale))).To(Succeed())
+	reverted("replicas set through /scale")
 }
