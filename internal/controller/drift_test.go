@@ -293,7 +293,7 @@ func TestDriftThatHidesFromTheFingerprint(t *testing.T) {
 			map[string]any{"name": dep.Spec.Template.Spec.Containers[0].Name, "image": "evil:2"},
 		}}}},
 	}}
-	g.Expect(k8s.Patch(ctx, u, client.Apply, client.FieldOwner("tenant-tool"), client.ForceOwnership)).To(Succeed())
+	g.Expect(k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("tenant-tool"), client.ForceOwnership)).To(Succeed())
 	reverted("a forced apply of the image by another manager")
 
 	// 3. The scale subresource.
