@@ -92,13 +92,14 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		return Result{}, err
 	}
 	ownerKey := types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}
+	child := gvk.Kind + "/" + key.Name
 	// Only the cache's transform sets the fingerprint annotation (it
 	// removes any the API server returns); an object read past the cache
 	// may carry one a tenant wrote, so it never takes this way.
 	if cached {
 		ann := live.GetAnnotations()
 		if ann[AnnotationAppliedHash] == declared.GetAnnotations()[AnnotationAppliedHash] &&
-			a.Verified.has(ownerKey, live.GetUID(), ann[AnnotationOwnedFingerprint]) {
+			a.Verified.has(ownerKey, child, live.GetUID(), ann[AnnotationOwnedFingerprint]) {
 			return Result{Live: live}, nil
 		}
 		if a.Read != nil {
@@ -119,7 +120,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		// An error here (managedFields that cannot be read) means the
 		// child cannot be shown current: apply it, which sets them anew.
 		if ok, fingerprint, err := upToDate(declared, live); err == nil && ok {
-			a.Verified.remember(ownerKey, live.GetUID(), fingerprint)
+			a.Verified.remember(ownerKey, child, live.GetUID(), fingerprint)
 			return Result{Live: live}, nil
 		}
 	}
@@ -141,7 +142,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	// Pylon's forced apply owns every field it sent: remember what it owns.
 	if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(applied); err == nil {
 		if fingerprint, err := OwnedFingerprint(u, applied.GetManagedFields()); err == nil && fingerprint != "" {
-			a.Verified.remember(ownerKey, applied.GetUID(), fingerprint)
+			a.Verified.remember(ownerKey, child, applied.GetUID(), fingerprint)
 		}
 	}
 	return Result{Live: applied, Wrote: true, Created: live == nil}, nil
@@ -185,7 +186,7 @@ func (a *Applier) Delete(ctx context.Context, owner client.Object, gvk schema.Gr
 		return false, nil
 	}
 	uid := live.GetUID()
-	a.Verified.forgetChild(types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}, uid)
+	a.Verified.forgetChild(types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}, gvk.Kind+"/"+key.Name)
 	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil

@@ -39,7 +39,7 @@ func TestForgedFingerprintOnAnObjectReadPastTheCache(t *testing.T) {
 	cache := fake.NewClientBuilder().WithScheme(scheme).Build() // the cache has not got it
 	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
 	v := NewVerified()
-	v.remember(types.NamespacedName{Namespace: "shop", Name: "owner"}, "child-uid", "F0")
+	v.remember(types.NamespacedName{Namespace: "shop", Name: "owner"}, "ConfigMap/web", "child-uid", "F0")
 	a := &Applier{Client: cache, APIReader: api, Verified: v}
 	res, err := a.Apply(context.Background(), owner, desired)
 	if err != nil {

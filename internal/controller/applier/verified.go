@@ -32,17 +32,21 @@ type ownerMemory struct {
 	looks uint64
 }
 
-// verifiedChild is 32 bytes without pointers: at 5,000 WebApps there are
-// ~27,500 of them.
+// verifiedChild is 40 bytes without pointers: at 5,000 WebApps there are
+// ~27,500 of them. A child is known by its kind and name: one that is
+// deleted and made again (a new UID) replaces its entry.
 type verifiedChild struct {
+	child       [8]byte
 	uid         [16]byte
 	fingerprint [16]byte
 }
 
 // compact turns a UID (a UUID on every API server) and a fingerprint (hex)
 // into fixed arrays; anything else is hashed into one.
-func compact(uid types.UID, fingerprint string) verifiedChild {
+func compact(child string, uid types.UID, fingerprint string) verifiedChild {
 	var c verifiedChild
+	name := sha256.Sum256([]byte(child))
+	c.child = [8]byte(name[:8])
 	if b, err := hex.DecodeString(strings.ReplaceAll(string(uid), "-", "")); err == nil && len(b) == 16 {
 		copy(c.uid[:], b)
 	} else {
@@ -84,11 +88,11 @@ func (v *Verified) owner(owner types.NamespacedName) *ownerMemory {
 	return m
 }
 
-func (v *Verified) has(owner types.NamespacedName, uid types.UID, fingerprint string) bool {
+func (v *Verified) has(owner types.NamespacedName, child string, uid types.UID, fingerprint string) bool {
 	if v == nil {
 		return false
 	}
-	want := compact(uid, fingerprint)
+	want := compact(child, uid, fingerprint)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	m := v.owner(owner)
@@ -97,35 +101,35 @@ func (v *Verified) has(owner types.NamespacedName, uid types.UID, fingerprint st
 		return false
 	}
 	for _, c := range m.children {
-		if c.uid == want.uid {
-			return c.fingerprint == want.fingerprint
+		if c.child == want.child {
+			return c.uid == want.uid && c.fingerprint == want.fingerprint
 		}
 	}
 	return false
 }
 
-func (v *Verified) remember(owner types.NamespacedName, uid types.UID, fingerprint string) {
+func (v *Verified) remember(owner types.NamespacedName, child string, uid types.UID, fingerprint string) {
 	if v == nil || uid == "" {
 		return
 	}
-	c := compact(uid, fingerprint)
+	c := compact(child, uid, fingerprint)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	m := v.owner(owner)
 	for i := range m.children {
-		if m.children[i].uid == c.uid {
-			m.children[i].fingerprint = c.fingerprint
+		if m.children[i].child == c.child {
+			m.children[i] = c
 			return
 		}
 	}
 	m.children = append(m.children, c)
 }
 
-func (v *Verified) forgetChild(owner types.NamespacedName, uid types.UID) {
+func (v *Verified) forgetChild(owner types.NamespacedName, child string) {
 	if v == nil {
 		return
 	}
-	key := compact(uid, "").uid
+	key := compact(child, "", "").child
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	m := v.seen[owner]
@@ -133,7 +137,7 @@ func (v *Verified) forgetChild(owner types.NamespacedName, uid types.UID) {
 		return
 	}
 	for i := range m.children {
-		if m.children[i].uid == key {
+		if m.children[i].child == key {
 			m.children = append(m.children[:i], m.children[i+1:]...)
 			return
 		}

@@ -9,40 +9,49 @@ import (
 func TestVerified(t *testing.T) {
 	v := NewVerified()
 	shop := types.NamespacedName{Namespace: "a", Name: "shop"}
+	const dep, svc = "Deployment/shop", "Service/shop"
 	const uid, other = types.UID("2c1ee9cc-d4ed-49fe-8b9e-d380ba0b1ee6"), types.UID("not-a-uuid")
+	const newUID = types.UID("2c1ee9cc-d4ed-49fe-8b9e-d380ba0b1ee7")
 	fp := "00112233445566778899aabbccddeeff"
-	if v.has(shop, uid, fp) {
+	if v.has(shop, dep, uid, fp) {
 		t.Fatal("remembers what it was never told")
 	}
-	v.remember(shop, uid, fp)
-	v.remember(shop, other, "ff")
+	v.remember(shop, dep, uid, fp)
+	v.remember(shop, svc, other, "ff")
 	switch {
-	case !v.has(shop, uid, fp), !v.has(shop, other, "ff"):
+	case !v.has(shop, dep, uid, fp), !v.has(shop, svc, other, "ff"):
 		t.Fatal("forgot what it was told")
-	case v.has(shop, uid, "00112233445566778899aabbccddeefe"):
+	case v.has(shop, dep, uid, "00112233445566778899aabbccddeefe"):
 		t.Error("another fingerprint of the same child passed")
-	case v.has(shop, "2c1ee9cc-d4ed-49fe-8b9e-d380ba0b1ee7", fp):
-		t.Error("another child (a new UID) with the same fingerprint passed")
-	case v.has(types.NamespacedName{Namespace: "b", Name: "shop"}, uid, fp):
+	case v.has(shop, dep, newUID, fp):
+		t.Error("the child made again (a new UID) with the same fingerprint passed")
+	case v.has(shop, "Deployment/shop-canary", uid, fp):
+		t.Error("another child passed")
+	case v.has(types.NamespacedName{Namespace: "b", Name: "shop"}, dep, uid, fp):
 		t.Error("another owner's memory passed")
-	case v.has(shop, uid, ""):
+	case v.has(shop, dep, uid, ""):
 		t.Error("a child without a fingerprint passed")
 	}
-	v.remember(shop, uid, "ffeeddccbbaa99887766554433221100")
-	if v.has(shop, uid, fp) {
+	v.remember(shop, dep, uid, "ffeeddccbbaa99887766554433221100")
+	if v.has(shop, dep, uid, fp) {
 		t.Error("an older fingerprint passed after a newer one was remembered")
 	}
-	v.forgetChild(shop, uid)
-	if v.has(shop, uid, "ffeeddccbbaa99887766554433221100") || !v.has(shop, other, "ff") {
+	v.remember(shop, dep, newUID, fp)
+	if len(v.seen[shop].children) != 2 || v.has(shop, dep, uid, "ffeeddccbbaa99887766554433221100") || !v.has(shop, dep, newUID, fp) {
+		t.Error("a child made again did not replace its entry")
+	}
+	v.forgetChild(shop, dep)
+	if v.has(shop, dep, newUID, fp) || !v.has(shop, svc, other, "ff") {
 		t.Error("forgetChild forgot the wrong child")
 	}
+	looks := v.Looks(shop)
 	v.Forget(shop)
-	if v.has(shop, other, "ff") {
-		t.Error("Forget kept the owner's children")
+	if looks == 0 || v.Looks(shop) != 0 || v.has(shop, svc, other, "ff") {
+		t.Error("Forget kept the owner's children or looks")
 	}
-	v.remember(shop, uid, fp)
+	v.remember(shop, dep, uid, fp)
 	v.Reset()
-	if v.has(shop, uid, fp) {
+	if v.has(shop, dep, uid, fp) {
 		t.Error("Reset kept a child")
 	}
 }
