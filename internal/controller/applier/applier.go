@@ -91,8 +91,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	ownerKey := types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}
-	child := gvk.Kind + "/" + key.Name
+	ownerKey, child := memoryKeys(owner, gvk, key)
 	// Only the cache's transform sets the fingerprint annotation (it
 	// removes any the API server returns); an object read past the cache
 	// may carry one a tenant wrote, so it never takes this way.
@@ -140,12 +139,15 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	}
 	applied := typed.(client.Object)
 	// Pylon's forced apply owns every field it sent: remember what it owns.
-	if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(applied); err == nil {
-		if fingerprint, err := OwnedFingerprint(u, applied.GetManagedFields()); err == nil && fingerprint != "" {
-			a.Verified.remember(ownerKey, child, applied.GetUID(), fingerprint)
-		}
+	if fingerprint, err := ObjectFingerprint(applied); err == nil && fingerprint != "" {
+		a.Verified.remember(ownerKey, child, applied.GetUID(), fingerprint)
 	}
 	return Result{Live: applied, Wrote: true, Created: live == nil}, nil
+}
+
+// memoryKeys name owner and the child of kind gvk and key in Verified.
+func memoryKeys(owner client.Object, gvk schema.GroupVersionKind, key client.ObjectKey) (types.NamespacedName, string) {
+	return types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}, gvk.Kind + "/" + key.Name
 }
 
 // upToDate judges a child read in full (with its managedFields): it holds
@@ -186,7 +188,7 @@ func (a *Applier) Delete(ctx context.Context, owner client.Object, gvk schema.Gr
 		return false, nil
 	}
 	uid := live.GetUID()
-	a.Verified.forgetChild(types.NamespacedName{Namespace: owner.GetNamespace(), Name: owner.GetName()}, gvk.Kind+"/"+key.Name)
+	a.Verified.forgetChild(memoryKeys(owner, gvk, key))
 	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil

@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // fieldSet is a parsed managedFields set (FieldsV1): the fields one manager
@@ -115,8 +116,6 @@ func (s *fieldSet) element(i int, e any) *fieldSet {
 	}
 	return nil
 }
-
-func scalarEqual(a, b any) bool { return numberEqual(a, b) || reflect.DeepEqual(a, b) }
 
 // project keeps of v only what set owns, in v's order.
 func project(v any, s *fieldSet) any {
@@ -230,6 +229,18 @@ func OwnedFingerprint(obj map[string]any, entries []metav1.ManagedFieldsEntry) (
 		return "", err
 	}
 	return fingerprintOf(withoutIdentity(obj), set)
+}
+
+// ObjectFingerprint is OwnedFingerprint of a typed object, converted to
+// unstructured from its typed form: the cache transform and the applier
+// (after its own apply) both take it so, and must, or the two would not
+// compare equal.
+func ObjectFingerprint(o client.Object) (string, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		return "", err
+	}
+	return OwnedFingerprint(u, o.GetManagedFields())
 }
 
 func fingerprintOf(obj map[string]any, set *fieldSet) (string, error) {

@@ -44,7 +44,7 @@ func contains(want, live any) bool {
 	case nil:
 		return true
 	default:
-		return numberEqual(want, live) || reflect.DeepEqual(want, live)
+		return scalarEqual(want, live)
 	}
 }
 
@@ -59,6 +59,9 @@ func isEmpty(v any) bool {
 	}
 	return false
 }
+
+// scalarEqual compares JSON scalars, numbers by value.
+func scalarEqual(a, b any) bool { return numberEqual(a, b) || reflect.DeepEqual(a, b) }
 
 // numberEqual compares JSON numbers that may have been decoded as int64 on
 // one side and float64 on the other.

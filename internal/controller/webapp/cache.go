@@ -8,7 +8,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -21,7 +20,7 @@ import (
 // has as children (controller.CacheOptions). A child of a WebApp that
 // Pylon's apply owns fields in is cached without the parts of its spec no
 // reconcile reads: the applier does not compare cached specs, it compares
-// the fingerprint of what Pylon's apply owns (applier.OwnedFingerprint, kept
+// the fingerprint of what Pylon's apply owns (applier.ObjectFingerprint, kept
 // as the annotation applier.AnnotationOwnedFingerprint) with the one it saw
 // when it last read the child in full (applier.Verified). What is kept is
 // what the status and canary code read:
@@ -47,11 +46,7 @@ func TrimCachedChild(o client.Object) {
 	if !webAppChild(o) {
 		return
 	}
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
-	if err != nil {
-		return
-	}
-	fp, err := applier.OwnedFingerprint(u, o.GetManagedFields())
+	fp, err := applier.ObjectFingerprint(o)
 	if err != nil || fp == "" {
 		return
 	}
