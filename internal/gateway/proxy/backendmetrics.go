@@ -113,11 +113,7 @@ func (bm *backendMetrics) observe(m *Metrics, status int, byGateway bool, second
 	if byGateway {
 		o = fromGateway
 	}
-	s := bm.series.Load()
-	if s == nil {
-		bm.series.CompareAndSwap(nil, new(backendSeries))
-		s = bm.series.Load() // a racing request's if it won
-	}
+	s := loadOrNew(&bm.series)
 	req := s.requests[c][o].Load()
 	if req == nil {
 		if req = m.backendCounter(bm.key, c, o); req == nil {

@@ -46,12 +46,16 @@ func newRouteMetrics(k routeKey, label string) *routeMetrics {
 }
 
 // classes returns the route's series array, allocating it on first use.
-func (rm *routeMetrics) classes() *routeSeries {
-	if s := rm.series.Load(); s != nil {
-		return s
+func (rm *routeMetrics) classes() *routeSeries { return loadOrNew(&rm.series) }
+
+// loadOrNew returns what p points at, first storing a new zero T if p is
+// nil. Of racing callers one store wins, and all get its value.
+func loadOrNew[T any](p *atomic.Pointer[T]) *T {
+	if v := p.Load(); v != nil {
+		return v
 	}
-	rm.series.CompareAndSwap(nil, new(routeSeries))
-	return rm.series.Load() // a racing request's array if it won
+	p.CompareAndSwap(nil, new(T))
+	return p.Load()
 }
 
 // observe counts one request with status and duration seconds.
