@@ -39,7 +39,7 @@ type Applier struct {
 	Client client.Client
 	// APIReader reads from the API server directly: when the cache has no
 	// object of the name, to be sure none exists before creating, and when
-	// a cached child (kept without its spec, see AnnotationOwnedFingerprint)
+	// a cached child (kept without its spec, see CachedFingerprint)
 	// cannot be shown current from memory.
 	APIReader client.Reader
 	// Verified remembers children found up to date; nil: every cached child
@@ -71,7 +71,8 @@ type Result struct {
 // declared value and Pylon's apply still owns each of those fields: then
 // nobody changed them, and the fingerprint of what Pylon owns
 // (OwnedFingerprint) is remembered. As long as the cached copy shows the
-// same fingerprint and applied hash, the child is not read again; any
+// same fingerprint and Pylon declares the same applied hash, the child is
+// not read again; any
 // other writer who changes or takes one of Pylon's fields changes the
 // fingerprint, and the child is read in full and judged again.
 func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Result, error) {
@@ -92,13 +93,12 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		return Result{}, err
 	}
 	ownerKey, child := memoryKeys(owner, gvk, key)
-	// Only the cache's transform sets the fingerprint annotation (it
-	// removes any the API server returns); an object read past the cache
-	// may carry one a tenant wrote, so it never takes this way.
+	hash := declared.GetAnnotations()[AnnotationAppliedHash]
+	// Only the cache's transform sets the cached fingerprint (it clears
+	// whatever the API server returns in its place); an object read past
+	// the cache may carry one a tenant wrote, so it never takes this way.
 	if cached {
-		ann := live.GetAnnotations()
-		if ann[AnnotationAppliedHash] == declared.GetAnnotations()[AnnotationAppliedHash] &&
-			a.Verified.has(ownerKey, child, live.GetUID(), ann[AnnotationOwnedFingerprint]) {
+		if a.Verified.has(ownerKey, child, live.GetUID(), verifiedState(CachedFingerprint(live), hash)) {
 			return Result{Live: live}, nil
 		}
 		if a.Read != nil {
@@ -119,7 +119,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 		// An error here (managedFields that cannot be read) means the
 		// child cannot be shown current: apply it, which sets them anew.
 		if ok, fingerprint, err := upToDate(declared, live); err == nil && ok {
-			a.Verified.remember(ownerKey, child, live.GetUID(), fingerprint)
+			a.Verified.remember(ownerKey, child, live.GetUID(), verifiedState(fingerprint, hash))
 			return Result{Live: live}, nil
 		}
 	}
@@ -140,7 +140,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	applied := typed.(client.Object)
 	// Pylon's forced apply owns every field it sent: remember what it owns.
 	if fingerprint, err := ObjectFingerprint(applied); err == nil && fingerprint != "" {
-		a.Verified.remember(ownerKey, child, applied.GetUID(), fingerprint)
+		a.Verified.remember(ownerKey, child, applied.GetUID(), verifiedState(fingerprint, hash))
 	}
 	return Result{Live: applied, Wrote: true, Created: live == nil}, nil
 }

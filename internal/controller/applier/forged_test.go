@@ -16,8 +16,8 @@ import (
 )
 
 // When the cache does not hold the child, get() reads it from the API
-// server: a pylon.dev/cached-owned-fingerprint annotation there is a
-// tenant's (only the cache transform sets one) and must not pass.
+// server: a cached fingerprint there (CachedFingerprint) is a tenant's
+// (only the cache transform sets one) and must not pass.
 func TestForgedFingerprintOnAnObjectReadPastTheCache(t *testing.T) {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
@@ -30,16 +30,16 @@ func TestForgedFingerprintOnAnObjectReadPastTheCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The live object: drifted (image evil), controlled by owner, same
-	// applied hash, and a forged fingerprint annotation equal to what
-	// Pylon remembers.
+	// applied hash, and a forged cached fingerprint equal to what Pylon
+	// remembers.
 	live := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", UID: "child-uid",
-		Annotations:     map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash], AnnotationOwnedFingerprint: "F0"},
+		Annotations: map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash]}, SelfLink: "F0",
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "owner", UID: "owner-uid", Controller: ptr.To(true)}}},
 		Data: map[string]string{"image": "evil:1"}}
 	cache := fake.NewClientBuilder().WithScheme(scheme).Build() // the cache has not got it
 	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
 	v := NewVerified()
-	v.remember(types.NamespacedName{Namespace: "shop", Name: "owner"}, "ConfigMap/web", "child-uid", "F0")
+	v.remember(types.NamespacedName{Namespace: "shop", Name: "owner"}, "ConfigMap/web", "child-uid", verifiedState("F0", declared.GetAnnotations()[AnnotationAppliedHash]))
 	a := &Applier{Client: cache, APIReader: api, Verified: v}
 	res, err := a.Apply(context.Background(), owner, desired)
 	if err != nil {

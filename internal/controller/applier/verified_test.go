@@ -55,3 +55,22 @@ func TestVerified(t *testing.T) {
 		t.Error("Reset kept a child")
 	}
 }
+
+// The cached copy keeps no applied-hash annotation: a new declared hash
+// must miss the memory although the fingerprint is the same.
+func TestVerifiedStateCarriesTheDeclaredHash(t *testing.T) {
+	v := NewVerified()
+	shop := types.NamespacedName{Namespace: "a", Name: "shop"}
+	const uid = types.UID("2c1ee9cc-d4ed-49fe-8b9e-d380ba0b1ee6")
+	fp := "00112233445566778899aabbccddeeff"
+	v.remember(shop, "Deployment/shop", uid, verifiedState(fp, "h1"))
+	if !v.has(shop, "Deployment/shop", uid, verifiedState(fp, "h1")) {
+		t.Fatal("forgot a child it was told about")
+	}
+	if v.has(shop, "Deployment/shop", uid, verifiedState(fp, "h2")) {
+		t.Error("a child found up to date for hash h1 passes for h2: a changed WebApp would not be applied")
+	}
+	if verifiedState("", "h1") != "" {
+		t.Error("a child without a fingerprint has a state: it could be judged from memory")
+	}
+}

@@ -1,6 +1,8 @@
 package webapp
 
 import (
+	"sync"
+
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -13,6 +15,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
@@ -21,7 +24,7 @@ import (
 // Pylon's apply owns fields in is cached without the parts of its spec no
 // reconcile reads: the applier does not compare cached specs, it compares
 // the fingerprint of what Pylon's apply owns (applier.ObjectFingerprint, kept
-// as the annotation applier.AnnotationOwnedFingerprint) with the one it saw
+// on the cached copy, applier.CachedFingerprint) with the one it saw
 // when it last read the child in full (applier.Verified). What is kept is
 // what the status and canary code read:
 //
@@ -36,13 +39,12 @@ import (
 //
 // Objects of these kinds that are not a WebApp's, or in which Pylon's apply
 // owns nothing, keep their spec: other namespaces' routes are read for the
-// hostnames they serve. A fingerprint annotation from the API server is
-// never trusted: it is removed, and set only from the object's own
-// managedFields. An object whose fingerprint cannot be computed is cached
+// hostnames they serve. Whatever the API server returns where the cached
+// fingerprint is kept is never trusted: it is cleared, and the fingerprint
+// set only from the object's own managedFields. An object whose fingerprint cannot be computed is cached
 // whole, without one: the applier then reads it in full.
 func TrimCachedChild(o client.Object) {
-	ann := o.GetAnnotations()
-	delete(ann, applier.AnnotationOwnedFingerprint)
+	applier.SetCachedFingerprint(o, "")
 	if !webAppChild(o) {
 		return
 	}
@@ -50,11 +52,8 @@ func TrimCachedChild(o client.Object) {
 	if err != nil || fp == "" {
 		return
 	}
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[applier.AnnotationOwnedFingerprint] = fp
-	o.SetAnnotations(ann)
+	applier.SetCachedFingerprint(o, fp)
+	trimChildMeta(o)
 	switch t := o.(type) {
 	case *appsv1.Deployment:
 		containers := make([]corev1.Container, len(t.Spec.Template.Spec.Containers))
@@ -94,6 +93,94 @@ func TrimCachedChild(o client.Object) {
 		}
 		t.Spec = networkingv1.IngressSpec{IngressClassName: t.Spec.IngressClassName, Rules: rules, TLS: tls}
 	}
+}
+
+// trimChildMeta keeps of a WebApp child's metadata what reconciles read,
+// and lets it share strings instead of holding copies (metadata is most of
+// what a cached child without its spec weighs):
+//
+//   - labels only on the kinds whose labels are read (HTTPRoute,
+//     ListenerSet and Ingress: hostname lookups skip Pylon's own objects by
+//     them, pylonChild); the others lose theirs;
+//   - annotations: only a Deployment's revision (pods.go). The applied
+//     hash is not needed: the fingerprint covers it (applier.Verified), and
+//     the fingerprint itself is kept outside the annotations
+//     (applier.CachedFingerprint): a map per child weighs ~350 bytes;
+//   - the namespace, the owner reference's group and kind, and label keys
+//     are shared (one copy per process), and an owner name
+//     or label value equal to the object's name shares its name.
+//
+// Every key it keeps is a constant, so the rebuilt maps hold no copies of
+// them.
+func trimChildMeta(o client.Object) {
+	name := o.GetName()
+	o.SetNamespace(InternNamespace(o.GetNamespace()))
+	refs := o.GetOwnerReferences()
+	for i := range refs {
+		r := &refs[i]
+		if r.APIVersion == webAppAPIVersion {
+			r.APIVersion = webAppAPIVersion
+		}
+		if r.Kind == "WebApp" {
+			r.Kind = "WebApp"
+		}
+		if r.Name == name {
+			r.Name = name
+		}
+	}
+	var annotations, labels map[string]string
+	switch o.(type) {
+	case *appsv1.Deployment:
+		if v, ok := o.GetAnnotations()[revisionAnnotation]; ok {
+			annotations = map[string]string{revisionAnnotation: v}
+		}
+	case *gwv1.HTTPRoute, *gwv1.ListenerSet, *networkingv1.Ingress:
+		labels = map[string]string{}
+		for k, v := range o.GetLabels() {
+			if v == name {
+				v = name
+			}
+			if v == resources.ManagedByPylon {
+				v = resources.ManagedByPylon
+			}
+			labels[sharedKey(k)] = v
+		}
+	}
+	o.SetAnnotations(annotations)
+	o.SetLabels(labels)
+}
+
+// webAppAPIVersion is the owner reference apiVersion of a WebApp, one copy.
+var webAppAPIVersion = pylonv1alpha1.GroupVersion.String()
+
+// sharedKey returns the constant copy of the label keys Pylon sets, and k
+// itself for others.
+func sharedKey(k string) string {
+	switch k {
+	case resources.LabelName:
+		return resources.LabelName
+	case resources.LabelManagedBy:
+		return resources.LabelManagedBy
+	case resources.LabelWebApp:
+		return resources.LabelWebApp
+	case resources.LabelTrack:
+		return resources.LabelTrack
+	}
+	return k
+}
+
+// namespaces holds one copy of each namespace name cached children live in
+// (a cluster has few namespaces, and a name costs a few bytes: it is not
+// evicted).
+var namespaces sync.Map
+
+// InternNamespace returns the process's one copy of the namespace name ns.
+func InternNamespace(ns string) string {
+	if v, ok := namespaces.Load(ns); ok {
+		return v.(string)
+	}
+	v, _ := namespaces.LoadOrStore(ns, ns)
+	return v.(string)
 }
 
 // webAppChild reports whether a WebApp is o's controller.

@@ -2,7 +2,9 @@ package webapp
 
 import (
 	"testing"
+	"unsafe"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -10,12 +12,12 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
+	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 )
 
 func cachedRoute(controlled bool, entries ...metav1.ManagedFieldsEntry) *gwv1.HTTPRoute {
 	r := &gwv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", ManagedFields: entries,
-			Annotations: map[string]string{applier.AnnotationOwnedFingerprint: "forged"}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", ManagedFields: entries, SelfLink: "forged"},
 		Spec: gwv1.HTTPRouteSpec{
 			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "gw"}}},
 			Hostnames:       []gwv1.Hostname{"shop.example.com"},
@@ -35,7 +37,7 @@ func TestTrimCachedChild(t *testing.T) {
 	t.Run("a WebApp's child Pylon applied", func(t *testing.T) {
 		r := cachedRoute(true, pylonApply)
 		TrimCachedChild(r)
-		fp := r.Annotations[applier.AnnotationOwnedFingerprint]
+		fp := applier.CachedFingerprint(r)
 		if fp == "" || fp == "forged" {
 			t.Fatalf("fingerprint %q, want the computed one", fp)
 		}
@@ -45,7 +47,7 @@ func TestTrimCachedChild(t *testing.T) {
 		other := cachedRoute(true, pylonApply)
 		other.Spec.Rules[0].BackendRefs[0].Port = ptr.To[gwv1.PortNumber](9999)
 		TrimCachedChild(other)
-		if other.Annotations[applier.AnnotationOwnedFingerprint] == fp {
+		if applier.CachedFingerprint(other) == fp {
 			t.Error("a changed backend port left the fingerprint as it was")
 		}
 	})
@@ -55,7 +57,7 @@ func TestTrimCachedChild(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			TrimCachedChild(r)
-			if _, ok := r.Annotations[applier.AnnotationOwnedFingerprint]; ok {
+			if applier.CachedFingerprint(r) != "" {
 				t.Error("kept a fingerprint it did not compute")
 			}
 			if len(r.Spec.Rules) != 1 {
@@ -63,9 +65,51 @@ func TestTrimCachedChild(t *testing.T) {
 			}
 		})
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{applier.AnnotationOwnedFingerprint: "forged"}}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{SelfLink: "forged"}}
 	TrimCachedChild(svc)
-	if len(svc.Annotations) != 0 {
+	if applier.CachedFingerprint(svc) != "" {
 		t.Error("kept a forged fingerprint on an object no WebApp controls")
+	}
+}
+
+// TestTrimChildMeta: a cached child keeps the labels and annotations a
+// reconcile reads (no annotations but a Deployment's revision), and shares its namespace, owner and label strings.
+func TestTrimChildMeta(t *testing.T) {
+	meta := func() metav1.ObjectMeta {
+		return metav1.ObjectMeta{Namespace: string([]byte("shop")), Name: "web",
+			Labels:      map[string]string{resources.LabelName: "web", resources.LabelManagedBy: resources.ManagedByPylon, resources.LabelWebApp: "web"},
+			Annotations: map[string]string{applier.AnnotationAppliedHash: "h1", "example.com/note": "x", revisionAnnotation: "3"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: string([]byte(pylonv1alpha1.GroupVersion.String())), Kind: "WebApp",
+				Name: string([]byte("web")), UID: "u1", Controller: ptr.To(true)}},
+			ManagedFields: []metav1.ManagedFieldsEntry{pylonApply}}
+	}
+	svc := &corev1.Service{ObjectMeta: meta()}
+	TrimCachedChild(svc)
+	if svc.Labels != nil {
+		t.Errorf("a Service kept its labels %v: no reconcile reads them", svc.Labels)
+	}
+	if svc.Annotations != nil || applier.CachedFingerprint(svc) == "" {
+		t.Errorf("a Service's annotations are %v, fingerprint %q: want no annotations, and the fingerprint", svc.Annotations, applier.CachedFingerprint(svc))
+	}
+	dep := &appsv1.Deployment{ObjectMeta: meta()}
+	TrimCachedChild(dep)
+	if dep.Annotations[revisionAnnotation] != "3" || len(dep.Annotations) != 1 {
+		t.Errorf("a Deployment's annotations are %v: want its revision too", dep.Annotations)
+	}
+	route := cachedRoute(true, pylonApply)
+	route.ObjectMeta = meta()
+	TrimCachedChild(route)
+	if !pylonChild(route) || len(route.Labels) != 3 {
+		t.Errorf("an HTTPRoute's labels are %v: hostname lookups read them", route.Labels)
+	}
+	other := &corev1.Service{ObjectMeta: meta()}
+	TrimCachedChild(other)
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	if !same(svc.Namespace, other.Namespace) {
+		t.Error("two children of one namespace hold two copies of its name")
+	}
+	ref := route.OwnerReferences[0]
+	if !same(ref.Name, route.Name) || !same(ref.APIVersion, webAppAPIVersion) || !same(route.Labels[resources.LabelWebApp], route.Name) {
+		t.Error("the owner reference and labels hold copies of the child's name or the WebApp group")
 	}
 }
