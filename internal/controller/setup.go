@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
@@ -26,6 +27,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
+	"github.com/pylon-dev/pylon/internal/memlimit"
 )
 
 // ClientOptions are the options of the manager's client: reads from the
@@ -45,7 +47,10 @@ func ClientOptions() client.Options {
 // replicas hand-over reads (webapp.TrimManagedFields). Only the
 // EndpointSlices of Pylon's own Services are cached (the EndpointSlice
 // controller copies a Service's labels onto its slices): a cluster's
-// EndpointSlices are many and change with every Pod.
+// EndpointSlices are many and change with every Pod. Condition words and
+// namespace names are shared between cached objects (shareStatusWords,
+// webapp.InternNamespace), and HostnameClaims are cached without their
+// labels.
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: trim,
@@ -71,6 +76,13 @@ func trim(in any) (any, error) {
 		webapp.TrimCachedChild(o)
 		o.SetManagedFields(nil)
 		dropLastApplied(o)
+		o.SetNamespace(webapp.InternNamespace(o.GetNamespace()))
+		shareStatusWords(o)
+		if _, ok := o.(*pylonv1alpha1.HostnameClaim); ok {
+			// Its labels are for people and tools (kubectl get -l);
+			// Pylon finds claims by their spec (claims.HolderIndex).
+			o.SetLabels(nil)
+		}
 	}
 	return in, nil
 }
@@ -80,6 +92,8 @@ func trimDeployment(in any) (any, error) {
 		webapp.TrimCachedChild(d)
 		webapp.TrimManagedFields(d)
 		dropLastApplied(d)
+		d.Namespace = webapp.InternNamespace(d.Namespace)
+		shareStatusWords(d)
 	}
 	return in, nil
 }
@@ -130,6 +144,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	caps := capabilities.NewSet(dc)
 	if _, err := caps.Refresh(ctx); err != nil {
 		return fmt.Errorf("discover optional APIs: %w", err)
+	}
+	// Free pages left by a burst (the first sync, thousands of WebApps at
+	// once) go back to the system when the burst is over.
+	if err := mgr.Add(memlimit.NewQuietRelease()); err != nil {
+		return fmt.Errorf("add memory release: %w", err)
 	}
 	hostnames := &claims.Claims{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
 	var metrics *monitoring.Metrics
