@@ -31,6 +31,7 @@ import (
 	"github.com/pylon-dev/pylon/internal/capabilities"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
+	"github.com/pylon-dev/pylon/internal/controller/index"
 	"github.com/pylon-dev/pylon/internal/controller/traffic"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources/names"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
@@ -60,11 +61,18 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if r.Verified == nil {
 		r.Verified = applier.NewVerified()
 	}
-	if err := claims.SetupIndex(ctx, mgr.GetFieldIndexer()); err != nil {
+	// Hostname, holder and route host lookups span namespaces; TLS Secret
+	// lookups stay in the Secret's: each index keeps the one form its
+	// lookups use (package index).
+	wide := index.ClusterWide(mgr.GetCache())
+	if err := claims.SetupIndex(ctx, wide); err != nil {
 		return err
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &pylonv1alpha1.WebApp{}, tlsSecretIndex, func(o client.Object) []string {
+	if err := index.Namespaced(mgr.GetCache()).IndexField(ctx, &pylonv1alpha1.WebApp{}, tlsSecretIndex, func(o client.Object) []string {
 		app := o.(*pylonv1alpha1.WebApp)
+		if app.Spec.Hostname == "" || (app.Spec.TLS != nil && app.Spec.TLS.Mode == pylonv1alpha1.TLSDisabled) {
+			return nil // served without TLS whatever its class says: no Secret of its changes anything
+		}
 		if app.Spec.TLS != nil && app.Spec.TLS.SecretName != "" {
 			return []string{app.Spec.TLS.SecretName}
 		}
@@ -80,11 +88,13 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}{
 		{&pylonv1alpha1.WebApp{}, classIndex, classIndexValue},
 		{&pylonv1alpha1.WebApp{}, issuerIndex, issuerIndexValue},
-		{&networkingv1.Ingress{}, ingressHostIndex, routeHostnames},
 	} {
 		if err := idx.IndexField(ctx, i.obj, i.field, i.fn); err != nil {
 			return fmt.Errorf("index %T by %s: %w", i.obj, i.field, err)
 		}
+	}
+	if err := wide.IndexField(ctx, &networkingv1.Ingress{}, ingressHostIndex, routeHostnames); err != nil {
+		return fmt.Errorf("index Ingresses by %s: %w", ingressHostIndex, err)
 	}
 	byName := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLike)
 	byNameOrHost := handler.EnqueueRequestsFromMapFunc(r.webAppsNamedLikeOrWanting)
@@ -113,7 +123,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err != nil {
 		return err
 	}
-	r.watches = &watches{ctrl: c, cache: mgr.GetCache(), indexer: idx, kick: kick, on: map[string]bool{}}
+	r.watches = &watches{ctrl: c, cache: mgr.GetCache(), indexer: wide, kick: kick, on: map[string]bool{}}
 	for _, api := range capabilities.All {
 		if r.Caps.Has(api) {
 			if err := r.watchAPI(api); err != nil {
