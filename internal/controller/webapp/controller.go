@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -158,6 +159,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 func (r *Reconciler) applyChildren(ctx context.Context, app *pylonv1alpha1.WebApp, e resources.Exposure) (observation, error) {
 	obs := observation{live: map[string]client.Object{}}
 	var errs []error
+	// One event per reconcile names every child created (or deleted), not
+	// one per child: a WebApp's first reconcile creates five to ten, and
+	// the event recorder keeps each event it sent for minutes.
+	var created, removed []string
+	defer func() {
+		if len(created) > 0 {
+			r.event(app, corev1.EventTypeNormal, "Created", "Create", "created %s", strings.Join(created, ", "))
+		}
+		if len(removed) > 0 {
+			r.event(app, corev1.EventTypeNormal, "Deleted", "Delete", "deleted %s: no longer declared", strings.Join(removed, ", "))
+		}
+	}()
 	ap := &applier.Applier{Client: r.Client, APIReader: r.APIReader, Verified: r.Verified, Read: r.Metrics.ChildRead, Applied: r.Metrics.ChildApplied}
 	for _, c := range desiredChildren(app, e) {
 		key := types.NamespacedName{Namespace: app.Namespace, Name: c.name}
@@ -167,7 +180,7 @@ func (r *Reconciler) applyChildren(ctx context.Context, app *pylonv1alpha1.WebAp
 				obs.failures = append(obs.failures, failure{id: c.id(), reason: pylonv1alpha1.ReasonApplyFailed, message: err.Error()})
 				errs = append(errs, err)
 			} else if deleted {
-				r.event(app, corev1.EventTypeNormal, "Deleted", "Delete", "deleted %s %s: no longer declared", c.gvk.Kind, c.name)
+				removed = append(removed, c.gvk.Kind+" "+c.name)
 			}
 			continue
 		}
@@ -195,7 +208,7 @@ func (r *Reconciler) applyChildren(ctx context.Context, app *pylonv1alpha1.WebAp
 			continue
 		}
 		if res.Created {
-			r.event(app, corev1.EventTypeNormal, "Created", "Create", "created %s %s", c.gvk.Kind, c.name)
+			created = append(created, c.gvk.Kind+" "+c.name)
 		}
 		obs.live[c.id()] = res.Live
 	}
