@@ -15,7 +15,6 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/controller/applier"
-	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 	externaldnsv1alpha1 "github.com/pylon-dev/pylon/internal/externaldns/v1alpha1"
 )
 
@@ -99,19 +98,15 @@ func TrimCachedChild(o client.Object) {
 // and lets it share strings instead of holding copies (metadata is most of
 // what a cached child without its spec weighs):
 //
-//   - labels only on the kinds whose labels are read (HTTPRoute,
-//     ListenerSet and Ingress: hostname lookups skip Pylon's own objects by
-//     them, pylonChild); the others lose theirs;
+//   - no labels: hostname lookups, the one reader of a child's labels,
+//     know a cached child by its fingerprint (pylonChild);
 //   - annotations: only a Deployment's revision (pods.go). The applied
 //     hash is not needed: the fingerprint covers it (applier.Verified), and
 //     the fingerprint itself is kept outside the annotations
 //     (applier.CachedFingerprint): a map per child weighs ~350 bytes;
-//   - the namespace, the owner reference's group and kind, and label keys
-//     are shared (one copy per process), and an owner name
-//     or label value equal to the object's name shares its name.
-//
-// Every key it keeps is a constant, so the rebuilt maps hold no copies of
-// them.
+//   - the namespace and the owner reference's group and kind are shared
+//     (one copy per process), and an owner name equal to the object's name
+//     shares its name.
 func trimChildMeta(o client.Object) {
 	name := o.GetName()
 	o.SetNamespace(InternNamespace(o.GetNamespace()))
@@ -128,46 +123,18 @@ func trimChildMeta(o client.Object) {
 			r.Name = name
 		}
 	}
-	var annotations, labels map[string]string
-	switch o.(type) {
-	case *appsv1.Deployment:
+	var annotations map[string]string
+	if _, ok := o.(*appsv1.Deployment); ok {
 		if v, ok := o.GetAnnotations()[revisionAnnotation]; ok {
 			annotations = map[string]string{revisionAnnotation: v}
 		}
-	case *gwv1.HTTPRoute, *gwv1.ListenerSet, *networkingv1.Ingress:
-		labels = map[string]string{}
-		for k, v := range o.GetLabels() {
-			if v == name {
-				v = name
-			}
-			if v == resources.ManagedByPylon {
-				v = resources.ManagedByPylon
-			}
-			labels[sharedKey(k)] = v
-		}
 	}
 	o.SetAnnotations(annotations)
-	o.SetLabels(labels)
+	o.SetLabels(nil)
 }
 
 // webAppAPIVersion is the owner reference apiVersion of a WebApp, one copy.
 var webAppAPIVersion = pylonv1alpha1.GroupVersion.String()
-
-// sharedKey returns the constant copy of the label keys Pylon sets, and k
-// itself for others.
-func sharedKey(k string) string {
-	switch k {
-	case resources.LabelName:
-		return resources.LabelName
-	case resources.LabelManagedBy:
-		return resources.LabelManagedBy
-	case resources.LabelWebApp:
-		return resources.LabelWebApp
-	case resources.LabelTrack:
-		return resources.LabelTrack
-	}
-	return k
-}
 
 // namespaces holds one copy of each namespace name cached children live in
 // (a cluster has few namespaces, and a name costs a few bytes: it is not

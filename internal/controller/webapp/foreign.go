@@ -13,6 +13,7 @@ import (
 
 	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 	"github.com/pylon-dev/pylon/internal/contract"
+	"github.com/pylon-dev/pylon/internal/controller/applier"
 	"github.com/pylon-dev/pylon/internal/controller/claims"
 	"github.com/pylon-dev/pylon/internal/controller/webapp/resources"
 )
@@ -76,8 +77,13 @@ func (r *Reconciler) servedElsewhere(ctx context.Context, app *pylonv1alpha1.Web
 // pylonChild reports objects Pylon made for a WebApp: those of other
 // namespaces are covered by HostnameClaims (and a forged label gains
 // nothing: the data plane serves a claimed hostname from its holder's
-// namespace only).
+// namespace only). The cache keeps no labels of a WebApp's child that
+// Pylon's apply owns fields in; it keeps a fingerprint instead
+// (TrimCachedChild), which an object a WebApp does not control never has.
 func pylonChild(o client.Object) bool {
+	if applier.CachedFingerprint(o) != "" {
+		return true
+	}
 	l := o.GetLabels()
 	return l[resources.LabelManagedBy] == resources.ManagedByPylon && l[resources.LabelWebApp] != ""
 }
