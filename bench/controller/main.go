@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
@@ -36,6 +37,8 @@ type flags struct {
 	quiet                    time.Duration
 	memoryLimit              float64
 	traceWrites              string
+	memProfileRate           int
+	limitFromStart           bool
 	out, profiles            string
 }
 
@@ -46,10 +49,18 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 4, "MaxConcurrentReconciles (cmd/manager's default is 4)")
 	flag.DurationVar(&f.quiet, "quiet", 2*time.Minute, "period of no changes whose writes are counted")
 	flag.StringVar(&f.out, "out", "bench/controller/results.json", "where the JSON figures go")
-	flag.Float64Var(&f.memoryLimit, "memory-limit", 144, "Go soft memory limit in MiB set after the large count converged, for a second memory figure: cmd/manager sets 90% of the container's limit, so 144 is a 160 MiB container (0: skip)")
+	flag.Float64Var(&f.memoryLimit, "memory-limit", 115, "Go soft memory limit in MiB: cmd/manager sets 90% of its container's limit, so 115 is a 128 MiB container (0: none)")
 	flag.StringVar(&f.traceWrites, "trace-writes", "", "file that receives every write of the quiet period, with its body")
 	flag.StringVar(&f.profiles, "profiles", "bench/profiles", "directory for CPU and heap profiles")
+	flag.IntVar(&f.memProfileRate, "memprofilerate", 0, "runtime.MemProfileRate for the heap profile (0: Go's default, one sample per 512 KiB)")
+	flag.BoolVar(&f.limitFromStart, "limit-from-start", true, "set the soft memory limit when the process starts, as cmd/manager does in its container (false: after the large count converged, for a second figure)")
 	flag.Parse()
+	if f.limitFromStart && f.memoryLimit > 0 {
+		debug.SetMemoryLimit(int64(f.memoryLimit * (1 << 20)))
+	}
+	if f.memProfileRate > 0 {
+		runtime.MemProfileRate = f.memProfileRate
+	}
 	testenv.SetLogger()
 	if err := run(f); err != nil {
 		log.Fatal(err)
@@ -101,7 +112,7 @@ func run(f flags) (err error) {
 			_ = mgr.stop()
 		}
 	}()
-	r := &results{Apps: f.apps, Large: f.large, Concurrency: f.concurrency, QuietSeconds: f.quiet.Seconds(), MemoryKind: "the in-process manager's Go heap in use after a GC, and the process RSS; both also hold this benchmark's own informer cache of WebApps (used to detect convergence without loading the API server), so they slightly overstate the manager"}
+	r := &results{Apps: f.apps, Large: f.large, Concurrency: f.concurrency, QuietSeconds: f.quiet.Seconds(), LimitFromStart: f.limitFromStart && f.memoryLimit > 0, MemoryKind: "the in-process manager's Go heap in use after a GC, and the process RSS; both also hold this benchmark's own view of the WebApps (two numbers each, fed by a watch, to detect convergence without loading the API server) and its client, so they slightly overstate the manager"}
 
 	// 1. Converge N WebApps from nothing.
 	log.Printf("creating %d WebApps", f.apps)

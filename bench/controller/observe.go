@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -12,8 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	pylonv1alpha1 "github.com/pylon-dev/pylon/api/v1alpha1"
 )
 
 // childKinds are the kinds Pylon creates for WebApps, counted by listing
@@ -69,27 +68,21 @@ func ownedByWebApp(refs []metav1.OwnerReference) bool {
 // writes of those passes are convergence, not steady state.
 const settle = 3 * time.Second
 
-// waitConverged polls a watch-fed cache (so that polling adds no load on
-// the API server) until want WebApps exist, every one's status is at its
-// generation (the reconciler advances observedGeneration only after every
-// child was applied, so every child exists), and no WebApp changed for
-// settle. It returns when the last WebApp changed: the convergence time.
-func waitConverged(ctx context.Context, c client.Reader, want int, limit time.Duration) (time.Time, error) {
+// waitConverged polls the watch-fed view of the WebApps (so that polling
+// adds no load on the API server) until want WebApps exist, every one's
+// status is at its generation (the reconciler advances observedGeneration
+// only after every child was applied, so every child exists), and no
+// WebApp changed for settle. It returns when the last WebApp changed: the
+// convergence time.
+func waitConverged(ctx context.Context, w *webApps, want int, limit time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(limit)
 	for {
-		list := &pylonv1alpha1.WebAppList{}
-		if err := c.List(ctx, list); err != nil {
-			return time.Time{}, fmt.Errorf("list WebApps: %w", err)
+		if ctx.Err() != nil {
+			return time.Time{}, ctx.Err()
 		}
-		done := 0
-		for i := range list.Items {
-			a := &list.Items[i]
-			if a.Status.ObservedGeneration == a.Generation {
-				done++
-			}
-		}
+		total, done := w.counts()
 		last := time.Unix(0, lastWebAppChange.Load())
-		if len(list.Items) >= want && done == len(list.Items) && time.Since(last) >= settle {
+		if total >= want && done == total && time.Since(last) >= settle {
 			return last, nil
 		}
 		if time.Now().After(deadline) {
@@ -108,13 +101,49 @@ type memory struct {
 	// in use also counts the free space of spans that hold any.
 	HeapLiveMiB float64 `json:"heapLiveMiB"`
 	RSSMiB      float64 `json:"rssMiB"`
+	// Classes splits the process's memory: the Go runtime's own classes
+	// (runtime/metrics /memory/classes/..., MiB) and the RSS by kind of
+	// page (smaps_rollup: anonymous vs file-backed, i.e. the binary).
+	Classes map[string]float64 `json:"classes,omitempty"`
 }
 
 func readMemory() memory {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memory{HeapInuseMiB: mib(ms.HeapInuse), HeapLiveMiB: mib(ms.HeapAlloc), RSSMiB: rssMiB()}
+	return memory{HeapInuseMiB: mib(ms.HeapInuse), HeapLiveMiB: mib(ms.HeapAlloc), RSSMiB: rssMiB(), Classes: memoryClasses()}
+}
+
+// memoryClasses reads the runtime's memory classes and the RSS split of
+// /proc/self/smaps_rollup, in MiB.
+func memoryClasses() map[string]float64 {
+	out := map[string]float64{}
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Kind == metrics.KindUint64 {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	for _, s := range samples {
+		out["go:"+strings.TrimSuffix(strings.TrimPrefix(s.Name, "/memory/classes/"), ":bytes")] = mib(s.Value.Uint64())
+	}
+	b, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		return out
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[2] != "kB" {
+			continue
+		}
+		switch k := strings.TrimSuffix(f[0], ":"); k {
+		case "Rss", "Anonymous", "Pss_File", "Pss_Anon", "Shared_Clean", "Private_Clean", "Private_Dirty":
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			out["smaps:"+k] = kb / 1024
+		}
+	}
+	return out
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -45,6 +45,10 @@ type results struct {
 	// and the runtime had time to act on it.
 	MemoryLargeLimited memory  `json:"memoryLargeLimited"`
 	MemoryLimitMiB     float64 `json:"memoryLimitMiB"`
+	// LimitFromStart: the limit was set when the process started, as
+	// cmd/manager sets it in its container, so MemoryLarge is under it
+	// too (and MemoryLargeLimited is the same limit 15 s later).
+	LimitFromStart bool `json:"limitFromStart"`
 }
 
 func (r *results) finish() {
