@@ -27,6 +27,10 @@ type Options struct {
 	// ReusePort binds listeners with SO_REUSEPORT (Linux), so that two
 	// gateway processes serve the same address and port; see listen.
 	ReusePort bool
+	// HTTP1Engine serves HTTP/1.1 connections: EngineLean (the default)
+	// or EngineNetHTTP. The lean engine hands every request it does not
+	// take to net/http on the same connection; see lean.go.
+	HTTP1Engine string
 	// ShutdownTimeout bounds draining a listener that is closed.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
