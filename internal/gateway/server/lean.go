@@ -158,24 +158,47 @@ func (c *leanConn) closeIfIdle() {
 var aLongTimeAgo = time.Unix(1, 0)
 
 // readHead waits until the buffer holds a complete request head and
-// returns its length; ok is false when the head is not the engine's (too
-// long for the buffer or for MaxHeaderBytes).
+// returns its length; ok is false when the head is not the engine's: too
+// long for the buffer or for MaxHeaderBytes, or a line ends in a bare LF
+// (which net/http accepts, and the framing parser follows its way).
 func (c *leanConn) readHead() (n int, ok bool, err error) {
 	limit := min(leanReadBufferSize, c.l.opts.MaxHeaderBytes)
 	from := 0
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
-		if i := bytes.Index(buf[from:], crlfcrlf); i >= 0 {
-			n = from + i + 4
-			return n, n <= limit, nil
-		}
-		if len(buf) >= limit {
+		end, next, clean := scanHead(buf, from)
+		switch {
+		case !clean:
+			return 0, false, nil
+		case end > 0:
+			return end, end <= limit, nil
+		case len(buf) >= limit:
 			return 0, false, nil
 		}
-		from = max(0, len(buf)-3)
+		from = next
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
 			return 0, false, err
 		}
+	}
+}
+
+// scanHead looks at the line ends of b from i on: end is the length of
+// the head when b holds all of it (CRLF CRLF), next where to go on when
+// more bytes arrive; clean is false at an LF without CR before it.
+func scanHead(b []byte, i int) (end, next int, clean bool) {
+	for {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return 0, len(b), true
+		}
+		j += i
+		if j == 0 || b[j-1] != '\r' {
+			return 0, 0, false
+		}
+		if j >= 3 && b[j-2] == '\n' && b[j-3] == '\r' {
+			return j + 1, 0, true
+		}
+		i = j + 1
 	}
 }
 
@@ -193,6 +216,7 @@ func (c *leanConn) serveOne(n int) bool {
 	}
 	_, _ = c.br.Discard(n)
 	c.rw.reset(r)
+	c.l.leanServed.Add(1)
 	if !c.runHandler(r) {
 		return false
 	}
@@ -238,6 +262,7 @@ func (c *leanConn) handOver() bool {
 		c.fc.replay = nil
 		return false
 	}
+	c.l.leanHandedOver.Add(1)
 	c.l.untrackLean(c)
 	return true
 }

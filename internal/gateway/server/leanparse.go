@@ -18,8 +18,6 @@ import (
 // maxLeanHeaders bounds the header lines of a request the engine takes.
 const maxLeanHeaders = 64
 
-var crlfcrlf = []byte("\r\n\r\n")
-
 // leanMethod returns the method as a constant string, or "" for a method
 // the engine leaves to net/http (CONNECT, PRI, extension methods).
 func leanMethod(b []byte) string {

@@ -58,6 +58,9 @@ type listener struct {
 	lean          bool
 	leanConns     map[*leanConn]struct{}
 	keepAlivesOff atomic.Bool
+	// leanServed counts requests the lean engine served, leanHandedOver
+	// connections it handed to net/http (tests read them).
+	leanServed, leanHandedOver atomic.Int64
 
 	// closing is set by shutdown; a closed socket is then expected.
 	closing atomic.Bool
