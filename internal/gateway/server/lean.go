@@ -61,10 +61,10 @@ type leanConn struct {
 
 	failed     bool // a write failed: the connection is done
 	handedOver bool // net/http serves the connection now
-	req    http.Request
-	hdr    http.Header
-	vals   []string
-	rw     leanResponse
+	req        http.Request
+	hdr        http.Header
+	vals       []string
+	rw         leanResponse
 }
 
 func (l *listener) newLeanConn(fc *framedConn) *leanConn {
