@@ -117,7 +117,9 @@ func (c *leanConn) serve() {
 			c.handedOver = c.handOver()
 			return
 		}
-		c.setState(leanActive, time.Time{})
+		// The header deadline stays: nothing reads the connection until
+		// the next request, whose wait sets its own.
+		c.setActive()
 		if !c.serveOne(n) {
 			return
 		}
@@ -153,6 +155,13 @@ func (c *leanConn) closeIfIdle() {
 	if c.state == leanIdle {
 		_ = c.fc.SetReadDeadline(aLongTimeAgo)
 	}
+}
+
+// setActive records that a request is being served.
+func (c *leanConn) setActive() {
+	c.mu.Lock()
+	c.state = leanActive
+	c.mu.Unlock()
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

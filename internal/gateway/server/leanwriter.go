@@ -52,7 +52,8 @@ type leanResponse struct {
 	w  *bufio.Writer // 2 KiB in front of cw, as net/http's response.w
 	cw leanChunkWriter
 
-	keys []string // scratch for sorting header names
+	keys     []string // scratch for sorting header names
+	excluded []string // scratch: header names left out of the head
 }
 
 type leanChunkWriter struct{ r *leanResponse }
@@ -94,7 +95,7 @@ func (w *leanResponse) WriteHeader(code int) {
 		// Informational: written and flushed now; the header map stays.
 		bw := w.c.bw
 		b := appendStatusLine(w.head[:0], code)
-		b = w.appendFields(b, func(k string) bool { return k == "Content-Length" || k == "Transfer-Encoding" })
+		b = w.appendFields(b, informationalExcluded[:], false)
 		b = append(b, "\r\n"...)
 		_, _ = bw.Write(b)
 		_ = bw.Flush()
@@ -120,13 +121,10 @@ func (w *leanResponse) decideHeader() {
 	h := w.handlerHeader
 	code := w.status
 	keepAlives := !w.c.l.keepAlivesOff.Load()
-	excl := func(string) bool { return false }
-	var excluded [4]string
-	nex := 0
+	excluded := w.excluded[:0]
 	del := func(k string) {
-		if _, ok := h[k]; ok && !slices.Contains(excluded[:nex], k) {
-			excluded[nex] = k
-			nex++
+		if _, ok := h[k]; ok && !slices.Contains(excluded, k) {
+			excluded = append(excluded, k)
 		}
 	}
 	w.trailers = false
@@ -194,14 +192,9 @@ func (w *leanResponse) decideHeader() {
 		del("Connection")
 		w.setConnClose = true
 	}
-	if nex > 0 {
-		ex := excluded[:nex]
-		excl = func(k string) bool { return slices.Contains(ex, k) }
-	}
 	b := appendStatusLine(w.head[:0], code)
-	w.head = w.appendFields(b, func(k string) bool {
-		return strings.HasPrefix(k, http.TrailerPrefix) || excl(k)
-	})
+	w.head = w.appendFields(b, excluded, w.trailers)
+	w.excluded = excluded[:0]
 }
 
 // commit writes the response head to the connection; p is the start of
@@ -386,15 +379,20 @@ func (w *leanResponse) finalTrailers() http.Header {
 	return t
 }
 
+// informationalExcluded are the fields a 1xx response leaves out.
+var informationalExcluded = [...]string{"Content-Length", "Transfer-Encoding"}
+
 // appendFields appends the header fields sorted by name, as net/http's
-// Header.WriteSubset: invalid names are dropped, CR and LF in values
-// become spaces, values are trimmed.
-func (w *leanResponse) appendFields(b []byte, skip func(string) bool) []byte {
+// Header.WriteSubset, leaving out the excluded names and, when
+// trailerKeys, the http.TrailerPrefix ones: invalid names are dropped, CR
+// and LF in values become spaces, values are trimmed.
+func (w *leanResponse) appendFields(b []byte, excluded []string, trailerKeys bool) []byte {
 	keys := w.keys[:0]
 	for k := range w.handlerHeader {
-		if !skip(k) {
-			keys = append(keys, k)
+		if slices.Contains(excluded, k) || trailerKeys && strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
 		}
+		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
