@@ -239,7 +239,7 @@ func (c *leanConn) runHandler(r *http.Request) (ok bool) {
 		if err := recover(); err != nil {
 			ok = false
 			_ = c.bw.Flush()
-			if err != http.ErrAbortHandler {
+			if e, ok := err.(error); !ok || !errors.Is(e, http.ErrAbortHandler) {
 				const size = 64 << 10
 				buf := make([]byte, size)
 				buf = buf[:runtime.Stack(buf, false)]
