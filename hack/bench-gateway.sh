@@ -34,12 +34,16 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 BACK=18081 PYLON=18082 NGINX=18083 CADDY=18084 NGINX2=18085 HAPROXY=18086
 BACKS=18091 PYLONS=18092 NGINXS=18093 CADDYS=18094 NGINX2S=18095 HAPROXYS=18096
 FLOOR=18087 FAST=18088 FLOORS=18089 FASTS=18090
+PYLONNH=18077 PYLONNHS=18078   # the same gateway binary on net/http's HTTP/1.1 engine (A/B)
 "$TMP/bench" -mode backend -port $BACK & PIDS+=($!); BACKPID=$!
 "$TMP/bench" -mode backend -port $BACKS -cert "$TMP/cert.pem" -key "$TMP/key.pem" & PIDS+=($!); BACKSPID=$!
 # One gateway process serves both listeners' worth of tests in turn: the
 # HTTP one is profiled (CPU and heap, written when it is stopped).
 "$TMP/bench" -mode gateway -port $PYLON -upstream $BACK -cpuprofile "$PROF/gateway-cpu.pprof" -memprofile "$PROF/gateway-heap.pprof" >"$TMP/pylon.log" 2>&1 & PIDS+=($!); PYLONPID=$!
 "$TMP/bench" -mode gateway -port $PYLONS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" >"$TMP/pylons.log" 2>&1 & PIDS+=($!); PYLONSPID=$!
+# The same binary with --http1-engine net/http: the engine A/B in one run.
+"$TMP/bench" -mode gateway -http1-engine net/http -port $PYLONNH -upstream $BACK -cpuprofile "$PROF/gateway-nethttp-cpu.pprof" >"$TMP/pylonnh.log" 2>&1 & PIDS+=($!); PYLONNHPID=$!
+"$TMP/bench" -mode gateway -http1-engine net/http -port $PYLONNHS -upstream $BACK -cert "$TMP/cert.pem" -key "$TMP/key.pem" >"$TMP/pylonnhs.log" 2>&1 & PIDS+=($!); PYLONNHSPID=$!
 # Two reference points without routing, metrics or logging
 # (bench/gateway/floor.go, bench/floorfast): a minimal proxy on net/http,
 # and the same on fasthttp.
@@ -136,6 +140,7 @@ sleep 2
 TARGETS=(
   "http|backend direct|http://127.0.0.1:$BACK/|$BACKPID"
   "http|pylon|http://127.0.0.1:$PYLON/|$PYLONPID"
+  "http|pylon net/http engine|http://127.0.0.1:$PYLONNH/|$PYLONNHPID"
   "http|net/http floor|http://127.0.0.1:$FLOOR/|$FLOORPID"
   ${FASTOK:+"http|fasthttp floor|http://127.0.0.1:$FAST/|$FASTPID"}
   "http|nginx|http://127.0.0.1:$NGINX/|$NGINXPID"
@@ -144,6 +149,7 @@ TARGETS=(
   "http|caddy|http://127.0.0.1:$CADDY/|$CADDYPID"
   "https|backend direct|https://127.0.0.1:$BACKS/|$BACKSPID"
   "https|pylon|https://127.0.0.1:$PYLONS/|$PYLONSPID"
+  "https|pylon net/http engine|https://127.0.0.1:$PYLONNHS/|$PYLONNHSPID"
   "https|net/http floor|https://127.0.0.1:$FLOORS/|$FLOORSPID"
   ${FASTOK:+"https|fasthttp floor|https://127.0.0.1:$FASTS/|$FASTSPID"}
   "https|nginx|https://127.0.0.1:$NGINXS/|$NGINXPID"
@@ -151,6 +157,13 @@ TARGETS=(
   "https|haproxy 2 threads|https://127.0.0.1:$HAPROXYS/|$HAPROXYPID"
   "https|caddy|https://127.0.0.1:$CADDYS/|$CADDYPID"
 )
+# BENCH_TARGETS (an extended regex on the target name) keeps only some
+# targets, for short runs during development.
+if [[ -n "${BENCH_TARGETS:-}" ]]; then
+  KEEP=()
+  for t in "${TARGETS[@]}"; do IFS='|' read -r _ n _ _ <<<"$t"; [[ $n =~ ^(${BENCH_TARGETS})$ ]] && KEEP+=("$t"); done
+  TARGETS=("${KEEP[@]}")
+fi
 # Every target must answer 200 with the backend's body before anything is
 # timed: a proxy that answers errors quickly would look fast.
 for t in "${TARGETS[@]}"; do
@@ -198,6 +211,7 @@ for round in $(seq "$ROUNDS"); do
 done
 kill -TERM $PYLONPID && wait $PYLONPID 2>/dev/null || true   # writes the profiles
 kill -TERM $FLOORPID && wait $FLOORPID 2>/dev/null || true
+kill -TERM $PYLONNHPID && wait $PYLONNHPID 2>/dev/null || true
 
 # Memory: RSS once the table is published and a short load has warmed the
 # pools (traffic goes to route 0; the others are the table's weight).

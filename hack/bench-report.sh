@@ -74,7 +74,7 @@ if [[ -n $GW && -f $GW ]]; then
   echo
   echo "| proto | conns | target | req/s | p50 µs | p99 µs | CPU µs/req |"
   echo "|---|---|---|---|---|---|---|"
-  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="net/http floor" then 1.3 elif .=="fasthttp floor" then 1.6 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
+  g '.throughput | sort_by(.proto, .conns, (.target|if .=="backend direct" then 0 elif .=="pylon" then 1 elif .=="pylon net/http engine" then 1.1 elif .=="net/http floor" then 1.3 elif .=="fasthttp floor" then 1.6 elif .=="nginx" then 2 elif .=="nginx 2 workers" then 3 elif .=="haproxy 2 threads" then 4 else 5 end))[] | "| \(.proto) | \(.conns) | \(.target) | \(.rps|round) | \(.p50us|round) | \(.p99us|round) | \(.cpuUsPerReq*10|round/10) |"'
   echo
   g '.throughput[] | select((.errors // 0) > 0) | "- **Not comparable**: \(.proto), \(.conns) connection(s), \(.target): \(.errors) answers were errors (non-2xx/3xx or socket errors)."'
   # rat PROTO CONNS FIELD A B: A's FIELD over B's, or n/a when either row
@@ -92,6 +92,9 @@ if [[ -n $GW && -f $GW ]]; then
       floors+=("$f/nginx req/s = **$(rat $proto 50 rps "$f" nginx)×** at $(cpu $proto "$f") µs CPU/req, p50 at 1 connection $(rat $proto 1 p50us "$f" nginx)×")
     done
     [[ ${#floors[@]} -gt 0 ]] && floors+=("Pylon/net/http floor req/s = $(rat $proto 50 rps pylon "net/http floor")×")
+    if [[ $(cpu $proto "pylon net/http engine") != n/a ]]; then
+      echo "- $proto, engine A/B (same binary, \`--http1-engine net/http\`): Pylon on net/http's engine/nginx req/s = **$(rat $proto 50 rps "pylon net/http engine" nginx)×** at $(cpu $proto "pylon net/http engine") µs CPU/req, p50 at 1 connection $(rat $proto 1 p50us "pylon net/http engine" nginx)×; lean/net/http engine req/s = $(rat $proto 50 rps pylon "pylon net/http engine")×."
+    fi
     if [[ ${#floors[@]} -gt 0 ]]; then
       echo "- $proto, 50 connections, reference points (minimal proxies, no routing, metrics or logging): $(IFS=';'; echo "${floors[*]}" | sed 's/;/; /g')."
     fi

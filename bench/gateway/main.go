@@ -24,6 +24,9 @@ import (
 	"github.com/pylon-dev/pylon/internal/gateway/translate"
 )
 
+// http1Engine is the gateway's HTTP/1.1 engine (-http1-engine).
+var http1Engine string
+
 func main() {
 	mode := flag.String("mode", "backend", "backend, gateway, floor (the least a net/http proxy does, a yardstick) or propagation")
 	listen := flag.Int("port", 18080, "port to serve on 127.0.0.1")
@@ -34,6 +37,7 @@ func main() {
 	keyFile := flag.String("key", "", "PEM key for -cert")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here (gateway, floor: until SIGTERM; propagation: over the changes)")
 	heapProfile := flag.String("memprofile", "", "write a heap profile here at SIGTERM (gateway)")
+	flag.StringVar(&http1Engine, "http1-engine", server.EngineLean, "HTTP/1.1 engine of the gateway: lean or net/http (gateway)")
 	flag.Parse()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*listen))
 	var err error
@@ -95,7 +99,7 @@ func gateway(port, upstream int32, routes int, certFile, keyFile, cpuPath, heapP
 	if err != nil {
 		return err
 	}
-	s := server.New(p, server.Options{BindAddress: "127.0.0.1"})
+	s := server.New(p, server.Options{BindAddress: "127.0.0.1", HTTP1Engine: http1Engine})
 	if err := s.Reconcile(t); err != nil {
 		return fmt.Errorf("open listeners: %w", err)
 	}

@@ -52,7 +52,7 @@ var version, revision string
 func main() {
 	var (
 		adminAddr, bindAddr, gatewayAddrs, selfService, pool string
-		logLevel                                             string
+		logLevel, http1Engine                                string
 		leaderElect, accessLog, printVersion, reusePort      bool
 		portOffset                                           int
 		memoryLimitRatio                                     float64
@@ -74,6 +74,7 @@ func main() {
 	flag.DurationVar(&drainTimeout, "drain-timeout", 20*time.Second, "After the drain delay the listeners close and in-flight requests have this long to finish; event streams and WebSocket tunnels still open then are ended cleanly (last chunk, FIN) and what remains 2s later is closed. terminationGracePeriodSeconds must exceed drain-delay + drain-timeout + 2s.")
 	flag.BoolVar(&reusePort, "listener-reuse-port", true, "Bind data-plane listeners with SO_REUSEPORT (Linux), so that two gateway processes serve the same address and port (replicas with hostNetwork during a rolling restart, the local cluster). The kernel resets connections still queued on a socket that closes unless sysctl net.ipv4.tcp_migrate_req=1 (Linux 5.14+) moves them to another process's socket; the drain delay keeps accepting so that the queue is empty by then. Any process of the same user can join the port.")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
+	flag.StringVar(&http1Engine, "http1-engine", server.EngineLean, "Engine serving HTTP/1.1 connections (plain, and TLS without h2): \"lean\" serves plain requests (no body, no upgrade, a short well-formed head) on one goroutine per connection and hands every other request, and the rest of its connection, to net/http; \"net/http\" serves all of them with net/http's server. See docs/gateway.md.")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
 	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder near the limit instead of the kernel killing the container; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
 	var lease leaderelection.Timings
@@ -110,6 +111,10 @@ func main() {
 		logger.Error("invalid lease timings", "error", err)
 		os.Exit(2)
 	}
+	if err := server.CheckEngine(http1Engine); err != nil {
+		logger.Error("invalid --http1-engine", "error", err)
+		os.Exit(2)
+	}
 	if drainDelay < 0 || drainTimeout < 0 {
 		logger.Error("invalid drain timings: --drain-delay and --drain-timeout must not be negative", "drainDelay", drainDelay, "drainTimeout", drainTimeout)
 		os.Exit(2)
@@ -128,7 +133,7 @@ func main() {
 		adminAddr: adminAddr, bindAddr: bindAddr, portOffset: int32(portOffset),
 		gatewayAddrs: gatewayAddrs, selfService: selfService, pool: addressPool, leaderElect: leaderElect, lease: lease, accessLog: accessLog,
 		readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout, bodyIdleTimeout: bodyIdleTimeout, logger: logger, build: build,
-		reusePort: reusePort, drainDelay: drainDelay, drainTimeout: drainTimeout,
+		reusePort: reusePort, drainDelay: drainDelay, drainTimeout: drainTimeout, http1Engine: http1Engine,
 	}); err != nil {
 		logger.Error("gateway stopped", "error", err)
 		os.Exit(1)
@@ -143,6 +148,7 @@ type runConfig struct {
 	lease                                           leaderelection.Timings
 	readHeaderTimeout, idleTimeout, bodyIdleTimeout time.Duration
 	drainDelay, drainTimeout                        time.Duration
+	http1Engine                                     string
 	logger                                          *slog.Logger
 	build                                           buildinfo.Info
 }
@@ -188,6 +194,7 @@ func run(c runConfig) error {
 	srv := server.New(p, server.Options{
 		BindAddress: c.bindAddr, PortOffset: c.portOffset, ReusePort: c.reusePort,
 		ReadHeaderTimeout: c.readHeaderTimeout, IdleTimeout: c.idleTimeout, Logger: c.logger,
+		HTTP1Engine: c.http1Engine,
 	})
 	claims := watch.HostnameClaimsServed(mgr.GetRESTMapper())
 	if !claims {

@@ -9,4 +9,10 @@
 // Transfer-Encoding is refused with 400 instead of being silently repaired
 // (request smuggling defence), and HTTP/2 connections are handed to
 // golang.org/x/net/http2 with explicit stream and frame limits.
+//
+// HTTP/1.1 connections are served by the lean engine (lean.go) unless
+// Options.HTTP1Engine says net/http: plain requests on one goroutine per
+// connection, everything else handed to the http.Server on the same
+// connection with the bytes already read replayed, so that every refusal
+// stays net/http's and the framing parser's.
 package server

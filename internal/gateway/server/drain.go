@@ -154,6 +154,8 @@ func (l *listener) finishAccepting() {
 	l.handshakes.Wait() // bounded by ReadHeaderTimeout
 	_ = l.h1ln.Close()
 	l.h1.SetKeepAlivesEnabled(false)
+	l.keepAlivesOff.Store(true)
+	l.closeIdleLean()
 	if l.goAway != nil {
 		l.goAway()
 	}
@@ -183,6 +185,7 @@ func (l *listener) drain(soft context.Context) (ended, forced int) {
 	if !l.waitClosed(hard) {
 		forced = l.openCount()
 		_ = l.h1.Close()
+		l.closeLean()
 		for _, c := range l.trackedTunnels() {
 			_ = c.Conn.Close()
 		}
@@ -216,7 +219,7 @@ func (l *listener) waitClosed(ctx context.Context) bool {
 func (l *listener) openCount() int {
 	l.trackMu.Lock()
 	defer l.trackMu.Unlock()
-	return len(l.h1conns) + len(l.tunnels) + len(l.h2conns)
+	return len(l.h1conns) + len(l.tunnels) + len(l.h2conns) + len(l.leanConns)
 }
 
 // connState tracks HTTP/1 connections; a hijacked one becomes a tunnel.

@@ -27,6 +27,10 @@ import (
 type framedConn struct {
 	net.Conn
 	tlsState *tls.ConnectionState
+	// replay holds bytes the lean engine read (and the framing parser
+	// saw) before handing the connection to net/http; Read returns them
+	// first.
+	replay []byte
 
 	mu       sync.Mutex
 	conflict bool
@@ -48,6 +52,11 @@ func newFramedConn(c net.Conn, st *tls.ConnectionState, maxLine int) *framedConn
 }
 
 func (c *framedConn) Read(b []byte) (int, error) {
+	if len(c.replay) > 0 {
+		n := copy(b, c.replay)
+		c.replay = c.replay[n:]
+		return n, nil
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()

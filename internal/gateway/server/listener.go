@@ -52,6 +52,16 @@ type listener struct {
 	tunnels map[*framedConn]struct{}
 	h2conns map[net.Conn]struct{}
 
+	// lean serves HTTP/1 connections with the lean engine (lean.go);
+	// leanConns are its connections, keepAlivesOff is set with
+	// h1.SetKeepAlivesEnabled(false) for them.
+	lean          bool
+	leanConns     map[*leanConn]struct{}
+	keepAlivesOff atomic.Bool
+	// leanServed counts requests the lean engine served, leanHandedOver
+	// connections it handed to net/http (tests read them).
+	leanServed, leanHandedOver atomic.Int64
+
 	// closing is set by shutdown; a closed socket is then expected.
 	closing atomic.Bool
 	// broken holds the error that stopped the accept loop on its own: the
@@ -79,6 +89,7 @@ func (s *Server) openListener(at ir.ListenerKey, proto ir.Protocol, addr string)
 	l := &listener{
 		at: at, protocol: proto, addr: addr, opts: o, raw: raw, h1ln: newChanListener(raw.Addr()), onBroken: s.listenerBroken,
 		acceptDone: make(chan struct{}), h1conns: map[net.Conn]struct{}{}, tunnels: map[*framedConn]struct{}{}, h2conns: map[net.Conn]struct{}{},
+		lean: o.HTTP1Engine != EngineNetHTTP, leanConns: map[*leanConn]struct{}{},
 	}
 	l.streams, l.endStreams = context.WithCancel(context.Background())
 	streamCtx := proxy.WithStreamStop(context.Background(), l.streams)
@@ -166,7 +177,12 @@ func (l *listener) acceptLoop() {
 		}
 		delay = 0
 		if l.tls == nil {
-			l.h1ln.push(newFramedConn(c, nil, l.opts.MaxHeaderBytes+4096))
+			fc := newFramedConn(c, nil, l.opts.MaxHeaderBytes+4096)
+			if l.lean {
+				go l.newLeanConn(fc).serve()
+				continue
+			}
+			l.h1ln.push(fc)
 			continue
 		}
 		l.handshakes.Add(1)
@@ -236,7 +252,14 @@ func (l *listener) serveTLS(c net.Conn) {
 		l.h2.ServeConn(tc, l.h2opts)
 		return
 	}
+	fc := newFramedConn(tc, &st, l.opts.MaxHeaderBytes+4096)
 	handedOver = true
+	if l.lean {
+		lc := l.newLeanConn(fc) // tracked before the handshake counts as done
+		l.handshakes.Done()
+		lc.serve()
+		return
+	}
 	defer l.handshakes.Done()
-	l.h1ln.push(newFramedConn(tc, &st, l.opts.MaxHeaderBytes+4096))
+	l.h1ln.push(fc)
 }

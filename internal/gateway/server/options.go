@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -27,6 +28,10 @@ type Options struct {
 	// ReusePort binds listeners with SO_REUSEPORT (Linux), so that two
 	// gateway processes serve the same address and port; see listen.
 	ReusePort bool
+	// HTTP1Engine serves HTTP/1.1 connections: EngineLean (the default)
+	// or EngineNetHTTP. The lean engine hands every request it does not
+	// take to net/http on the same connection; see lean.go.
+	HTTP1Engine string
 	// ShutdownTimeout bounds draining a listener that is closed.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
@@ -48,6 +53,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxReadFrameSize == 0 {
 		o.MaxReadFrameSize = 1 << 20
 	}
+	if o.HTTP1Engine == "" {
+		o.HTTP1Engine = defaultEngine
+	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
@@ -66,4 +74,17 @@ var cipherSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// defaultEngine is the engine of Options without one; the package's tests
+// run on either (PYLON_TEST_HTTP1_ENGINE).
+var defaultEngine = EngineLean
+
+// CheckEngine reports whether name is an HTTP/1.1 engine ("" is the default).
+func CheckEngine(name string) error {
+	switch name {
+	case "", EngineLean, EngineNetHTTP:
+		return nil
+	}
+	return fmt.Errorf("unknown HTTP/1.1 engine %q: want %q or %q", name, EngineLean, EngineNetHTTP)
 }

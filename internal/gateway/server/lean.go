@@ -1,0 +1,325 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// The lean HTTP/1.1 engine serves a plain connection, or a TLS one whose
+// ALPN is not h2, on one goroutine: read a request head, call the same
+// handler the http.Server has, write the response, repeat. There is no
+// background read per request and no hand-off between goroutines; the
+// Request, its header map and the response writer are reused for every
+// request of the connection. A request head the strict parser does not
+// take (leanparse.go), and everything after it, is served by net/http on
+// the same connection: the bytes already read are replayed to it first
+// (framedConn.replay), so the framing parser has seen every byte once and
+// net/http sees the stream as the client sent it.
+
+// EngineLean and EngineNetHTTP name the HTTP/1.1 engines (Options.HTTP1Engine).
+const (
+	EngineLean    = "lean"
+	EngineNetHTTP = "net/http"
+)
+
+// leanReadBufferSize is the lean engine's read buffer: a request head
+// must fit in it (else net/http takes the connection).
+const leanReadBufferSize = 4096
+
+// leanState is where a lean connection is, for the drain.
+type leanState int
+
+const (
+	leanNew    leanState = iota // waiting for its first request
+	leanActive                  // reading or serving a request
+	leanIdle                    // between keep-alive requests
+)
+
+var (
+	leanReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, leanReadBufferSize) }}
+	leanWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+	leanBodies  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufferBeforeChunkingSize) }}
+)
+
+type leanConn struct {
+	l   *listener
+	fc  *framedConn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	tpl *http.Request // carries the connection's context; copied per request
+
+	mu    sync.Mutex
+	state leanState
+
+	failed     bool // a write failed: the connection is done
+	handedOver bool // net/http serves the connection now
+	req        http.Request
+	hdr        http.Header
+	vals       []string
+	rw         leanResponse
+}
+
+func (l *listener) newLeanConn(fc *framedConn) *leanConn {
+	c := &leanConn{l: l, fc: fc, hdr: make(http.Header, 8), vals: make([]string, 0, 16)}
+	ctx := context.WithValue(context.Background(), http.ServerContextKey, l.h1)
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, fc.LocalAddr())
+	ctx = l.h1.ConnContext(ctx, fc)
+	c.tpl = (&http.Request{RemoteAddr: fc.RemoteAddr().String(), TLS: fc.tlsState}).WithContext(ctx)
+	c.rw.c = c
+	c.rw.cw.r = &c.rw
+	c.rw.handlerHeader = make(http.Header, 8)
+	l.trackMu.Lock()
+	l.leanConns[c] = struct{}{}
+	l.trackMu.Unlock()
+	return c
+}
+
+func (l *listener) untrackLean(c *leanConn) {
+	l.trackMu.Lock()
+	delete(l.leanConns, c)
+	l.trackMu.Unlock()
+}
+
+// serve runs the connection until it closes or is handed to net/http.
+func (c *leanConn) serve() {
+	o := c.l.opts
+	c.br = leanReaders.Get().(*bufio.Reader)
+	c.br.Reset(c.fc)
+	c.bw = leanWriters.Get().(*bufio.Writer)
+	c.bw.Reset(c.fc)
+	c.rw.w = leanBodies.Get().(*bufio.Writer)
+	defer func() {
+		c.release()
+		if !c.handedOver {
+			_ = c.fc.Close()
+			c.l.untrackLean(c)
+		}
+	}()
+	_ = c.fc.SetReadDeadline(time.Now().Add(o.ReadHeaderTimeout))
+	for {
+		n, ok, err := c.readHead()
+		if err != nil {
+			if c.br.Buffered() > 0 && errors.Is(err, io.EOF) {
+				// A partial request and the client's FIN: net/http answers it.
+				c.handedOver = c.handOver()
+			}
+			return
+		}
+		if !ok {
+			c.handedOver = c.handOver()
+			return
+		}
+		// The header deadline stays: nothing reads the connection until
+		// the next request, whose wait sets its own.
+		c.setActive()
+		if !c.serveOne(n) {
+			return
+		}
+		if !c.setState(leanIdle, time.Now().Add(o.IdleTimeout)) {
+			return // draining: no next request on this connection
+		}
+		if _, err := c.br.Peek(1); err != nil {
+			return // idle timeout, drain, or the client closed
+		}
+		c.setState(leanActive, time.Now().Add(o.ReadHeaderTimeout))
+	}
+}
+
+// setState records the connection's state and sets its read deadline
+// (zero: none) under the lock the drain takes to close idle connections.
+// Going idle fails once keep-alives are off.
+func (c *leanConn) setState(s leanState, deadline time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s == leanIdle && c.l.keepAlivesOff.Load() {
+		return false
+	}
+	c.state = s
+	_ = c.fc.SetReadDeadline(deadline)
+	return true
+}
+
+// closeIfIdle wakes an idle connection's wait for its next request; it
+// then sees keep-alives off and closes.
+func (c *leanConn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == leanIdle {
+		_ = c.fc.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// setActive records that a request is being served.
+func (c *leanConn) setActive() {
+	c.mu.Lock()
+	c.state = leanActive
+	c.mu.Unlock()
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// readHead waits until the buffer holds a complete request head and
+// returns its length; ok is false when the head is not the engine's: too
+// long for the buffer or for MaxHeaderBytes, or a line ends in a bare LF
+// (which net/http accepts, and the framing parser follows its way).
+func (c *leanConn) readHead() (n int, ok bool, err error) {
+	limit := min(leanReadBufferSize, c.l.opts.MaxHeaderBytes)
+	from := 0
+	for {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		end, next, clean := scanHead(buf, from)
+		switch {
+		case !clean:
+			return 0, false, nil
+		case end > 0:
+			return end, end <= limit, nil
+		case len(buf) >= limit:
+			return 0, false, nil
+		}
+		from = next
+		if _, err := c.br.Peek(len(buf) + 1); err != nil {
+			return 0, false, err
+		}
+	}
+}
+
+// scanHead looks at the line ends of b from i on: end is the length of
+// the head when b holds all of it (CRLF CRLF), next where to go on when
+// more bytes arrive; clean is false at an LF without CR before it.
+func scanHead(b []byte, i int) (end, next int, clean bool) {
+	for {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return 0, len(b), true
+		}
+		j += i
+		if j == 0 || b[j-1] != '\r' {
+			return 0, 0, false
+		}
+		if j >= 3 && b[j-2] == '\n' && b[j-3] == '\r' {
+			return j + 1, 0, true
+		}
+		i = j + 1
+	}
+}
+
+// serveOne parses the head of n bytes and serves it; false ends the
+// connection (or it was handed to net/http).
+func (c *leanConn) serveOne(n int) bool {
+	head, _ := c.br.Peek(n)
+	r := &c.req
+	*r = *c.tpl
+	var ok bool
+	c.vals, ok = parseLean(head, r, c.hdr, c.vals)
+	if !ok {
+		c.handedOver = c.handOver()
+		return false
+	}
+	_, _ = c.br.Discard(n)
+	c.rw.reset(r)
+	c.l.leanServed.Add(1)
+	if !c.runHandler(r) {
+		return false
+	}
+	return c.rw.finish()
+}
+
+// runHandler calls the listener's handler; a panic ends the connection
+// as net/http ends it (bytes already buffered are sent, then close).
+func (c *leanConn) runHandler(r *http.Request) (ok bool) {
+	defer func() {
+		if err := recover(); err != nil {
+			ok = false
+			_ = c.bw.Flush()
+			if e, ok := err.(error); !ok || !errors.Is(e, http.ErrAbortHandler) {
+				const size = 64 << 10
+				buf := make([]byte, size)
+				buf = buf[:runtime.Stack(buf, false)]
+				c.l.h1.ErrorLog.Printf("http: panic serving %v: %v\n%s", c.fc.RemoteAddr(), err, buf)
+			}
+		}
+	}()
+	c.l.h1.Handler.ServeHTTP(&c.rw, r)
+	return true
+}
+
+func (c *leanConn) writeFailed() {
+	c.failed = true
+}
+
+// handOver gives the connection, with the bytes read and not consumed, to
+// net/http. It returns whether net/http took it (when the listener's
+// server is closed it did not, and the caller closes it).
+func (c *leanConn) handOver() bool {
+	if b := c.br.Buffered(); b > 0 {
+		buf, _ := c.br.Peek(b)
+		c.fc.replay = append([]byte(nil), buf...)
+	}
+	_ = c.fc.SetDeadline(time.Time{})
+	// net/http's Serve returns after recording the connection (StateNew),
+	// which the drain then counts; only then is it untracked here.
+	err := c.l.h1.Serve(&oneConnListener{c: c.fc})
+	if !errors.Is(err, errOneConnDone) {
+		c.fc.replay = nil
+		return false
+	}
+	c.l.leanHandedOver.Add(1)
+	c.l.untrackLean(c)
+	return true
+}
+
+func (c *leanConn) release() {
+	c.br.Reset(nil)
+	leanReaders.Put(c.br)
+	c.bw.Reset(nil)
+	leanWriters.Put(c.bw)
+	c.rw.w.Reset(nil)
+	leanBodies.Put(c.rw.w)
+	c.br, c.bw, c.rw.w = nil, nil, nil
+	c.req = http.Request{}
+}
+
+var errOneConnDone = errors.New("connection handed over")
+
+// oneConnListener hands one connection to http.Server.Serve, then ends it.
+type oneConnListener struct {
+	c    net.Conn
+	done bool
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	if l.done {
+		return nil, errOneConnDone
+	}
+	l.done = true
+	return l.c, nil
+}
+
+func (l *oneConnListener) Close() error   { return nil }
+func (l *oneConnListener) Addr() net.Addr { return l.c.LocalAddr() }
+
+// closeIdleLean closes idle lean connections (keep-alives are off by then).
+func (l *listener) closeIdleLean() {
+	l.trackMu.Lock()
+	defer l.trackMu.Unlock()
+	for c := range l.leanConns {
+		c.closeIfIdle()
+	}
+}
+
+// closeLean closes every lean connection hard (end of a drain).
+func (l *listener) closeLean() {
+	l.trackMu.Lock()
+	defer l.trackMu.Unlock()
+	for c := range l.leanConns {
+		_ = c.fc.Conn.Close()
+	}
+}
