@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // framedConn is an HTTP/1 connection whose inbound bytes are followed by a
@@ -31,6 +32,10 @@ type framedConn struct {
 	// saw) before handing the connection to net/http; Read returns them
 	// first.
 	replay []byte
+	// headDeadline, set at a hand-over, caps the first read deadline
+	// net/http sets afterwards (its header timeout for the head the lean
+	// engine began to read), then is forgotten.
+	headDeadline time.Time
 
 	mu       sync.Mutex
 	conflict bool
@@ -49,6 +54,19 @@ func newFramedConn(c net.Conn, st *tls.ConnectionState, maxLine int) *framedConn
 	fc := &framedConn{Conn: c, tlsState: st}
 	fc.sc.maxLine = maxLine
 	return fc
+}
+
+func (c *framedConn) setHeadDeadline(t time.Time) { c.headDeadline = t }
+
+// SetReadDeadline sets the read deadline, capped once by headDeadline.
+func (c *framedConn) SetReadDeadline(t time.Time) error {
+	if d := c.headDeadline; !d.IsZero() {
+		c.headDeadline = time.Time{}
+		if t.IsZero() || t.After(d) {
+			t = d
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *framedConn) Read(b []byte) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -33,6 +34,15 @@ const (
 // leanReadBufferSize is the lean engine's read buffer: a request head
 // must fit in it (else net/http takes the connection).
 const leanReadBufferSize = 4096
+
+// leanWatchAfter is how long a request may run before the engine starts
+// watching its connection for the client going away (net/http watches
+// from the start, at the price of a background read and two goroutine
+// wake-ups per request). A client that closes its connection while its
+// request waits for a slow backend has the request's context canceled
+// within about this time, as net/http cancels it at once: the backend
+// request, its connection and the client's are released then.
+const leanWatchAfter = 50 * time.Millisecond
 
 // leanState is where a lean connection is, for the drain.
 type leanState int
@@ -61,11 +71,36 @@ type leanConn struct {
 
 	failed     bool // a write failed: the connection is done
 	handedOver bool // net/http serves the connection now
-	req        http.Request
 	hdr        http.Header
 	vals       []string
 	rw         leanResponse
+
+	// headDeadline is the read deadline of the request head being read;
+	// a hand-over carries it to net/http (framedConn.headDeadline).
+	headDeadline time.Time
+	// writeDeadlineSet: the handler set a write deadline, cleared once
+	// its response is done (as net/http clears it).
+	writeDeadlineSet bool
+
+	// The watch for a client going away while a request runs (watch.go
+	// style state under wmu): armed by a timer per request, started by
+	// it after leanWatchAfter, stopped when the handler returns.
+	wmu     sync.Mutex
+	wstate  watchState
+	wtimer  *time.Timer
+	wcancel context.CancelFunc
+	wdone   chan struct{}
+	wgone   bool // the watch saw the client close (or fail) the connection
+	wbyte   []byte
 }
+
+type watchState int
+
+const (
+	watchOff     watchState = iota // no request runs, or it runs unwatched
+	watchArmed                     // the timer may start the watch
+	watchRunning                   // a read on the connection waits for the client
+)
 
 func (l *listener) newLeanConn(fc *framedConn) *leanConn {
 	c := &leanConn{l: l, fc: fc, hdr: make(http.Header, 8), vals: make([]string, 0, 16)}
@@ -76,6 +111,10 @@ func (l *listener) newLeanConn(fc *framedConn) *leanConn {
 	c.rw.c = c
 	c.rw.cw.r = &c.rw
 	c.rw.handlerHeader = make(http.Header, 8)
+	c.wtimer = time.AfterFunc(time.Hour, c.watch)
+	c.wtimer.Stop()
+	c.wdone = make(chan struct{}, 1)
+	c.wbyte = make([]byte, 1)
 	l.trackMu.Lock()
 	l.leanConns[c] = struct{}{}
 	l.trackMu.Unlock()
@@ -95,7 +134,6 @@ func (c *leanConn) serve() {
 	c.br.Reset(c.fc)
 	c.bw = leanWriters.Get().(*bufio.Writer)
 	c.bw.Reset(c.fc)
-	c.rw.w = leanBodies.Get().(*bufio.Writer)
 	defer func() {
 		c.release()
 		if !c.handedOver {
@@ -103,7 +141,8 @@ func (c *leanConn) serve() {
 			c.l.untrackLean(c)
 		}
 	}()
-	_ = c.fc.SetReadDeadline(time.Now().Add(o.ReadHeaderTimeout))
+	c.headDeadline = time.Now().Add(o.ReadHeaderTimeout)
+	_ = c.fc.SetReadDeadline(c.headDeadline)
 	for {
 		n, ok, err := c.readHead()
 		if err != nil {
@@ -129,7 +168,8 @@ func (c *leanConn) serve() {
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, drain, or the client closed
 		}
-		c.setState(leanActive, time.Now().Add(o.ReadHeaderTimeout))
+		c.headDeadline = time.Now().Add(o.ReadHeaderTimeout)
+		c.setState(leanActive, c.headDeadline)
 	}
 }
 
@@ -213,10 +253,18 @@ func scanHead(b []byte, i int) (end, next int, clean bool) {
 
 // serveOne parses the head of n bytes and serves it; false ends the
 // connection (or it was handed to net/http).
+//
+// Each request gets its own Request and a context canceled when the
+// handler returns, or earlier when the client goes away (watch); the
+// header map and its value slice are the connection's, reused for the
+// next request: a handler must not keep r.Header past its return (none
+// of the gateway's does: the fast path writes the request before it
+// returns, ReverseProxy clones it, the access log copies strings).
 func (c *leanConn) serveOne(n int) bool {
 	head, _ := c.br.Peek(n)
-	r := &c.req
-	*r = *c.tpl
+	ctx, cancel := context.WithCancel(c.tpl.Context())
+	defer cancel()
+	r := c.tpl.WithContext(ctx)
 	var ok bool
 	c.vals, ok = parseLean(head, r, c.hdr, c.vals)
 	if !ok {
@@ -224,12 +272,96 @@ func (c *leanConn) serveOne(n int) bool {
 		return false
 	}
 	_, _ = c.br.Discard(n)
+	c.rw.w = leanBodies.Get().(*bufio.Writer)
 	c.rw.reset(r)
 	c.l.leanServed.Add(1)
-	if !c.runHandler(r) {
-		return false
+	c.armWatch(cancel)
+	handled := c.runHandler(r)
+	c.stopWatch()
+	more := handled && c.rw.finish()
+	c.idle()
+	return more && !c.wgone
+}
+
+// idle drops what the finished request held, so that an idle connection
+// keeps only its read and write buffers (as net/http's does): the header
+// map's strings (which hold the request head), the body buffer (back to
+// its pool), and a write deadline the handler set.
+func (c *leanConn) idle() {
+	clear(c.hdr)
+	clear(c.vals)
+	c.vals = c.vals[:0]
+	c.rw.req = nil
+	clear(c.rw.handlerHeader)
+	if c.rw.w != nil {
+		c.rw.w.Reset(nil)
+		leanBodies.Put(c.rw.w)
+		c.rw.w = nil
 	}
-	return c.rw.finish()
+	if c.writeDeadlineSet {
+		c.writeDeadlineSet = false
+		_ = c.fc.SetWriteDeadline(time.Time{})
+	}
+}
+
+// armWatch arms the timer that starts watching the connection while the
+// request runs. With more bytes already buffered (a pipelined request)
+// the client has not gone away before sending them: nothing to watch.
+func (c *leanConn) armWatch(cancel context.CancelFunc) {
+	if c.br.Buffered() > 0 {
+		return
+	}
+	c.wmu.Lock()
+	c.wstate = watchArmed
+	c.wcancel = cancel
+	c.wmu.Unlock()
+	c.wtimer.Reset(leanWatchAfter)
+}
+
+// watch runs on the timer's goroutine once a request has run for
+// leanWatchAfter: it reads one byte from the connection, as net/http's
+// background read does. EOF or an error means the client is gone: the
+// request's context is canceled. A byte is the start of the next request,
+// kept for it (the framing parser has seen it).
+func (c *leanConn) watch() {
+	c.wmu.Lock()
+	if c.wstate != watchArmed {
+		c.wmu.Unlock()
+		return
+	}
+	c.wstate = watchRunning
+	cancel := c.wcancel
+	// No deadline while the request runs (the head's may pass during a
+	// long poll); stopWatch sets a past one, under wmu, to end the read.
+	_ = c.fc.SetReadDeadline(time.Time{})
+	c.wmu.Unlock()
+	n, err := c.fc.Read(c.wbyte)
+	switch {
+	case n == 1:
+		c.fc.replay = c.wbyte
+	case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
+		c.wgone = true
+		cancel()
+	}
+	c.wdone <- struct{}{}
+}
+
+// stopWatch disarms the watch once the handler returned, ending its read
+// if it started, and waits for it.
+func (c *leanConn) stopWatch() {
+	c.wmu.Lock()
+	running := c.wstate == watchRunning
+	c.wstate = watchOff
+	c.wcancel = nil
+	if running {
+		_ = c.fc.SetReadDeadline(aLongTimeAgo)
+	}
+	c.wmu.Unlock()
+	if !running {
+		c.wtimer.Stop()
+		return
+	}
+	<-c.wdone
 }
 
 // runHandler calls the listener's handler; a panic ends the connection
@@ -264,6 +396,10 @@ func (c *leanConn) handOver() bool {
 		c.fc.replay = append([]byte(nil), buf...)
 	}
 	_ = c.fc.SetDeadline(time.Time{})
+	// The head being read keeps its deadline: net/http's first read
+	// deadline, its header timeout, is capped by it (no second
+	// ReadHeaderTimeout for a head that goes to net/http part-way).
+	c.fc.setHeadDeadline(c.headDeadline)
 	// net/http's Serve returns after recording the connection (StateNew),
 	// which the drain then counts; only then is it untracked here.
 	err := c.l.h1.Serve(&oneConnListener{c: c.fc})
@@ -281,10 +417,8 @@ func (c *leanConn) release() {
 	leanReaders.Put(c.br)
 	c.bw.Reset(nil)
 	leanWriters.Put(c.bw)
-	c.rw.w.Reset(nil)
-	leanBodies.Put(c.rw.w)
-	c.br, c.bw, c.rw.w = nil, nil, nil
-	c.req = http.Request{}
+	c.br, c.bw = nil, nil
+	c.wtimer.Stop()
 }
 
 var errOneConnDone = errors.New("connection handed over")

@@ -323,8 +323,11 @@ func (w *leanResponse) FlushError() error {
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *leanResponse) SetReadDeadline(t time.Time) error  { return w.c.fc.SetReadDeadline(t) }
-func (w *leanResponse) SetWriteDeadline(t time.Time) error { return w.c.fc.SetWriteDeadline(t) }
+func (w *leanResponse) SetReadDeadline(t time.Time) error { return w.c.fc.SetReadDeadline(t) }
+func (w *leanResponse) SetWriteDeadline(t time.Time) error {
+	w.c.writeDeadlineSet = true
+	return w.c.fc.SetWriteDeadline(t)
+}
 
 // finish ends the response after the handler returned; it reports whether
 // the connection may serve another request.
