@@ -353,9 +353,12 @@ func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []by
 	}
 	c.lr.n = maxResponseHeaderBytes
 	for {
-		res, err := http.ReadResponse(c.br, rreq)
-		if err != nil {
-			return nil, err
+		res, ok := readLeanResponse(c.br, rreq)
+		if !ok {
+			var err error
+			if res, err = http.ReadResponse(c.br, rreq); err != nil {
+				return nil, err
+			}
 		}
 		code := res.StatusCode
 		if code < 100 {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/pylon-dev/pylon/internal/gateway/httphead"
 )
 
 // The lean HTTP/1.1 engine serves a plain connection, or a TLS one whose
@@ -215,7 +216,7 @@ func (c *leanConn) readHead() (n int, ok bool, err error) {
 	from := 0
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
-		end, next, clean := scanHead(buf, from)
+		end, next, clean := httphead.Scan(buf, from)
 		switch {
 		case !clean:
 			return 0, false, nil
@@ -228,26 +229,6 @@ func (c *leanConn) readHead() (n int, ok bool, err error) {
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
 			return 0, false, err
 		}
-	}
-}
-
-// scanHead looks at the line ends of b from i on: end is the length of
-// the head when b holds all of it (CRLF CRLF), next where to go on when
-// more bytes arrive; clean is false at an LF without CR before it.
-func scanHead(b []byte, i int) (end, next int, clean bool) {
-	for {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return 0, len(b), true
-		}
-		j += i
-		if j == 0 || b[j-1] != '\r' {
-			return 0, 0, false
-		}
-		if j >= 3 && b[j-2] == '\n' && b[j-3] == '\r' {
-			return j + 1, 0, true
-		}
-		i = j + 1
 	}
 }
 

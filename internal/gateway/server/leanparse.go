@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/pylon-dev/pylon/internal/gateway/httphead"
 )
 
 // The lean engine's request parser is strict on purpose: it accepts only
@@ -44,10 +46,6 @@ func leanMethod(b []byte) string {
 // control or obs-text byte); the URL parser then judges it as net/http's does.
 func targetByteOK(c byte) bool { return c > ' ' && c < 0x7f }
 
-// valueByteOK: a header value byte the engine takes: visible ASCII, space
-// or tab. obs-text (≥ 0x80) and every control byte go to net/http.
-func valueByteOK(c byte) bool { return (c >= ' ' && c < 0x7f) || c == '\t' }
-
 // parseLean parses head, one complete request head ending in CRLF CRLF,
 // into r (whose context is kept) and h (cleared first). vals is scratch
 // for header values. It reports false when the request is not one the
@@ -58,7 +56,7 @@ func parseLean(head []byte, r *http.Request, h http.Header, vals []string) ([]st
 	// One string holds the whole head; method, target, names and values
 	// are substrings of it (names when the client sent them canonical).
 	s := string(head[:len(head)-2]) // keeps the CRLF ending the last line
-	eol := indexCRLF(s)
+	eol := httphead.IndexCRLF(s)
 	if eol <= 0 {
 		return vals, false // a bare CR or LF, or an empty request line
 	}
@@ -72,7 +70,7 @@ func parseLean(head []byte, r *http.Request, h http.Header, vals []string) ([]st
 		return vals, false
 	}
 	rest := line[sp1+1:]
-	sp2 := indexByteString(rest, ' ')
+	sp2 := httphead.IndexByte(rest, ' ')
 	if sp2 <= 0 || rest[sp2+1:] != "HTTP/1.1" {
 		return vals, false
 	}
@@ -92,24 +90,22 @@ func parseLean(head []byte, r *http.Request, h http.Header, vals []string) ([]st
 		if n == maxLeanHeaders {
 			return vals, false
 		}
-		eol = indexCRLF(s)
+		eol = httphead.IndexCRLF(s)
 		if eol <= 0 {
 			return vals, false // bare CR or LF; the block ends before s does
 		}
 		line, s = s[:eol], s[eol+2:]
-		colon := indexByteString(line, ':')
+		colon := httphead.IndexByte(line, ':')
 		if colon <= 0 {
 			return vals, false
 		}
-		key, ok := canonicalKey(line[:colon])
+		key, ok := httphead.CanonicalKey(line[:colon])
 		if !ok {
 			return vals, false
 		}
-		v := trimOWS(line[colon+1:])
-		for i := 0; i < len(v); i++ {
-			if !valueByteOK(v[i]) {
-				return vals, false
-			}
+		v := httphead.TrimOWS(line[colon+1:])
+		if !httphead.ValueOK(v) {
+			return vals, false
 		}
 		switch key {
 		case "Host":
@@ -152,59 +148,4 @@ func parseLean(head []byte, r *http.Request, h http.Header, vals []string) ([]st
 	r.Host = host
 	r.RequestURI = target
 	return vals, true
-}
-
-func indexCRLF(s string) int {
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] == '\r' {
-			if s[i+1] != '\n' {
-				return -1
-			}
-			return i
-		}
-		if s[i] == '\n' {
-			return -1
-		}
-	}
-	return -1
-}
-
-func indexByteString(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimOWS(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// canonicalKey returns the canonical form of a header name, which must be
-// a token; an already canonical name is returned as is (no allocation).
-func canonicalKey(k string) (string, bool) {
-	upper := true
-	canonical := true
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !httpguts.IsTokenRune(rune(c)) {
-			return "", false
-		}
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
-			canonical = false
-		}
-		upper = c == '-'
-	}
-	if canonical {
-		return k, true
-	}
-	return http.CanonicalHeaderKey(k), true
 }

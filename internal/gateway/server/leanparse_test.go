@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pylon-dev/pylon/internal/gateway/httphead"
 )
 
 // checkAgainstReadRequest requires that a head parseLean takes is read by
@@ -50,7 +52,7 @@ func checkAgainstReadRequest(t *testing.T, raw string) {
 
 // scanHeadAll is readHead's check on a head already complete.
 func scanHeadAll(b []byte) (int, bool) {
-	end, _, clean := scanHead(b, 0)
+	end, _, clean := httphead.Scan(b, 0)
 	return end, clean
 }
 
