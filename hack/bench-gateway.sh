@@ -3,7 +3,7 @@
 # workers), HAProxy (2 threads), Caddy and two minimal Go proxies (net/http
 # and fasthttp, as reference points), all
 # on 127.0.0.1, with wrk at 1 and 50 connections, plain HTTP and TLS, in
-# ROUNDS alternating rounds (each target once per round, so CPU noise from
+# ROUNDS alternating rounds (each target once per round, in a rotated order, so CPU noise from
 # other work on the machine hits all of them alike). Then: the gateway's
 # memory and first table build + publish time with 1,000, 10,000 and 20,000
 # routes, and route-change propagation with 1,000 routes through the real
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -n "${BENCH_QUICK:-}" ]]; then DUR=${DUR:-3s} ROUNDS=${ROUNDS:-1} CHANGES=${CHANGES:-30}
-else DUR=${DUR:-5s} ROUNDS=${ROUNDS:-2} CHANGES=${CHANGES:-100}; fi
+else DUR=${DUR:-5s} ROUNDS=${ROUNDS:-3} CHANGES=${CHANGES:-100}; fi
 OUT=bench/gateway PROF=bench/profiles
 mkdir -p "$OUT" "$PROF"
 TMP=$(mktemp -d)
@@ -201,10 +201,16 @@ run() { # round proto name url pid conns
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$errs" >>"$RAW"
   echo "round $round $proto $name c=$c: $rps req/s p50 ${p50}µs p99 ${p99}µs cpu ${cpu}µs/req errors $errs"
 }
+# Each round starts at a different place in the list (the targets are
+# rotated), so that no target always runs right after the same one (the
+# backend direct at 50 connections leaves the backend busy collecting
+# garbage for a moment, for example).
+NT=${#TARGETS[@]}
 for round in $(seq "$ROUNDS"); do
+  off=$(( (round - 1) * NT / ROUNDS ))
   for c in 1 50; do
-    for t in "${TARGETS[@]}"; do
-      IFS='|' read -r proto name url pid <<<"$t"
+    for i in $(seq 0 $((NT - 1))); do
+      IFS='|' read -r proto name url pid <<<"${TARGETS[$(( (i + off) % NT ))]}"
       run "$round" "$proto" "$name" "$url" "$pid" $c
     done
   done
