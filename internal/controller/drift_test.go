@@ -278,7 +278,7 @@ func TestDriftThatHidesFromTheFingerprint(t *testing.T) {
 		}
 		kept := dep.ManagedFields
 		dep.Spec.Template.Spec.Containers[0].Image = "evil:1"
-		dep.SelfLink = "0123456789abcdef0123456789abcdef" // where the cache keeps its fingerprint
+		dep.SetSelfLink("0123456789abcdef0123456789abcdef") // where the cache keeps its fingerprint
 		dep.ManagedFields = kept
 		return k8s.Update(ctx, dep, client.FieldOwner("kubectl-edit"))
 	}, timeout, poll).Should(Succeed())

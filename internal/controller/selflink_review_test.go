@@ -71,19 +71,20 @@ func TestReviewAPIServerClearsSelfLink(t *testing.T) {
 	g := NewWithT(t)
 
 	// Create with a selfLink.
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "c", SelfLink: forged}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "c"}}
+	cm.SetSelfLink(forged)
 	g.Eventually(func() error { return tc.Create(ctx, cm) }, timeout, poll).Should(Succeed())
 	got := &corev1.ConfigMap{}
 	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(cm), got)).To(Succeed())
-	g.Expect(got.SelfLink).To(BeEmpty(), "create kept a client's selfLink")
+	g.Expect(got.GetSelfLink()).To(BeEmpty(), "create kept a client's selfLink")
 
 	// Update with a selfLink.
-	got.SelfLink = forged
+	got.SetSelfLink(forged)
 	got.Data = map[string]string{"a": "b"}
 	g.Expect(tc.Update(ctx, got)).To(Succeed())
-	g.Expect(got.SelfLink).To(BeEmpty(), "update answered with a client's selfLink")
+	g.Expect(got.GetSelfLink()).To(BeEmpty(), "update answered with a client's selfLink")
 	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(cm), got)).To(Succeed())
-	g.Expect(got.SelfLink).To(BeEmpty(), "update kept a client's selfLink")
+	g.Expect(got.GetSelfLink()).To(BeEmpty(), "update kept a client's selfLink")
 
 	// Server-side apply with a selfLink.
 	u := &unstructured.Unstructured{Object: map[string]any{
@@ -92,19 +93,21 @@ func TestReviewAPIServerClearsSelfLink(t *testing.T) {
 	}}
 	g.Expect(tc.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(applier.FieldOwner))).To(Succeed())
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "c2"}, got)).To(Succeed())
-	g.Expect(got.SelfLink).To(BeEmpty(), "apply kept a client's selfLink")
+	g.Expect(got.GetSelfLink()).To(BeEmpty(), "apply kept a client's selfLink")
 
 	// A CRD kind (served by apiextensions-apiserver), and an Ingress the
 	// manager caches: neither may show a selfLink, in the API or the cache.
-	hr := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r", SelfLink: forged},
+	hr := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r"},
 		Spec: gwv1.HTTPRouteSpec{Hostnames: []gwv1.Hostname{"x.example.com"}}}
+	hr.SetSelfLink(forged)
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed()) // the edit role has no Gateway API rules in envtest
 	gotHR := &gwv1.HTTPRoute{}
 	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(hr), gotHR)).To(Succeed())
-	g.Expect(gotHR.SelfLink).To(BeEmpty(), "a CRD object kept a client's selfLink")
+	g.Expect(gotHR.GetSelfLink()).To(BeEmpty(), "a CRD object kept a client's selfLink")
 
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "i", SelfLink: forged},
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "i"},
 		Spec: networkingv1.IngressSpec{IngressClassName: ptr.To("x"), Rules: []networkingv1.IngressRule{{Host: "x.example.com"}}}}
+	ing.SetSelfLink(forged)
 	g.Expect(tc.Create(ctx, ing)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		c := &networkingv1.Ingress{}

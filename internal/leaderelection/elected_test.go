@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/pylon-dev/pylon/test/testenv"
@@ -89,13 +90,20 @@ func TestElectedCampaignsAgainAfterALostLease(t *testing.T) {
 	// Someone else takes the Lease (as a replica that believed it expired
 	// would): the leader's renewal fails, it stops its work, and neither
 	// process exits.
+	// The leader renews every RetryPeriod, so the intruder's update may
+	// meet a newer version: it reads and tries again, as a client would.
 	leases := cs.CoordinationV1().Leases("le")
-	l, err := leases.Get(ctx, "work", metav1.GetOptions{})
-	g.Expect(err).NotTo(HaveOccurred())
-	l.Spec.HolderIdentity = ptr.To("intruder")
-	l.Spec.LeaseDurationSeconds = ptr.To[int32](2)
-	l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-	_, err = leases.Update(ctx, l, metav1.UpdateOptions{})
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		l, err := leases.Get(ctx, "work", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		l.Spec.HolderIdentity = ptr.To("intruder")
+		l.Spec.LeaseDurationSeconds = ptr.To[int32](2)
+		l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		_, err = leases.Update(ctx, l, metav1.UpdateOptions{})
+		return err
+	})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(func() int { act, _, _ := r.snapshot(); return act["a"] + act["b"] }).WithTimeout(30*time.Second).Should(Equal(0), "work went on under a lost lease")
 
@@ -114,7 +122,7 @@ func TestElectedCampaignsAgainAfterALostLease(t *testing.T) {
 	stopLeader()
 	g.Eventually(doneLeader).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
 	g.Expect(leader.Leading()).To(BeFalse())
-	l, err = leases.Get(ctx, "work", metav1.GetOptions{})
+	l, err := leases.Get(ctx, "work", metav1.GetOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(other.Leading).WithTimeout(10 * time.Second).Should(BeTrue())
 

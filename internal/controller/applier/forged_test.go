@@ -33,9 +33,10 @@ func TestForgedFingerprintOnAnObjectReadPastTheCache(t *testing.T) {
 	// applied hash, and a forged cached fingerprint equal to what Pylon
 	// remembers.
 	live := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", UID: "child-uid",
-		Annotations: map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash]}, SelfLink: "F0",
+		Annotations:     map[string]string{AnnotationAppliedHash: declared.GetAnnotations()[AnnotationAppliedHash]},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "owner", UID: "owner-uid", Controller: ptr.To(true)}}},
 		Data: map[string]string{"image": "evil:1"}}
+	live.SetSelfLink("F0")
 	cache := fake.NewClientBuilder().WithScheme(scheme).Build() // the cache has not got it
 	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
 	v := NewVerified()

@@ -17,13 +17,14 @@ import (
 
 func cachedRoute(controlled bool, entries ...metav1.ManagedFieldsEntry) *gwv1.HTTPRoute {
 	r := &gwv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", ManagedFields: entries, SelfLink: "forged"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", ManagedFields: entries},
 		Spec: gwv1.HTTPRouteSpec{
 			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "gw"}}},
 			Hostnames:       []gwv1.Hostname{"shop.example.com"},
 			Rules:           []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: "web", Port: ptr.To[gwv1.PortNumber](80)}}}}}},
 		},
 	}
+	r.SetSelfLink("forged")
 	if controlled {
 		r.OwnerReferences = []metav1.OwnerReference{{APIVersion: pylonv1alpha1.GroupVersion.String(), Kind: "WebApp", Name: "web", UID: "u1", Controller: ptr.To(true)}}
 	}
@@ -65,7 +66,8 @@ func TestTrimCachedChild(t *testing.T) {
 			}
 		})
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{SelfLink: "forged"}}
+	svc := &corev1.Service{}
+	svc.SetSelfLink("forged")
 	TrimCachedChild(svc)
 	if applier.CachedFingerprint(svc) != "" {
 		t.Error("kept a forged fingerprint on an object no WebApp controls")

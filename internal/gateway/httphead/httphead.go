@@ -71,8 +71,8 @@ func TrimOWS(s string) string {
 	return s
 }
 
-// ValueByteOK: a header value byte the lean paths take: visible ASCII,
-// space or tab. obs-text (≥ 0x80) and every control byte go to net/http.
+// ValueByteOK reports whether c is a header value byte the lean paths
+// take: visible ASCII, space or tab. obs-text (≥ 0x80) and every control byte go to net/http.
 func ValueByteOK(c byte) bool { return (c >= ' ' && c < 0x7f) || c == '\t' }
 
 // ValueOK reports whether every byte of v is ValueByteOK.
