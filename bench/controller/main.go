@@ -49,7 +49,7 @@ func main() {
 	flag.IntVar(&f.concurrency, "concurrency", 4, "MaxConcurrentReconciles (cmd/manager's default is 4)")
 	flag.DurationVar(&f.quiet, "quiet", 2*time.Minute, "period of no changes whose writes are counted")
 	flag.StringVar(&f.out, "out", "bench/controller/results.json", "where the JSON figures go")
-	flag.Float64Var(&f.memoryLimit, "memory-limit", 115, "Go soft memory limit in MiB: cmd/manager sets 90% of its container's limit, so 115 is a 128 MiB container (0: none)")
+	flag.Float64Var(&f.memoryLimit, "memory-limit", 112, "Go soft memory limit in MiB: cmd/manager sets memlimit.SoftLimit of its container's limit (90%, leaving at least 48 MiB), so 112 is a 160 MiB container (0: none)")
 	flag.StringVar(&f.traceWrites, "trace-writes", "", "file that receives every write of the quiet period, with its body")
 	flag.StringVar(&f.profiles, "profiles", "bench/profiles", "directory for CPU and heap profiles")
 	flag.IntVar(&f.memProfileRate, "memprofilerate", 0, "runtime.MemProfileRate for the heap profile (0: Go's default, one sample per 512 KiB)")

@@ -41,7 +41,7 @@ type results struct {
 	MemoryApps           memory   `json:"memoryApps"`
 	MemoryLarge          memory   `json:"memoryLarge"`
 	// MemoryLargeLimited is the memory at the large count once a Go soft
-	// memory limit was set (cmd/manager sets 90% of the container's limit)
+	// memory limit was set (cmd/manager sets memlimit.SoftLimit of the container's limit)
 	// and the runtime had time to act on it.
 	MemoryLargeLimited memory  `json:"memoryLargeLimited"`
 	MemoryLimitMiB     float64 `json:"memoryLimitMiB"`

@@ -76,7 +76,7 @@ func main() {
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level of the gateway's own log (stderr): debug, info, warn or error. The access log (stdout) is not filtered by it.")
 	flag.StringVar(&http1Engine, "http1-engine", server.EngineLean, "Engine serving HTTP/1.1 connections (plain, and TLS without h2): \"lean\" serves plain requests (no body, no upgrade, a short well-formed head) on one goroutine per connection and hands every other request, and the rest of its connection, to net/http; \"net/http\" serves all of them with net/http's server. See docs/gateway.md.")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
-	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder near the limit instead of the kernel killing the container; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, leaving at least 48 MiB for memory the runtime does not count (the binary's own pages, heap fragmentation), so the garbage collector works harder near the limit instead of the kernel killing the container or evicting the binary's pages; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
 	var lease leaderelection.Timings
 	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{}

@@ -60,7 +60,7 @@ func main() {
 	flag.StringVar(&gatewayMetricsURLs, "gateway-metrics-url", "", "Comma-separated /metrics URLs of gateway replicas to read as they are (a gateway outside the cluster).")
 	flag.StringVar(&logLevel, "log-level", "info", "Least severe level logged: debug, info, warn or error (--zap-log-level, which also takes a number for more verbose levels, wins when given).")
 	flag.BoolVar(&printVersion, "version", false, "Print the version, commit and Go version, and exit.")
-	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder near the limit instead of the kernel killing the container; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", 0.9, "Share of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, leaving at least 48 MiB for memory the runtime does not count (the binary's own pages, heap fragmentation), so the garbage collector works harder near the limit instead of the kernel killing the container or evicting the binary's pages; 0 leaves the runtime's default, and GOMEMLIMIT in the environment wins.")
 	var lease leaderelection.Timings
 	lease.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}

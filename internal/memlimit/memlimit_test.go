@@ -129,3 +129,26 @@ func TestCgroupLimitSkipsUnreadableAncestors(t *testing.T) {
 		t.Fatal("an unreadable own memory.max was ignored")
 	}
 }
+
+// TestSoftLimitLeavesTheReserve: the soft limit leaves at least Reserve
+// of the container's limit for what the runtime does not count (the
+// binary's pages), and never falls below MinRatio of it.
+func TestSoftLimitLeavesTheReserve(t *testing.T) {
+	for _, tc := range []struct {
+		limitMiB int64
+		ratio    float64
+		wantMiB  float64
+	}{
+		{1024, 0.9, 921.6}, // 10% is more than the reserve: the ratio decides
+		{480, 0.9, 432},    // exactly the reserve either way
+		{256, 0.9, 208},    // the reserve decides: 256 − 48, not 230.4
+		{160, 0.9, 112},    // not 144
+		{128, 0.5, 64},     // a lower ratio is kept
+		{32, 0.9, 3.2},     // smaller than the reserve: MinRatio of it
+	} {
+		got := SoftLimit(tc.limitMiB<<20, tc.ratio)
+		if want := int64(tc.wantMiB * (1 << 20)); got != want {
+			t.Errorf("SoftLimit(%d MiB, %v) = %.1f MiB, want %.1f", tc.limitMiB, tc.ratio, float64(got)/(1<<20), tc.wantMiB)
+		}
+	}
+}
