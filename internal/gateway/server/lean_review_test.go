@@ -78,14 +78,7 @@ func TestReviewRequestContextEndsWithHandler(t *testing.T) {
 	for _, engine := range []string{EngineNetHTTP, EngineLean} {
 		t.Run(engine, func(t *testing.T) {
 			got := make(chan error, 1)
-			p, s := newServer(t, Options{HTTP1Engine: engine})
-			_ = p
-			port := freePort(t)
-			tb := mustTable(t, httpListener(t, port, echoBackend(t)))
-			p.Publish(tb)
-			if err := s.Reconcile(tb); err != nil {
-				t.Fatal(err)
-			}
+			s, port := echoListener(t, engine)
 			l := s.listenerOn(port)
 			inner := l.h1.Handler
 			l.h1.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -234,13 +227,7 @@ func TestReviewIdleConnectionMemory(t *testing.T) {
 func TestReviewWriteDeadlineDoesNotOutliveRequest(t *testing.T) {
 	for _, engine := range []string{EngineNetHTTP, EngineLean} {
 		t.Run(engine, func(t *testing.T) {
-			p, s := newServer(t, Options{HTTP1Engine: engine})
-			port := freePort(t)
-			tb := mustTable(t, httpListener(t, port, echoBackend(t)))
-			p.Publish(tb)
-			if err := s.Reconcile(tb); err != nil {
-				t.Fatal(err)
-			}
+			s, port := echoListener(t, engine)
 			l := s.listenerOn(port)
 			l.h1.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/first" {
@@ -266,4 +253,18 @@ func TestReviewWriteDeadlineDoesNotOutliveRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// echoListener starts a server on engine with one plain listener routed to
+// an echo backend; the tests then wrap or replace its handler.
+func echoListener(t *testing.T, engine string) (*Server, int32) {
+	t.Helper()
+	p, s := newServer(t, Options{HTTP1Engine: engine})
+	port := freePort(t)
+	tb := mustTable(t, httpListener(t, port, echoBackend(t)))
+	p.Publish(tb)
+	if err := s.Reconcile(tb); err != nil {
+		t.Fatal(err)
+	}
+	return s, port
 }
