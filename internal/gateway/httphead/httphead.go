@@ -105,3 +105,28 @@ func CanonicalKey(k string) (string, bool) {
 	}
 	return http.CanonicalHeaderKey(k), true
 }
+
+// NextField reads the first header field line of s, a block of CRLF-ended
+// lines: its canonical name, its value without optional whitespace, and
+// the rest of s. ok is false when the line is not plainly well-formed: a
+// bare CR or LF, no colon or an empty name, a name that is not a token, a
+// value byte outside ValueByteOK.
+func NextField(s string) (key, value, rest string, ok bool) {
+	eol := IndexCRLF(s)
+	if eol <= 0 {
+		return "", "", "", false
+	}
+	line := s[:eol]
+	colon := IndexByte(line, ':')
+	if colon <= 0 {
+		return "", "", "", false
+	}
+	if key, ok = CanonicalKey(line[:colon]); !ok {
+		return "", "", "", false
+	}
+	value = TrimOWS(line[colon+1:])
+	if !ValueOK(value) {
+		return "", "", "", false
+	}
+	return key, value, s[eol+2:], true
+}

@@ -104,23 +104,11 @@ func parseLeanResponse(head []byte, req *http.Request) (*http.Response, bool) {
 		if n == maxLeanResponseFields {
 			return nil, false
 		}
-		eol = httphead.IndexCRLF(s)
-		if eol <= 0 {
-			return nil, false
-		}
-		line, s = s[:eol], s[eol+2:]
-		colon := httphead.IndexByte(line, ':')
-		if colon <= 0 {
-			return nil, false
-		}
-		key, ok := httphead.CanonicalKey(line[:colon])
+		key, v, rest, ok := httphead.NextField(s)
 		if !ok {
 			return nil, false
 		}
-		v := httphead.TrimOWS(line[colon+1:])
-		if !httphead.ValueOK(v) {
-			return nil, false
-		}
+		s = rest
 		switch key {
 		case "Content-Length":
 			if cl >= 0 {

@@ -90,21 +90,9 @@ func parseLean(head []byte, r *http.Request, h http.Header, vals []string) ([]st
 		if n == maxLeanHeaders {
 			return vals, false
 		}
-		eol = httphead.IndexCRLF(s)
-		if eol <= 0 {
-			return vals, false // bare CR or LF; the block ends before s does
-		}
-		line, s = s[:eol], s[eol+2:]
-		colon := httphead.IndexByte(line, ':')
-		if colon <= 0 {
-			return vals, false
-		}
-		key, ok := httphead.CanonicalKey(line[:colon])
-		if !ok {
-			return vals, false
-		}
-		v := httphead.TrimOWS(line[colon+1:])
-		if !httphead.ValueOK(v) {
+		var key, v string
+		var ok bool
+		if key, v, s, ok = httphead.NextField(s); !ok {
 			return vals, false
 		}
 		switch key {
