@@ -42,7 +42,7 @@ type QuietRelease struct {
 // at most.
 func NewQuietRelease() *QuietRelease {
 	return &QuietRelease{Burst: 64 << 20, Quiet: 4 << 20, Tick: 10 * time.Second, Interval: time.Minute,
-		allocated: heapAllocated, release: debug.FreeOSMemory, now: time.Now}
+		allocated: HeapAllocated, release: debug.FreeOSMemory, now: time.Now}
 }
 
 // Start ticks until ctx ends.
@@ -82,9 +82,11 @@ func (q *QuietRelease) tick() (uint64, bool) {
 	return since, true
 }
 
-// heapAllocated is the cumulative count of bytes allocated on the heap
-// (runtime/metrics reads it without stopping the world).
-func heapAllocated() uint64 {
+// HeapAllocated is the cumulative count of bytes allocated on the heap
+// (runtime/metrics reads it without stopping the world, unlike
+// runtime.ReadMemStats). The gateway's release after a table build
+// reads it too.
+func HeapAllocated() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {

@@ -3,9 +3,10 @@ package proxy
 import (
 	"log/slog"
 	"runtime/debug"
-	"runtime/metrics"
 	"sync/atomic"
 	"time"
+
+	"github.com/pylon-dev/pylon/internal/memlimit"
 )
 
 // A large table build (translation, finalization, the proxy's index of the
@@ -57,7 +58,7 @@ func newMemoryRelease() *memoryRelease {
 		threshold: releaseAfterAlloc,
 		interval:  releaseInterval,
 		now:       time.Now,
-		allocated: heapAllocated,
+		allocated: memlimit.HeapAllocated,
 		release:   debug.FreeOSMemory,
 	}
 }
@@ -91,16 +92,4 @@ func (m *memoryRelease) afterPublish() <-chan struct{} {
 			"allocated_mib", since>>20, "duration", time.Since(start))
 	}()
 	return done
-}
-
-// heapAllocated is the cumulative count of bytes allocated on the heap
-// (runtime/metrics reads it without stopping the world, unlike
-// runtime.ReadMemStats).
-func heapAllocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
 }
