@@ -5,9 +5,7 @@ import (
 	"sync/atomic"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
-	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -49,11 +47,17 @@ func (v *vocabulary) word(s string) string {
 	return w.(string)
 }
 
+// shareCondition points one condition's type, status and reason at the
+// vocabulary's copies, whatever string types its API gives them.
+func shareCondition[T, S ~string](typ *T, status *S, reason *string) {
+	*typ = T(conditionWords.word(string(*typ)))
+	*status = S(conditionWords.word(string(*status)))
+	*reason = conditionWords.word(*reason)
+}
+
 func shareConditions(cs []metav1.Condition) {
 	for i := range cs {
-		c := &cs[i]
-		c.Type, c.Reason = conditionWords.word(c.Type), conditionWords.word(c.Reason)
-		c.Status = metav1.ConditionStatus(conditionWords.word(string(c.Status)))
+		shareCondition(&cs[i].Type, &cs[i].Status, &cs[i].Reason)
 	}
 }
 
@@ -80,16 +84,12 @@ func shareStatusWords(o any) {
 	case *certmanagerv1.Certificate:
 		for i := range t.Status.Conditions {
 			c := &t.Status.Conditions[i]
-			c.Type = certmanagerv1.CertificateConditionType(conditionWords.word(string(c.Type)))
-			c.Status = cmmeta.ConditionStatus(conditionWords.word(string(c.Status)))
-			c.Reason = conditionWords.word(c.Reason)
+			shareCondition(&c.Type, &c.Status, &c.Reason)
 		}
 	case *appsv1.Deployment:
 		for i := range t.Status.Conditions {
 			c := &t.Status.Conditions[i]
-			c.Type = appsv1.DeploymentConditionType(conditionWords.word(string(c.Type)))
-			c.Status = corev1.ConditionStatus(conditionWords.word(string(c.Status)))
-			c.Reason = conditionWords.word(c.Reason)
+			shareCondition(&c.Type, &c.Status, &c.Reason)
 		}
 	}
 }
