@@ -53,7 +53,7 @@ func (p *Proxy) pickEndpoint(b *ir.Backend, bs *backendState, avoid string) (str
 				continue
 			}
 			if checkAddr {
-				addr := endpointAddr(e)
+				addr := bs.addr(b, i)
 				if addr == avoid || (pass.skipEjected && p.ejector.ejected(addr)) {
 					continue
 				}
@@ -61,10 +61,30 @@ func (p *Proxy) pickEndpoint(b *ir.Backend, bs *backendState, avoid string) (str
 			eligible = append(eligible, i)
 		}
 		if len(eligible) > 0 {
-			return endpointAddr(b.Endpoints[eligible[turn%uint64(len(eligible))]]), true
+			return bs.addr(b, eligible[turn%uint64(len(eligible))]), true
 		}
 	}
 	return "", false
+}
+
+// addr is the dial address of b's endpoint i.
+func (bs *backendState) addr(b *ir.Backend, i int) string {
+	if bs != nil && i < len(bs.addrs) {
+		return bs.addrs[i]
+	}
+	return endpointAddr(b.Endpoints[i])
+}
+
+// endpointAddrs formats the dial addresses of b's endpoints.
+func endpointAddrs(b *ir.Backend) []string {
+	if len(b.Endpoints) == 0 {
+		return nil
+	}
+	addrs := make([]string, len(b.Endpoints))
+	for i, e := range b.Endpoints {
+		addrs[i] = endpointAddr(e)
+	}
+	return addrs
 }
 
 func endpointAddr(e ir.Endpoint) string {

@@ -344,7 +344,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []byte, rreq *http.Request) (*http.Response, error) {
 	c.lr.got = 0
-	c.stop = context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(aLongTimeAgo) })
+	c.watch(ctx)
 	if _, err := c.bw.Write(head); err != nil {
 		return nil, err
 	}
@@ -392,9 +392,7 @@ func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []by
 // response was read completely and the backend keeps it open, else it is
 // closed.
 func (c *h1Conn) finish(reuse bool, pool *h1Pool) {
-	stopped := c.stop == nil || c.stop()
-	c.stop = nil
-	if reuse && stopped {
+	if c.unwatch() && reuse {
 		pool.put(c)
 		return
 	}
@@ -493,8 +491,38 @@ func isEventStream(h http.Header) bool {
 	if len(ct) == 0 {
 		return false
 	}
+	if base, ok := plainMediaType(ct[0]); ok {
+		return base
+	}
 	base, _, _ := mime.ParseMediaType(ct[0])
 	return base == "text/event-stream"
+}
+
+// plainMediaType answers isEventStream without mime.ParseMediaType (which
+// allocates a parameter map) for a value without parameters in printable
+// ASCII, where ParseMediaType's answer is its lower-cased, trimmed self;
+// ok is false for every other value.
+func plainMediaType(v string) (eventStream, ok bool) {
+	const want = "text/event-stream"
+	v = strings.Trim(v, " \t")
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == ';' || c < ' ' || c > '~' {
+			return false, false
+		}
+	}
+	if len(v) != len(want) {
+		return false, true
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[i] {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 func isConnReset(err error) bool {

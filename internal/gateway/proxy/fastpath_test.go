@@ -3,13 +3,17 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,5 +351,127 @@ func TestFastPathDropsIdleConnectionsWithUnsolicitedBytes(t *testing.T) {
 				t.Errorf("backend accepted %d connections, want 2 (the tainted one replaced once)", n)
 			}
 		})
+	}
+}
+
+// plainMediaType answers as mime.ParseMediaType's media type would for
+// every value it takes.
+func TestPlainMediaTypeAgreesWithParseMediaType(t *testing.T) {
+	for _, v := range []string{
+		"text/event-stream", "TEXT/Event-Stream", " text/event-stream\t", "text/event-stream;", "text/event-stream; charset=utf-8",
+		"text/event-stream; a=1; a=2", "text/plain", "text/event stream", "text/event-streamx", "", " ", "\vtext/event-stream",
+		"text/event-\u017ftream", "text/event-stream\r", "text/event-stream ; x", "text/event-stream\x00", "/", "text/",
+	} {
+		checkPlainMediaType(t, v)
+	}
+}
+
+func FuzzPlainMediaType(f *testing.F) {
+	f.Add("text/event-stream")
+	f.Add("Text/Event-Stream ")
+	f.Fuzz(checkPlainMediaType)
+}
+
+func checkPlainMediaType(t *testing.T, v string) {
+	base, _, _ := mime.ParseMediaType(v)
+	want := base == "text/event-stream"
+	if got, ok := plainMediaType(v); ok && got != want {
+		t.Errorf("plainMediaType(%q) = %v, mime.ParseMediaType says %v", v, got, want)
+	}
+	if got := isEventStream(http.Header{"Content-Type": {v}}); got != want {
+		t.Errorf("isEventStream(%q) = %v, want %v", v, got, want)
+	}
+}
+
+// slotContext is a cancelHook: one function, run by fire.
+type slotContext struct {
+	context.Context
+	mu    sync.Mutex
+	f     func()
+	fired bool
+}
+
+func (s *slotContext) OnCancel(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != nil || s.fired {
+		return false
+	}
+	s.f = f
+	return true
+}
+
+func (s *slotContext) StopOnCancel() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok := s.f != nil
+	s.f = nil
+	return ok
+}
+
+func (s *slotContext) fire() {
+	s.mu.Lock()
+	f := s.f
+	s.f, s.fired = nil, true
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// An exchange on a context with a cancel slot (the lean engine's) puts its
+// abort there, not in context.AfterFunc: firing the slot fails the
+// pending backend read at once and the connection is not reused; an
+// exchange that ends first takes its abort back out.
+func TestFastPathAbortsThroughCancelHook(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // the backend never answers
+		}
+	}()
+	pool := newH1Pool(TransportOptions{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}, &net.Dialer{})
+	defer pool.closeIdle(true)
+
+	ctx := &slotContext{Context: context.Background()}
+	c, err := pool.get(ctx, l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.watch(ctx)
+	if c.hook == nil || c.stop != nil {
+		t.Fatal("the exchange did not use the context's cancel slot")
+	}
+	if !c.unwatch() || ctx.f != nil {
+		t.Fatal("unwatch did not take the abort back out of the slot")
+	}
+
+	c.watch(ctx)
+	errs := make(chan error, 1)
+	go func() {
+		_, err := c.br.Peek(1)
+		errs <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	ctx.fire()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("backend read ended with %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("firing the cancel slot did not end the pending backend read")
+	}
+	c.finish(true, pool)
+	if n := len(pool.idle[l.Addr().String()]); n != 0 {
+		t.Fatalf("an aborted connection went back to the pool (%d idle)", n)
 	}
 }

@@ -46,6 +46,7 @@ const maxResponseHeaderBytes = 1 << 20
 // parser may read; the body is read without a limit.
 type h1Conn struct {
 	nc       net.Conn
+	fd       int // nc's descriptor, for unsolicited (-1: none)
 	lr       limitReader
 	br       *bufio.Reader
 	bw       *bufio.Writer
@@ -54,8 +55,45 @@ type h1Conn struct {
 	// reused: it carried an exchange before, so a failure before any
 	// response byte may be the backend having closed it while idle.
 	reused bool
-	// stop ends the current exchange's watch of its context.
+	// abort makes the connection's pending I/O fail: it runs when the
+	// exchange's context is canceled. One per connection, made at dial.
+	abort func()
+	// stop ends the current exchange's watch of its context (from
+	// context.AfterFunc), or hook does (a cancelHook's slot).
 	stop func() bool
+	hook cancelHook
+}
+
+// cancelHook is a request context that runs one function when it is
+// canceled, more cheaply than context.AfterFunc: the lean server engine's
+// (server.leanRequestContext). OnCancel is false when the slot is taken
+// or the context is already canceled; StopOnCancel is false when the
+// function already ran (or runs), as context.AfterFunc's stop.
+type cancelHook interface {
+	OnCancel(f func()) bool
+	StopOnCancel() bool
+}
+
+// watch arranges for the exchange's I/O to fail once ctx is canceled.
+func (c *h1Conn) watch(ctx context.Context) {
+	if h, ok := ctx.(cancelHook); ok && h.OnCancel(c.abort) {
+		c.hook = h
+		return
+	}
+	c.stop = context.AfterFunc(ctx, c.abort)
+}
+
+// unwatch ends watch; false when the abort already ran (or runs).
+func (c *h1Conn) unwatch() bool {
+	stopped := true
+	switch {
+	case c.hook != nil:
+		stopped = c.hook.StopOnCancel()
+	case c.stop != nil:
+		stopped = c.stop()
+	}
+	c.hook, c.stop = nil, nil
+	return stopped
 }
 
 // limitReader reads from r and fails once n reaches zero (n < 0: no limit).
@@ -99,7 +137,7 @@ func (p *h1Pool) get(ctx context.Context, endpoint string) (*h1Conn, error) {
 		}
 		if now.Sub(c.idleAt) < p.idleTimeout {
 			p.mu.Unlock()
-			if !unsolicited(c.nc) {
+			if !unsolicited(c.fd) {
 				return c, nil
 			}
 			c.close()
@@ -119,7 +157,8 @@ func (p *h1Pool) dial(ctx context.Context, endpoint string) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &h1Conn{nc: nc, endpoint: endpoint, lr: limitReader{r: nc, n: -1}}
+	c := &h1Conn{nc: nc, fd: peekFD(nc), endpoint: endpoint, lr: limitReader{r: nc, n: -1}}
+	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
 	if v := bufReaders.Get(); v != nil {
 		c.br = v.(*bufio.Reader)
 		c.br.Reset(&c.lr)

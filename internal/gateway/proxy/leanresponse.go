@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -89,23 +90,29 @@ func parseLeanResponse(head []byte, req *http.Request) (*http.Response, bool) {
 	if len(line) > 12 && (line[12] != ' ' || !httphead.ValueOK(line[13:])) {
 		return nil, false
 	}
-	res := &http.Response{
+	s = s[eol+2:]
+	// One allocation holds the Response and its body, one the values of
+	// every field: each name's slice is a window of capacity one on it
+	// (a repeated name's append copies), as textproto's reader does.
+	fields := strings.Count(s, "\n")
+	if fields > maxLeanResponseFields {
+		return nil, false
+	}
+	lr := &leanResponse{res: http.Response{
 		Status:     line[9:],
 		StatusCode: code,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Request:    req,
-	}
-	s = s[eol+2:]
-	h := make(http.Header, 8)
+	}}
+	res := &lr.res
+	values := make([]string, fields)
+	h := make(http.Header, fields)
 	cl := int64(-1)
 	for n := 0; s != ""; n++ {
-		if n == maxLeanResponseFields {
-			return nil, false
-		}
 		key, v, rest, ok := httphead.NextField(s)
-		if !ok {
+		if !ok || n == fields {
 			return nil, false
 		}
 		s = rest
@@ -120,7 +127,12 @@ func parseLeanResponse(head []byte, req *http.Request) (*http.Response, bool) {
 		case "Transfer-Encoding", "Trailer", "Pragma":
 			return nil, false
 		}
-		h[key] = append(h[key], v)
+		if vv, seen := h[key]; seen {
+			h[key] = append(vv, v)
+			continue
+		}
+		values[n] = v
+		h[key] = values[n : n+1 : n+1]
 	}
 	res.Header = h
 	if c := h["Connection"]; c != nil && httpguts.HeaderValuesContainsToken(c, "close") {
@@ -142,9 +154,16 @@ func parseLeanResponse(head []byte, req *http.Request) (*http.Response, bool) {
 		res.Body = http.NoBody
 	default:
 		res.ContentLength = cl
-		res.Body = &leanBody{n: cl}
+		lr.body.n = cl
+		res.Body = &lr.body
 	}
 	return res, true
+}
+
+// leanResponse is a response the lean reader took, with its body.
+type leanResponse struct {
+	res  http.Response
+	body leanBody
 }
 
 // parseDigits parses a Content-Length of 1 to 18 decimal digits; -1 for

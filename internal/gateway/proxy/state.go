@@ -32,6 +32,9 @@ type backendState struct {
 	// h1 is the lean HTTP/1.1 client (fastpath.go); nil for h2c backends.
 	h1 *h1Pool
 	rr *rotation
+	// addrs are the dial addresses of the backend's endpoints, in order,
+	// formatted once per table instead of once per request.
+	addrs []string
 }
 
 // newState indexes every action and backend of t. Transports come from the
@@ -76,7 +79,7 @@ func newState(t *ir.Table, gen int64, pool *transportPool, prev *State) *State {
 						rr = &rotation{}
 					}
 					s.rotations[key] = rr
-					s.backends[b] = &backendState{transport: bt, h1: bt.h1, rr: rr}
+					s.backends[b] = &backendState{transport: bt, h1: bt.h1, rr: rr, addrs: endpointAddrs(b)}
 				}
 			}
 		}

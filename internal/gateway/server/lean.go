@@ -86,13 +86,13 @@ type leanConn struct {
 	// The watch for a client going away while a request runs (watch.go
 	// style state under wmu): armed by a timer per request, started by
 	// it after leanWatchAfter, stopped when the handler returns.
-	wmu     sync.Mutex
-	wstate  watchState
-	wtimer  *time.Timer
-	wcancel context.CancelFunc
-	wdone   chan struct{}
-	wgone   bool // the watch saw the client close (or fail) the connection
-	wbyte   []byte
+	wmu    sync.Mutex
+	wstate watchState
+	wtimer *time.Timer
+	wreq   *leanRequestContext
+	wdone  chan struct{}
+	wgone  bool // the watch saw the client close (or fail) the connection
+	wbyte  []byte
 }
 
 type watchState int
@@ -244,8 +244,9 @@ func (c *leanConn) readHead() (n int, ok bool, err error) {
 func (c *leanConn) serveOne(n int) bool {
 	head, _ := c.br.Peek(n)
 	ctx, cancel := context.WithCancel(c.tpl.Context())
-	defer cancel()
-	r := c.tpl.WithContext(ctx)
+	rc := &leanRequestContext{Context: ctx, cancel: cancel}
+	defer rc.end()
+	r := c.tpl.WithContext(rc)
 	var ok bool
 	c.vals, ok = parseLean(head, r, c.hdr, c.vals)
 	if !ok {
@@ -256,7 +257,7 @@ func (c *leanConn) serveOne(n int) bool {
 	c.rw.w = leanBodies.Get().(*bufio.Writer)
 	c.rw.reset(r)
 	c.l.leanServed.Add(1)
-	c.armWatch(cancel)
+	c.armWatch(rc)
 	handled := c.runHandler(r)
 	c.stopWatch()
 	more := handled && c.rw.finish()
@@ -288,13 +289,13 @@ func (c *leanConn) idle() {
 // armWatch arms the timer that starts watching the connection while the
 // request runs. With more bytes already buffered (a pipelined request)
 // the client has not gone away before sending them: nothing to watch.
-func (c *leanConn) armWatch(cancel context.CancelFunc) {
+func (c *leanConn) armWatch(rc *leanRequestContext) {
 	if c.br.Buffered() > 0 {
 		return
 	}
 	c.wmu.Lock()
 	c.wstate = watchArmed
-	c.wcancel = cancel
+	c.wreq = rc
 	c.wmu.Unlock()
 	c.wtimer.Reset(leanWatchAfter)
 }
@@ -311,7 +312,7 @@ func (c *leanConn) watch() {
 		return
 	}
 	c.wstate = watchRunning
-	cancel := c.wcancel
+	rc := c.wreq
 	// No deadline while the request runs (the head's may pass during a
 	// long poll); stopWatch sets a past one, under wmu, to end the read.
 	_ = c.fc.SetReadDeadline(time.Time{})
@@ -322,7 +323,7 @@ func (c *leanConn) watch() {
 		c.fc.replay = c.wbyte
 	case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
 		c.wgone = true
-		cancel()
+		rc.end()
 	}
 	c.wdone <- struct{}{}
 }
@@ -333,7 +334,7 @@ func (c *leanConn) stopWatch() {
 	c.wmu.Lock()
 	running := c.wstate == watchRunning
 	c.wstate = watchOff
-	c.wcancel = nil
+	c.wreq = nil
 	if running {
 		_ = c.fc.SetReadDeadline(aLongTimeAgo)
 	}
@@ -436,5 +437,64 @@ func (l *listener) closeLean() {
 	defer l.trackMu.Unlock()
 	for c := range l.leanConns {
 		_ = c.fc.Conn.Close()
+	}
+}
+
+// leanRequestContext is a lean request's context: canceled when the
+// handler returns, or earlier when the client goes away (watch), with one
+// slot for a function to run then. The proxy's fast path puts the abort of
+// its backend exchange there (OnCancel) instead of registering it with
+// context.AfterFunc, which costs a child context, a goroutine-safe map
+// entry on the parent and half a dozen allocations per request. Children
+// and context.AfterFunc work as on any context: the embedded one is a
+// context.WithCancel's.
+type leanRequestContext struct {
+	context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	hook     func()
+	canceled bool // the client went away: the hook ran, none is taken
+}
+
+// OnCancel registers f to run once when the context is canceled (the
+// client went away, or the handler returned with f still registered);
+// false when the slot is taken or the request is already
+// canceled (the caller then uses context.AfterFunc). Only end cancels
+// the context (the connection's own never ends), so the flag it sets is
+// the whole story.
+func (rc *leanRequestContext) OnCancel(f func()) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.canceled || rc.hook != nil {
+		return false
+	}
+	rc.hook = f
+	return true
+}
+
+// StopOnCancel removes the function OnCancel registered; false when it
+// already ran (or is running), as the stop function of context.AfterFunc
+// reports.
+func (rc *leanRequestContext) StopOnCancel() bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.hook == nil {
+		return false
+	}
+	rc.hook = nil
+	return true
+}
+
+// end cancels the request (its client left, or its handler returned),
+// then runs the registered function, as context.AfterFunc would.
+func (rc *leanRequestContext) end() {
+	rc.cancel()
+	rc.mu.Lock()
+	f := rc.hook
+	rc.hook, rc.canceled = nil, true
+	rc.mu.Unlock()
+	if f != nil {
+		f()
 	}
 }
