@@ -402,7 +402,7 @@ func (c *h1Conn) finish(reuse bool, pool *h1Pool) {
 // relay writes the backend's response to the client.
 func (p *Proxy) relay(ctx context.Context, w *recorder, x *exchange, c *h1Conn, res *http.Response) {
 	removeHopHeaders(res.Header)
-	res.Header.Set(headerRequestID, x.requestID)
+	res.Header[headerRequestID] = x.idHeader()
 	applyHeaders(res.Header, x.route.Action.ResponseHeaders)
 	h := w.Header()
 	for k, vv := range res.Header {

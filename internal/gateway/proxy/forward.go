@@ -63,7 +63,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 		return fmt.Errorf("backend answered status %03d", res.StatusCode)
 	}
 	x := exchangeFrom(res.Request.Context())
-	res.Header.Set(headerRequestID, x.requestID)
+	res.Header[headerRequestID] = x.idHeader()
 	applyHeaders(res.Header, x.route.Action.ResponseHeaders)
 	if stop := streamStopFrom(res.Request.Context()); stop != nil && res.StatusCode != http.StatusSwitchingProtocols && isEventStream(res.Header) {
 		res.Body = newStoppableBody(res.Body, stop)

@@ -46,7 +46,14 @@ type exchange struct {
 	// byGateway: the gateway wrote the response itself (reply), not the
 	// backend; the backend series count it with origin "gateway".
 	byGateway bool
+	// idValue holds requestID: the X-Request-Id header values set on the
+	// request and the response are windows on it, not allocations.
+	idValue [1]string
 }
+
+// idHeader is the X-Request-Id header's value slice (capacity one: an
+// append copies).
+func (x *exchange) idHeader() []string { return x.idValue[:1:1] }
 
 type exchangeKey struct{}
 
@@ -57,8 +64,9 @@ func exchangeFrom(ctx context.Context) *exchange {
 
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	x := &exchange{requestID: requestID(r)}
+	rx := &recordedExchange{rec: recorder{ResponseWriter: w}}
+	rec, x := &rx.rec, &rx.x
+	x.requestID = requestID(r, &x.idValue)
 	defer func() { h.p.finish(rec, r, x, start) }()
 
 	// One load: the whole request runs on this state.
@@ -157,6 +165,13 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// recordedExchange holds a request's recorder and exchange in one
+// allocation.
+type recordedExchange struct {
+	rec recorder
+	x   exchange
+}
+
 // routeTimeout is the tighter of the request and backend-request timeouts:
 // there is one backend attempt per request once connected.
 func routeTimeout(t ir.Timeouts) time.Duration {
@@ -171,7 +186,7 @@ func routeTimeout(t ir.Timeouts) time.Duration {
 func (p *Proxy) reply(w http.ResponseWriter, x *exchange, code int, msg string) {
 	x.byGateway = true
 	h := w.Header()
-	h.Set(headerRequestID, x.requestID)
+	h[headerRequestID] = x.idHeader()
 	if msg == "" {
 		w.WriteHeader(code)
 		return
@@ -186,8 +201,9 @@ func (p *Proxy) reply(w http.ResponseWriter, x *exchange, code int, msg string) 
 // with the same logging and metrics as routed requests.
 func (p *Proxy) Reject(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	x := &exchange{requestID: requestID(r)}
+	rx := &recordedExchange{rec: recorder{ResponseWriter: w}}
+	rec, x := &rx.rec, &rx.x
+	x.requestID = requestID(r, &x.idValue)
 	p.reply(rec, x, code, msg)
 	p.finish(rec, r, x, start)
 }

@@ -42,12 +42,16 @@ func newRequestID() string {
 }
 
 // requestID returns the request's X-Request-Id, generating one (and setting
-// it on the request) when absent or unreasonably long.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get(headerRequestID); id != "" && len(id) <= 128 {
+// it on the request) when absent or unreasonably long. The id is also put
+// in slot, whose one-element window is the header value.
+func requestID(r *http.Request, slot *[1]string) string {
+	id := r.Header.Get(headerRequestID)
+	if id == "" || len(id) > 128 {
+		id = newRequestID()
+		slot[0] = id
+		r.Header[headerRequestID] = slot[:1:1]
 		return id
 	}
-	id := newRequestID()
-	r.Header.Set(headerRequestID, id)
+	slot[0] = id
 	return id
 }

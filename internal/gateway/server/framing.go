@@ -118,6 +118,7 @@ type framer struct {
 	maxLine   int
 	line      []byte
 	header    []byte // the header line being read, until a line that does not continue it
+	pending   bool   // header holds a line (its buffer is reused for the next)
 	started   bool   // request line seen
 	http10    bool
 	hasCL     bool
@@ -126,6 +127,10 @@ type framer struct {
 	cl        int64
 	remaining int64
 }
+
+// framerKeptHeader is the largest header line buffer a framer keeps for
+// the next line.
+const framerKeptHeader = 256
 
 func (f *framer) feed(b []byte, bad func()) {
 	for len(b) > 0 {
@@ -208,17 +213,21 @@ func (f *framer) onHeaderLine(line []byte, bad func()) {
 		f.http10 = string(proto) == "HTTP/1.0"
 		return
 	}
-	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && f.header != nil {
+	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && f.pending {
 		// obs-fold: Go joins this line to the previous header's value.
 		f.header = append(append(f.header, ' '), bytes.TrimSpace(line)...)
 		return
 	}
-	if f.header != nil {
+	if f.pending {
 		f.onHeader(f.header, bad)
-		f.header = nil
+		f.pending = false
+		if cap(f.header) > framerKeptHeader {
+			f.header = nil // a long line's buffer is not kept for the connection's life
+		}
 	}
 	if len(line) > 0 {
-		f.header = append([]byte(nil), line...)
+		f.header = append(f.header[:0], line...)
+		f.pending = true
 		return
 	}
 	// End of the header block: one request.
