@@ -127,37 +127,32 @@ func (w *leanResponse) decideHeader() {
 			excluded = append(excluded, k)
 		}
 	}
-	w.trailers = false
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			w.trailers = true
-		}
-	}
-	for _, v := range h["Trailer"] {
+	f := scanFields(h)
+	w.trailers = f.trailerPrefixed
+	for _, v := range f.trailer {
 		w.trailers = true
-		for f := range strings.SplitSeq(v, ",") {
-			f = http.CanonicalHeaderKey(trimString(f))
-			if f != "" && httpguts.ValidTrailerHeader(f) {
-				w.declared = append(w.declared, f)
+		for name := range strings.SplitSeq(v, ",") {
+			name = http.CanonicalHeaderKey(trimString(name))
+			if name != "" && httpguts.ValidTrailerHeader(name) {
+				w.declared = append(w.declared, name)
 			}
 		}
 	}
-	te := headerGet(h, "Transfer-Encoding")
+	te := f.transferEncoding
 	w.hasTE = te != ""
 	w.teIdentity = te == "identity"
 	bodyOK := bodyAllowedForStatus(code)
-	w.mayAutoCL = !w.trailers && !w.hasTE && bodyOK && !headerHas(h, "Content-Length")
+	w.mayAutoCL = !w.trailers && !w.hasTE && bodyOK && !f.contentLength
 	hasCL := w.contentLength != -1
 	if w.wantsClose {
 		w.closeAfterReply = true
 	}
-	if headerGet(h, "Connection") == "close" || !keepAlives {
+	if f.connection == "close" || !keepAlives {
 		w.closeAfterReply = true
 	}
 	w.sniff = false
 	if bodyOK {
-		_, haveType := h["Content-Type"]
-		w.sniff = headerGet(h, "Content-Encoding") == "" && !haveType && !w.hasTE
+		w.sniff = f.contentEncoding == "" && !f.contentType && !w.hasTE
 	} else {
 		if code == http.StatusNotModified {
 			del("Content-Type")
@@ -165,7 +160,7 @@ func (w *leanResponse) decideHeader() {
 		del("Content-Length")
 		del("Transfer-Encoding")
 	}
-	w.wantDate = !headerHas(h, "Date")
+	w.wantDate = !f.date
 	if hasCL && w.hasTE && !w.teIdentity {
 		del("Content-Length")
 		w.contentLength = -1
@@ -188,7 +183,7 @@ func (w *leanResponse) decideHeader() {
 		// chunking unless the handler ends within the first buffer
 	}
 	w.setConnClose = false
-	if w.closeAfterReply && (!keepAlives || !hasToken(headerGet(h, "Connection"), "close")) {
+	if w.closeAfterReply && (!keepAlives || !hasToken(f.connection, "close")) {
 		del("Connection")
 		w.setConnClose = true
 	}
@@ -449,17 +444,54 @@ func appendStatusLine(b []byte, code int) []byte {
 	return append(b, "\r\n"...)
 }
 
+// handlerFields are the fields of a handler's header decideHeader reads
+// (first values, or presence), found in one pass over the header rather
+// than a map lookup each; decideHeader does not change the map.
+type handlerFields struct {
+	transferEncoding, connection, contentEncoding string
+	contentLength, contentType, date              bool
+	trailer                                       []string // the Trailer field's values
+	trailerPrefixed                               bool     // a key starts with http.TrailerPrefix
+}
+
+func scanFields(h http.Header) (f handlerFields) {
+	first := func(v []string) string {
+		if len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	for k, v := range h {
+		switch k {
+		case "Transfer-Encoding":
+			f.transferEncoding = first(v)
+		case "Connection":
+			f.connection = first(v)
+		case "Content-Encoding":
+			f.contentEncoding = first(v)
+		case "Content-Length":
+			f.contentLength = true
+		case "Content-Type":
+			f.contentType = true
+		case "Date":
+			f.date = true
+		case "Trailer":
+			f.trailer = v
+		default:
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				f.trailerPrefixed = true
+			}
+		}
+	}
+	return f
+}
+
 // headerGet is Header.Get for a canonical key, without the canonicalization.
 func headerGet(h http.Header, k string) string {
 	if v := h[k]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
-}
-
-func headerHas(h http.Header, k string) bool {
-	_, ok := h[k]
-	return ok
 }
 
 // hasToken is net/http's: whether v contains token (case-insensitive,
