@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -414,7 +416,10 @@ func TestLeanEngineTimeouts(t *testing.T) {
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		start := time.Now()
 		rest, err := io.ReadAll(br)
-		if err != nil || len(rest) != 0 {
+		// A byte the client trickled in after the server's last read is
+		// unread when it closes, so the kernel may answer the close with a
+		// reset instead of a FIN: a close without an answer all the same.
+		if (err != nil && !errors.Is(err, syscall.ECONNRESET)) || len(rest) != 0 {
 			t.Fatalf("read %q, %v; want a close without an answer", rest, err)
 		}
 		if d := time.Since(start); d < 300*time.Millisecond {
