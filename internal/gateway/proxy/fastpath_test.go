@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -473,5 +475,44 @@ func TestFastPathAbortsThroughCancelHook(t *testing.T) {
 	c.finish(true, pool)
 	if n := len(pool.idle[l.Addr().String()]); n != 0 {
 		t.Fatalf("an aborted connection went back to the pool (%d idle)", n)
+	}
+}
+
+// removeHopHeadersModel is the plain statement of removeHopHeaders: every
+// name Connection lists, then every hop-by-hop name, deleted.
+func removeHopHeadersModel(h http.Header) {
+	for _, v := range h["Connection"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = textproto.TrimString(f); f != "" {
+				h.Del(f)
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		delete(h, k)
+	}
+}
+
+// removeHopHeaders (which walks a small header instead of deleting every
+// hop-by-hop name) leaves what the model leaves, for random headers that
+// mix hop-by-hop, listed, non-canonical and ordinary names.
+func TestRemoveHopHeadersAgreesWithModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	names := append(hopHeaders[:], "X-A", "X-B", "Date", "Content-Type", "x-a", "connection")
+	for range 20000 {
+		h := http.Header{}
+		for n := rng.Intn(14); n > 0; n-- {
+			k, v := names[rng.Intn(len(names))], names[rng.Intn(len(names))]
+			if k == "Connection" && rng.Intn(2) == 0 {
+				v = names[rng.Intn(len(names))] + ", " + names[rng.Intn(len(names))]
+			}
+			h[k] = append(h[k], v)
+		}
+		got, want := h.Clone(), h.Clone()
+		removeHopHeaders(got)
+		removeHopHeadersModel(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v: removeHopHeaders left %v, the model %v", h, got, want)
+		}
 	}
 }
