@@ -15,7 +15,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -385,40 +384,10 @@ func checkPlainMediaType(t *testing.T, v string) {
 	}
 }
 
-// slotContext is a cancelHook: one function, run by fire.
+// slotContext is a context with a cancel slot, as the lean engine's.
 type slotContext struct {
 	context.Context
-	mu    sync.Mutex
-	f     func()
-	fired bool
-}
-
-func (s *slotContext) OnCancel(f func()) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f != nil || s.fired {
-		return false
-	}
-	s.f = f
-	return true
-}
-
-func (s *slotContext) StopOnCancel() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ok := s.f != nil
-	s.f = nil
-	return ok
-}
-
-func (s *slotContext) fire() {
-	s.mu.Lock()
-	f := s.f
-	s.f, s.fired = nil, true
-	s.mu.Unlock()
-	if f != nil {
-		f()
-	}
+	CancelSlot
 }
 
 // An exchange on a context with a cancel slot (the lean engine's) puts its
@@ -426,25 +395,15 @@ func (s *slotContext) fire() {
 // pending backend read at once and the connection is not reused; an
 // exchange that ends first takes its abort back out.
 func TestFastPathAbortsThroughCancelHook(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // the backend never answers
-		}
-	}()
+	ep, _ := rawBackend(t, func(_ net.Conn, br *bufio.Reader) {
+		_, _ = io.Copy(io.Discard, br) // never answers
+	})
+	addr := endpointAddr(ep)
 	pool := newH1Pool(TransportOptions{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}, &net.Dialer{})
 	defer pool.closeIdle(true)
 
 	ctx := &slotContext{Context: context.Background()}
-	c, err := pool.get(ctx, l.Addr().String())
+	c, err := pool.get(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +411,7 @@ func TestFastPathAbortsThroughCancelHook(t *testing.T) {
 	if c.hook == nil || c.stop != nil {
 		t.Fatal("the exchange did not use the context's cancel slot")
 	}
-	if !c.unwatch() || ctx.f != nil {
+	if !c.unwatch() || ctx.StopOnCancel() {
 		t.Fatal("unwatch did not take the abort back out of the slot")
 	}
 
@@ -463,7 +422,7 @@ func TestFastPathAbortsThroughCancelHook(t *testing.T) {
 		errs <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	ctx.fire()
+	ctx.Fire()
 	select {
 	case err := <-errs:
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -473,7 +432,7 @@ func TestFastPathAbortsThroughCancelHook(t *testing.T) {
 		t.Fatal("firing the cancel slot did not end the pending backend read")
 	}
 	c.finish(true, pool)
-	if n := len(pool.idle[l.Addr().String()]); n != 0 {
+	if n := len(pool.idle[addr]); n != 0 {
 		t.Fatalf("an aborted connection went back to the pool (%d idle)", n)
 	}
 }

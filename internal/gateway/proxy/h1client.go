@@ -66,12 +66,56 @@ type h1Conn struct {
 
 // cancelHook is a request context that runs one function when it is
 // canceled, more cheaply than context.AfterFunc: the lean server engine's
-// (server.leanRequestContext). OnCancel is false when the slot is taken
-// or the context is already canceled; StopOnCancel is false when the
-// function already ran (or runs), as context.AfterFunc's stop.
+// (server.leanRequestContext, which embeds a CancelSlot). OnCancel is
+// false when the slot is taken or the context is already canceled;
+// StopOnCancel is false when the function already ran (or runs), as
+// context.AfterFunc's stop.
 type cancelHook interface {
 	OnCancel(f func()) bool
 	StopOnCancel() bool
+}
+
+// CancelSlot implements cancelHook for a context whose owner alone
+// cancels it: the owner calls Fire after canceling, and Fire runs the
+// registered function, as context.AfterFunc would, once.
+type CancelSlot struct {
+	mu    sync.Mutex
+	f     func()
+	fired bool // Fire ran: the function (if any) ran, none is taken
+}
+
+// OnCancel registers f; false when the slot is taken or Fire already ran.
+func (s *CancelSlot) OnCancel(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fired || s.f != nil {
+		return false
+	}
+	s.f = f
+	return true
+}
+
+// StopOnCancel removes the registered function; false when there is none
+// (it ran, is running, or was never registered).
+func (s *CancelSlot) StopOnCancel() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return false
+	}
+	s.f = nil
+	return true
+}
+
+// Fire runs the registered function, if any, and takes no more.
+func (s *CancelSlot) Fire() {
+	s.mu.Lock()
+	f := s.f
+	s.f, s.fired = nil, true
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // watch arranges for the exchange's I/O to fail once ctx is canceled.

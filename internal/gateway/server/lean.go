@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pylon-dev/pylon/internal/gateway/httphead"
+	"github.com/pylon-dev/pylon/internal/gateway/proxy"
 )
 
 // The lean HTTP/1.1 engine serves a plain connection, or a TLS one whose
@@ -447,54 +448,17 @@ func (l *listener) closeLean() {
 // context.AfterFunc, which costs a child context, a goroutine-safe map
 // entry on the parent and half a dozen allocations per request. Children
 // and context.AfterFunc work as on any context: the embedded one is a
-// context.WithCancel's.
+// context.WithCancel's. Only end cancels it (the connection's own context
+// never ends), so the slot's Fire there is the whole story.
 type leanRequestContext struct {
 	context.Context
 	cancel context.CancelFunc
-
-	mu       sync.Mutex
-	hook     func()
-	canceled bool // the client went away: the hook ran, none is taken
-}
-
-// OnCancel registers f to run once when the context is canceled (the
-// client went away, or the handler returned with f still registered);
-// false when the slot is taken or the request is already
-// canceled (the caller then uses context.AfterFunc). Only end cancels
-// the context (the connection's own never ends), so the flag it sets is
-// the whole story.
-func (rc *leanRequestContext) OnCancel(f func()) bool {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.canceled || rc.hook != nil {
-		return false
-	}
-	rc.hook = f
-	return true
-}
-
-// StopOnCancel removes the function OnCancel registered; false when it
-// already ran (or is running), as the stop function of context.AfterFunc
-// reports.
-func (rc *leanRequestContext) StopOnCancel() bool {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.hook == nil {
-		return false
-	}
-	rc.hook = nil
-	return true
+	proxy.CancelSlot
 }
 
 // end cancels the request (its client left, or its handler returned),
-// then runs the registered function, as context.AfterFunc would.
+// then runs the function in the slot.
 func (rc *leanRequestContext) end() {
 	rc.cancel()
-	rc.mu.Lock()
-	f := rc.hook
-	rc.hook, rc.canceled = nil, true
-	rc.mu.Unlock()
-	if f != nil {
-		f()
-	}
+	rc.Fire()
 }
