@@ -22,13 +22,12 @@ type listenerHandler struct {
 // exchange is the per-request state shared by the handler, Rewrite, the
 // round tripper and the error handler through the request context.
 type exchange struct {
-	requestID string
-	route     *ir.Route
-	metrics   *routeMetrics // the route's cached series; nil: none
-	backend   *ir.Backend
-	bstate    *backendState
-	endpoint  string
-	timeout   time.Duration
+	route    *ir.Route
+	metrics  *routeMetrics // the route's cached series; nil: none
+	backend  *ir.Backend
+	bstate   *backendState
+	endpoint string
+	timeout  time.Duration
 	// upstream is the time the last backend attempt took to return
 	// response headers (or fail); zero: no attempt.
 	upstream time.Duration
@@ -46,14 +45,33 @@ type exchange struct {
 	// byGateway: the gateway wrote the response itself (reply), not the
 	// backend; the backend series count it with origin "gateway".
 	byGateway bool
-	// idValue holds requestID: the X-Request-Id header values set on the
-	// request and the response are windows on it, not allocations.
-	idValue [1]string
+	// id holds the request's X-Request-Id (takeRequestID): the header
+	// values set on the request and the response are windows on it, not
+	// allocations.
+	id [1]string
 }
+
+// requestID is the request's X-Request-Id.
+func (x *exchange) requestID() string { return x.id[0] }
 
 // idHeader is the X-Request-Id header's value slice (capacity one: an
 // append copies).
-func (x *exchange) idHeader() []string { return x.idValue[:1:1] }
+func (x *exchange) idHeader() []string { return x.id[:1:1] }
+
+// recordedExchange holds a request's recorder and exchange in one
+// allocation.
+type recordedExchange struct {
+	rec recorder
+	x   exchange
+}
+
+// newExchange starts the record of one request answered on w: its
+// recorder, and its exchange with the request's id taken.
+func newExchange(w http.ResponseWriter, r *http.Request) (*recorder, *exchange) {
+	rx := &recordedExchange{rec: recorder{ResponseWriter: w}}
+	rx.x.takeRequestID(r)
+	return &rx.rec, &rx.x
+}
 
 type exchangeKey struct{}
 
@@ -64,9 +82,7 @@ func exchangeFrom(ctx context.Context) *exchange {
 
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rx := &recordedExchange{rec: recorder{ResponseWriter: w}}
-	rec, x := &rx.rec, &rx.x
-	x.requestID = requestID(r, &x.idValue)
+	rec, x := newExchange(w, r)
 	defer func() { h.p.finish(rec, r, x, start) }()
 
 	// One load: the whole request runs on this state.
@@ -165,13 +181,6 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// recordedExchange holds a request's recorder and exchange in one
-// allocation.
-type recordedExchange struct {
-	rec recorder
-	x   exchange
-}
-
 // routeTimeout is the tighter of the request and backend-request timeouts:
 // there is one backend attempt per request once connected.
 func routeTimeout(t ir.Timeouts) time.Duration {
@@ -201,9 +210,7 @@ func (p *Proxy) reply(w http.ResponseWriter, x *exchange, code int, msg string) 
 // with the same logging and metrics as routed requests.
 func (p *Proxy) Reject(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	start := time.Now()
-	rx := &recordedExchange{rec: recorder{ResponseWriter: w}}
-	rec, x := &rx.rec, &rx.x
-	x.requestID = requestID(r, &x.idValue)
+	rec, x := newExchange(w, r)
 	p.reply(rec, x, code, msg)
 	p.finish(rec, r, x, start)
 }
@@ -252,7 +259,7 @@ func (p *Proxy) logAccess(rec *recorder, r *http.Request, x *exchange, route str
 		slogString("protocol", r.Proto), slogInt("status", status),
 		slogInt64("bytes_received", x.bytesIn.Load()), slogInt64("bytes_sent", rec.bytes), slogDuration("duration", d),
 		slogString("upstream_address", x.endpoint), slogDuration("upstream_duration", x.upstream),
-		slogString("user_agent", r.UserAgent()), slogString("request_id", x.requestID),
+		slogString("user_agent", r.UserAgent()), slogString("request_id", x.requestID()),
 		slogString("route", route), slogString("backend", backend),
 		slogString("error", x.errKind), slogString("error_detail", x.errDetail))
 }

@@ -41,17 +41,12 @@ func newRequestID() string {
 	return string(b[:])
 }
 
-// requestID returns the request's X-Request-Id, generating one (and setting
-// it on the request) when absent or unreasonably long. The id is also put
-// in slot, whose one-element window is the header value.
-func requestID(r *http.Request, slot *[1]string) string {
-	id := r.Header.Get(headerRequestID)
-	if id == "" || len(id) > 128 {
-		id = newRequestID()
-		slot[0] = id
-		r.Header[headerRequestID] = slot[:1:1]
-		return id
+// takeRequestID makes the request's X-Request-Id x's, generating one (and
+// setting it on the request) when absent or unreasonably long.
+func (x *exchange) takeRequestID(r *http.Request) {
+	x.id[0] = r.Header.Get(headerRequestID)
+	if x.id[0] == "" || len(x.id[0]) > 128 {
+		x.id[0] = newRequestID()
+		r.Header[headerRequestID] = x.idHeader()
 	}
-	slot[0] = id
-	return id
 }
