@@ -117,8 +117,7 @@ type framer struct {
 	state     framerState
 	maxLine   int
 	line      []byte
-	header    []byte // the header line being read, until a line that does not continue it
-	pending   bool   // header holds a line (its buffer is reused for the next)
+	header    []byte // the header line being read, until a line that does not continue it; empty: none (the buffer is reused)
 	started   bool   // request line seen
 	http10    bool
 	hasCL     bool
@@ -213,21 +212,20 @@ func (f *framer) onHeaderLine(line []byte, bad func()) {
 		f.http10 = string(proto) == "HTTP/1.0"
 		return
 	}
-	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && f.pending {
+	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && len(f.header) > 0 {
 		// obs-fold: Go joins this line to the previous header's value.
 		f.header = append(append(f.header, ' '), bytes.TrimSpace(line)...)
 		return
 	}
-	if f.pending {
+	if len(f.header) > 0 {
 		f.onHeader(f.header, bad)
-		f.pending = false
+		f.header = f.header[:0]
 		if cap(f.header) > framerKeptHeader {
 			f.header = nil // a long line's buffer is not kept for the connection's life
 		}
 	}
 	if len(line) > 0 {
 		f.header = append(f.header[:0], line...)
-		f.pending = true
 		return
 	}
 	// End of the header block: one request.

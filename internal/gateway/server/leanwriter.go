@@ -455,20 +455,14 @@ type handlerFields struct {
 }
 
 func scanFields(h http.Header) (f handlerFields) {
-	first := func(v []string) string {
-		if len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
 	for k, v := range h {
 		switch k {
 		case "Transfer-Encoding":
-			f.transferEncoding = first(v)
+			f.transferEncoding = firstValue(v)
 		case "Connection":
-			f.connection = first(v)
+			f.connection = firstValue(v)
 		case "Content-Encoding":
-			f.contentEncoding = first(v)
+			f.contentEncoding = firstValue(v)
 		case "Content-Length":
 			f.contentLength = true
 		case "Content-Type":
@@ -487,8 +481,11 @@ func scanFields(h http.Header) (f handlerFields) {
 }
 
 // headerGet is Header.Get for a canonical key, without the canonicalization.
-func headerGet(h http.Header, k string) string {
-	if v := h[k]; len(v) > 0 {
+func headerGet(h http.Header, k string) string { return firstValue(h[k]) }
+
+// firstValue is a field's first value ("" for none).
+func firstValue(v []string) string {
+	if len(v) > 0 {
 		return v[0]
 	}
 	return ""
