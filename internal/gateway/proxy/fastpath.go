@@ -358,7 +358,8 @@ func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []by
 	if _, err := c.bw.Write(head); err != nil {
 		return nil, err
 	}
-	if err := c.bw.Flush(); err != nil {
+	// The response is read right after: no read before it is there.
+	if err := c.sw.FlushAndWait(c.bw); err != nil {
 		return nil, err
 	}
 	c.lr.n = maxResponseHeaderBytes

@@ -47,6 +47,7 @@ const maxResponseHeaderBytes = 1 << 20
 type h1Conn struct {
 	nc       net.Conn
 	fd       int // nc's descriptor, for unsolicited (-1: none)
+	sw       SendWaiter
 	lr       limitReader
 	br       *bufio.Reader
 	bw       *bufio.Writer
@@ -203,6 +204,7 @@ func (p *h1Pool) dial(ctx context.Context, endpoint string) (*h1Conn, error) {
 	}
 	c := &h1Conn{nc: nc, fd: peekFD(nc), endpoint: endpoint, lr: limitReader{r: nc, n: -1}}
 	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
+	c.sw.Init(nc)
 	if v := bufReaders.Get(); v != nil {
 		c.br = v.(*bufio.Reader)
 		c.br.Reset(&c.lr)

@@ -324,8 +324,9 @@ func (w *leanResponse) SetWriteDeadline(t time.Time) error {
 	return w.c.fc.SetWriteDeadline(t)
 }
 
-// finish ends the response after the handler returned; it reports whether
-// the connection may serve another request.
+// finish ends the response after the handler returned, leaving its last
+// bytes in the connection's buffer; it reports whether the connection may
+// serve another request.
 func (w *leanResponse) finish() bool {
 	w.handlerDone = true
 	if !w.wroteHeader {
@@ -343,10 +344,7 @@ func (w *leanResponse) finish() bool {
 		}
 		_, _ = bw.WriteString("\r\n")
 	}
-	if err := bw.Flush(); err != nil {
-		w.c.writeFailed()
-		return false
-	}
+	// The connection's buffer is flushed by the engine (leanConn.send).
 	if w.closeAfterReply {
 		return false
 	}
