@@ -77,23 +77,40 @@ type leanConn struct {
 	vals       []string
 	rw         leanResponse
 
+	// headAt is when the current request's head began to arrive (or the
+	// connection was accepted, for its first).
+	headAt time.Time
 	// headDeadline is the read deadline of the request head being read;
-	// a hand-over carries it to net/http (framedConn.headDeadline).
+	// a hand-over carries it to net/http (framedConn.headDeadline). It is
+	// set on the connection only when the head's first read did not bring
+	// all of it (headTimed): a head that arrives whole needs no deadline.
 	headDeadline time.Time
+	headTimed    bool
+	// idleDeadline is the read deadline setState last set for the wait
+	// between requests, while nothing else has set one since (under mu;
+	// zero: none such). A later wait whose deadline is at most
+	// idleSlack(IdleTimeout) after it keeps it, so a busy connection does
+	// not reset its timer per request.
+	idleDeadline time.Time
 	// writeDeadlineSet: the handler set a write deadline, cleared once
 	// its response is done (as net/http clears it).
 	writeDeadlineSet bool
 
-	// The watch for a client going away while a request runs (watch.go
-	// style state under wmu): armed by a timer per request, started by
-	// it after leanWatchAfter, stopped when the handler returns.
-	wmu    sync.Mutex
-	wstate watchState
-	wtimer *time.Timer
-	wreq   *leanRequestContext
-	wdone  chan struct{}
-	wgone  bool // the watch saw the client close (or fail) the connection
-	wbyte  []byte
+	// The watch for a client going away while a request runs (state
+	// under wmu): armed per request, started by the timer once the request
+	// has run for leanWatchAfter, stopped when the handler returns. The
+	// timer is not stopped per request: when it fires during a later
+	// request it is reset for the rest of that one's leanWatchAfter, and
+	// when it fires between requests it is left off (wpending: it is set).
+	wmu      sync.Mutex
+	wstate   watchState
+	wpending bool
+	wstart   time.Time // when the watched request's head arrived
+	wtimer   *time.Timer
+	wreq     *leanRequestContext
+	wdone    chan struct{}
+	wgone    bool // the watch saw the client close (or fail) the connection
+	wbyte    []byte
 
 	sw proxy.SendWaiter // send's wait for the next request (plain connections)
 }
@@ -148,7 +165,9 @@ func (c *leanConn) serve() {
 			c.l.untrackLean(c)
 		}
 	}()
-	c.headDeadline = time.Now().Add(o.ReadHeaderTimeout)
+	c.headAt = time.Now()
+	c.headDeadline = c.headAt.Add(o.ReadHeaderTimeout)
+	c.headTimed = true
 	_ = c.fc.SetReadDeadline(c.headDeadline)
 	for {
 		n, ok, err := c.readHead()
@@ -179,10 +198,19 @@ func (c *leanConn) serve() {
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, drain, or the client closed
 		}
-		c.headDeadline = time.Now().Add(o.ReadHeaderTimeout)
-		c.setState(leanActive, c.headDeadline)
+		// The head's deadline is set if its first read did not bring
+		// all of it (readHead).
+		c.headAt = time.Now()
+		c.headDeadline = c.headAt.Add(o.ReadHeaderTimeout)
+		c.headTimed = false
 	}
 }
+
+// idleSlack is how much later than the one already set an idle deadline
+// may be and still be kept: a 64th of the idle timeout (under 2 s of the
+// default 120 s). An idle connection may so be closed that much earlier
+// than IdleTimeout after its last request.
+func idleSlack(idle time.Duration) time.Duration { return idle / 64 }
 
 // setState records the connection's state and sets its read deadline
 // (zero: none) under the lock the drain takes to close idle connections.
@@ -194,8 +222,24 @@ func (c *leanConn) setState(s leanState, deadline time.Time) bool {
 		return false
 	}
 	c.state = s
+	if s == leanIdle {
+		if !c.idleDeadline.IsZero() && deadline.Sub(c.idleDeadline) < idleSlack(c.l.opts.IdleTimeout) {
+			return true // the deadline set for an earlier wait stands
+		}
+		c.idleDeadline = deadline
+	} else {
+		c.idleDeadline = time.Time{}
+	}
 	_ = c.fc.SetReadDeadline(deadline)
 	return true
+}
+
+// readDeadlineChanged records that something other than setState set
+// the connection's read deadline.
+func (c *leanConn) readDeadlineChanged() {
+	c.mu.Lock()
+	c.idleDeadline = time.Time{}
+	c.mu.Unlock()
 }
 
 // closeIfIdle wakes an idle connection's wait for its next request; it
@@ -204,6 +248,7 @@ func (c *leanConn) closeIfIdle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == leanIdle {
+		c.idleDeadline = time.Time{}
 		_ = c.fc.SetReadDeadline(aLongTimeAgo)
 	}
 }
@@ -234,6 +279,13 @@ func (c *leanConn) readHead() (n int, ok bool, err error) {
 			return end, end <= limit, nil
 		case len(buf) >= limit:
 			return 0, false, nil
+		}
+		if !c.headTimed {
+			// The head did not arrive whole: the rest is due by its
+			// deadline (and the connection is serving a request now, for
+			// the drain, as net/http's is from a request's first byte).
+			c.headTimed = true
+			c.setState(leanActive, c.headDeadline)
 		}
 		from = next
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
@@ -328,18 +380,30 @@ func (c *leanConn) armWatch(rc *leanRequestContext) {
 	c.wmu.Lock()
 	c.wstate = watchArmed
 	c.wreq = rc
+	c.wstart = c.headAt
+	if !c.wpending {
+		c.wpending = true
+		c.wtimer.Reset(leanWatchAfter)
+	}
 	c.wmu.Unlock()
-	c.wtimer.Reset(leanWatchAfter)
 }
 
-// watch runs on the timer's goroutine once a request has run for
-// leanWatchAfter: it reads one byte from the connection, as net/http's
+// watch runs on the timer's goroutine; once the armed request has run
+// for leanWatchAfter it reads one byte from the connection, as net/http's
 // background read does. EOF or an error means the client is gone: the
 // request's context is canceled. A byte is the start of the next request,
 // kept for it (the framing parser has seen it).
 func (c *leanConn) watch() {
 	c.wmu.Lock()
+	c.wpending = false
 	if c.wstate != watchArmed {
+		c.wmu.Unlock()
+		return
+	}
+	if rest := leanWatchAfter - time.Since(c.wstart); rest > 0 {
+		// Armed by an earlier request: this one's time is not up yet.
+		c.wpending = true
+		c.wtimer.Reset(rest)
 		c.wmu.Unlock()
 		return
 	}
@@ -372,10 +436,10 @@ func (c *leanConn) stopWatch() {
 	}
 	c.wmu.Unlock()
 	if !running {
-		c.wtimer.Stop()
-		return
+		return // the timer, if pending, finds no request armed
 	}
 	<-c.wdone
+	c.readDeadlineChanged()
 }
 
 // runHandler calls the listener's handler; a panic ends the connection

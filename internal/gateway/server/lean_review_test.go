@@ -268,3 +268,69 @@ func echoListener(t *testing.T, engine string) (*Server, int32) {
 	}
 	return s, port
 }
+
+// TestClientGoneOnLaterRequestIsNoticed: the lean engine's watch timer is
+// not stopped when a request ends; it fires during a later request of the
+// connection and must then wait out that request's own leanWatchAfter and
+// start the watch. A client that leaves during the second request of a
+// keep-alive connection, before and after the first one's timer fires,
+// must still have its backend request given up.
+func TestClientGoneOnLaterRequestIsNoticed(t *testing.T) {
+	started := make(chan struct{}, 4)
+	canceled := make(chan bool, 4)
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/quick" {
+			_, _ = io.WriteString(w, "quick")
+			return
+		}
+		started <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			canceled <- true
+		case <-time.After(10 * time.Second):
+			canceled <- false
+		}
+	}))
+	t.Cleanup(b.Close)
+	host, bport, _ := net.SplitHostPort(b.Listener.Addr().String())
+	bp, _ := strconv.Atoi(bport)
+	ep := ir.Endpoint{Address: host, Port: int32(bp), Ready: true, Serving: true}
+	port := freePort(t)
+	_, s := start(t, mustTable(t, httpListener(t, port, ep)), Options{HTTP1Engine: EngineLean})
+	for _, leaveAfter := range []time.Duration{0, 10 * time.Millisecond, 120 * time.Millisecond} {
+		t.Run("leave after "+leaveAfter.String(), func(t *testing.T) {
+			c, err := net.Dial("tcp", s.Addr(port).String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			_, _ = io.WriteString(c, "GET /quick HTTP/1.1\r\n"+localHost+"\r\n")
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			if string(body) != "quick" {
+				t.Fatalf("first request: %d %q", res.StatusCode, body)
+			}
+			// The first request's timer fires about 30 ms into the second.
+			time.Sleep(20 * time.Millisecond)
+			_, _ = io.WriteString(c, "GET /hang HTTP/1.1\r\n"+localHost+"\r\n")
+			<-started
+			time.Sleep(leaveAfter)
+			_ = c.Close()
+			select {
+			case ok := <-canceled:
+				if !ok {
+					t.Fatal("the backend request ran its 10s: the client's close was not noticed")
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("the backend request still runs 3s after the client closed its connection")
+			}
+		})
+	}
+	if n := s.listenerOn(port).leanServed.Load(); n < 6 {
+		t.Fatalf("the lean engine served %d requests, want all 6", n)
+	}
+}

@@ -376,6 +376,34 @@ func TestLeanEngineTimeouts(t *testing.T) {
 			t.Fatalf("closed after %v with %q; want after ~300ms, nothing sent", d, rest)
 		}
 	})
+	t.Run("busy for longer than the idle timeout", func(t *testing.T) {
+		// A connection keeps the idle deadline of an earlier wait while
+		// the next one's is less than idleSlack later: requests back to
+		// back for three idle timeouts must all be answered on it, and
+		// it must still be closed an idle timeout after the last.
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		n := 0
+		for begin := time.Now(); time.Since(begin) < 900*time.Millisecond; n++ {
+			_, _ = io.WriteString(c, "GET / HTTP/1.1\r\n"+localHost+"\r\n")
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("request %d, %v into the connection: %v", n, time.Since(begin), err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			if n%50 == 0 {
+				time.Sleep(time.Duration(n%7) * time.Millisecond)
+			}
+		}
+		d, rest := closedAfter(c)
+		if rest != "" || d < 200*time.Millisecond {
+			t.Fatalf("after %d requests: closed after %v with %q; want after ~300ms, nothing sent", n, d, rest)
+		}
+	})
 	t.Run("slow head", func(t *testing.T) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {

@@ -318,7 +318,10 @@ func (w *leanResponse) FlushError() error {
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *leanResponse) SetReadDeadline(t time.Time) error { return w.c.fc.SetReadDeadline(t) }
+func (w *leanResponse) SetReadDeadline(t time.Time) error {
+	w.c.readDeadlineChanged()
+	return w.c.fc.SetReadDeadline(t)
+}
 func (w *leanResponse) SetWriteDeadline(t time.Time) error {
 	w.c.writeDeadlineSet = true
 	return w.c.fc.SetWriteDeadline(t)
