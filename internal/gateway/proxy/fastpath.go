@@ -358,8 +358,17 @@ func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []by
 	if _, err := c.bw.Write(head); err != nil {
 		return nil, err
 	}
-	// The response is read right after: no read before it is there.
-	if err := c.sw.FlushAndWait(c.bw); err != nil {
+	// On a pooled connection (looked at for stray bytes just before) the
+	// response is read once it is there, without a read that finds
+	// nothing first. A new one may already hold bytes the backend sent on
+	// accepting it (a banner: not HTTP), which the wait would not see.
+	var err error
+	if c.reused {
+		err = c.sw.FlushAndWait(c.bw)
+	} else {
+		err = c.bw.Flush()
+	}
+	if err != nil {
 		return nil, err
 	}
 	c.lr.n = maxResponseHeaderBytes

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"os"
@@ -121,6 +122,56 @@ func TestFastPathHostileResponseFraming(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFastPathBackendThatSpeaksFirst: a backend that is not HTTP may send
+// a banner as soon as it accepts (SSH, SMTP) and then wait for its own
+// protocol. The banner arrives before the request is written; the request
+// is answered 502 at once from it, not after waiting for more bytes that
+// never come.
+func TestFastPathBackendThatSpeaksFirst(t *testing.T) {
+	ep, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		_, _ = io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+		_, _ = io.Copy(io.Discard, br) // silent from now on
+	})
+	url := fastGateway(t, ep)
+	c := &http.Client{Timeout: 5 * time.Second}
+	for i := range 2 {
+		res, err := c.Get(url + "/x")
+		if err != nil {
+			t.Fatalf("request %d: %v (the gateway waited for the backend)", i, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadGateway || string(b) != msgProtocol+"\n" {
+			t.Fatalf("request %d: %d %q, want 502 %q", i, res.StatusCode, b, msgProtocol)
+		}
+	}
+}
+
+// The same on the exchange itself, with the banner surely there before
+// the request is written (the poller has reported it): a new connection's
+// exchange must read it, not wait for the connection to become readable
+// again (SendWaiter is for pooled connections only).
+func TestFastPathNewConnectionReadsWhatCameFirst(t *testing.T) {
+	ep, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		_, _ = io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+		_, _ = io.Copy(io.Discard, br)
+	})
+	pool := newH1Pool(TransportOptions{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}, &net.Dialer{})
+	defer pool.closeIdle(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := pool.get(ctx, endpointAddr(ep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the banner arrives, its readiness is reported
+	_, err = c.roundTrip(ctx, httptest.NewRecorder(), []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), getRequest)
+	c.finish(false, nil)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("exchange with a backend that spoke first: %v (context: %v); want a protocol error at once", err, ctx.Err())
 	}
 }
 

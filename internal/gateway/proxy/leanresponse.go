@@ -24,6 +24,9 @@ import (
 // the lean reader takes, http.ReadResponse reads the same way: the
 // differential test and FuzzLeanResponse hold it to that.
 
+// leanStatusPrefix starts every status line the lean reader takes.
+const leanStatusPrefix = "HTTP/1.1 "
+
 // maxLeanResponseFields bounds the header fields of a response the lean
 // reader takes.
 const maxLeanResponseFields = 100
@@ -36,6 +39,12 @@ func readLeanResponse(br *bufio.Reader, req *http.Request) (res *http.Response, 
 	var head []byte
 	for {
 		buf, _ := br.Peek(br.Buffered())
+		if n := min(len(buf), len(leanStatusPrefix)); string(buf[:n]) != leanStatusPrefix[:n] {
+			// Not the lean reader's (and maybe not HTTP at all: a
+			// banner, then silence): http.ReadResponse judges the
+			// first line as soon as it is there.
+			return nil, false
+		}
 		end, next, clean := httphead.Scan(buf, from)
 		if !clean {
 			return nil, false
@@ -72,7 +81,7 @@ func parseLeanResponse(head []byte, req *http.Request) (*http.Response, bool) {
 	s := string(head[:len(head)-2])
 	eol := httphead.IndexCRLF(s)
 	// "HTTP/1.1 ddd" and an optional " reason".
-	if eol < 12 || s[:9] != "HTTP/1.1 " {
+	if eol < 12 || s[:9] != leanStatusPrefix {
 		return nil, false
 	}
 	line := s[:eol]

@@ -8,18 +8,26 @@ import (
 
 // SendWaiter sends what a bufio.Writer holds on a connection and then
 // waits until the connection has something to read, without the read
-// that would find nothing yet.
+// that would find nothing yet. The backend exchange uses it: after a
+// request goes to a backend, a read at once almost always fails with
+// EAGAIN (the backend has not had the time to answer), and the runtime
+// then parks the goroutine until the poller reports the connection
+// readable: a system call per request for nothing.
 //
-// After a request goes to a backend, or a response to a client, a read
-// at once almost always fails with EAGAIN: the other side has not had
-// the time to answer. The runtime then parks the goroutine until the
-// poller reports the connection readable. That failed read is a system
-// call per exchange for nothing. Here the write runs inside the
-// RawConn's Read: the runtime has cleared the connection's read
-// readiness before calling the function, and parks the goroutine when it
-// returns false. Whatever the peer sends in answer arrives after the
-// write, so its readiness is seen; it cannot have come and gone before
-// the wait, as it could between a write and a separate wait.
+// Here the write runs inside the RawConn's Read, after the runtime has
+// cleared the connection's read readiness and before it parks the
+// goroutine (the function returns false). The answer arrives after the
+// write, so its readiness is seen.
+//
+// Only for a peer that sends nothing before it has the request: bytes
+// that arrived after the last read and before the wait had their
+// readiness reported then, and the wait would not see them (it ends at
+// the next bytes, a close or a deadline). A backend's pooled connection
+// is looked at just before it is used (unsolicited), and a backend that
+// closes it meanwhile answers the request with a reset, which ends the
+// wait. A client's connection is not such a peer: it may send its next
+// request before it has the response (pipelining), so the lean engine
+// does not wait this way.
 //
 // The wait ends when the connection is readable, at its peer's FIN or
 // reset, at a read deadline (an abort sets one in the past), or when it

@@ -111,8 +111,6 @@ type leanConn struct {
 	wdone    chan struct{}
 	wgone    bool // the watch saw the client close (or fail) the connection
 	wbyte    []byte
-
-	sw proxy.SendWaiter // send's wait for the next request (plain connections)
 }
 
 type watchState int
@@ -132,9 +130,6 @@ func (l *listener) newLeanConn(fc *framedConn) *leanConn {
 	c.rw.c = c
 	c.rw.cw.r = &c.rw
 	c.rw.handlerHeader = make(http.Header, 8)
-	if fc.tlsState == nil {
-		c.sw.Init(fc.Conn)
-	}
 	c.wtimer = time.AfterFunc(time.Hour, c.watch)
 	c.wtimer.Stop()
 	c.wdone = make(chan struct{}, 1)
@@ -189,12 +184,14 @@ func (c *leanConn) serve() {
 			return
 		}
 		if !c.setState(leanIdle, time.Now().Add(o.IdleTimeout)) {
-			_ = c.send(false)
 			return // draining: no next request on this connection
 		}
-		if c.send(true) != nil {
-			return
-		}
+		// The wait for the next request starts with a read that usually
+		// finds nothing yet: unlike the backend exchange's wait
+		// (proxy.SendWaiter), it cannot be replaced by a wait for the
+		// connection to become readable, because the client may have sent
+		// its next request while this one was served, after the last read:
+		// its readiness was reported then and a wait would not see it.
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, drain, or the client closed
 		}
@@ -322,31 +319,9 @@ func (c *leanConn) serveOne(n int) bool {
 	c.armWatch(rc)
 	handled := c.runHandler(r)
 	c.stopWatch()
-	more := handled && c.rw.finish() && !c.wgone
-	if !more || c.writeDeadlineSet {
-		// The last bytes go now: the connection ends, or they are due
-		// under the handler's write deadline, which idle clears.
-		more = c.send(false) == nil && more
-	}
+	more := handled && c.rw.finish()
 	c.idle()
-	return more
-}
-
-// send writes what the connection's buffer holds. With wait, and nothing
-// of the next request read yet, it then waits for the client's next bytes
-// without a read that finds nothing (proxy.SendWaiter; plain connections
-// only: a TLS connection's reads go through its record layer).
-func (c *leanConn) send(wait bool) error {
-	var err error
-	if wait && c.br.Buffered() == 0 && len(c.fc.replay) == 0 {
-		err = c.sw.FlushAndWait(c.bw)
-	} else {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		c.writeFailed()
-	}
-	return err
+	return more && !c.wgone
 }
 
 // idle drops what the finished request held, so that an idle connection

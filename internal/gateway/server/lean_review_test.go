@@ -334,3 +334,51 @@ func TestClientGoneOnLaterRequestIsNoticed(t *testing.T) {
 		t.Fatalf("the lean engine served %d requests, want all 6", n)
 	}
 }
+
+// TestNextRequestSentBeforeTheResponse: a client may send its next request
+// while the previous one is still being served (pipelining, or a client
+// that does not wait). Those bytes arrive after the engine's last read and
+// before the response goes out; the engine must still see them and answer
+// the next request at once. A wait for "readable" that starts only after
+// they arrived would wait for the idle timeout.
+func TestNextRequestSentBeforeTheResponse(t *testing.T) {
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(30 * time.Millisecond)
+		}
+		_, _ = io.WriteString(w, r.URL.Path)
+	}))
+	t.Cleanup(b.Close)
+	host, bport, _ := net.SplitHostPort(b.Listener.Addr().String())
+	bp, _ := strconv.Atoi(bport)
+	ep := ir.Endpoint{Address: host, Port: int32(bp), Ready: true, Serving: true}
+	port := freePort(t)
+	_, s := start(t, mustTable(t, httpListener(t, port, ep)), Options{HTTP1Engine: EngineLean})
+	for _, gap := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
+		t.Run("next request "+gap.String()+" after the first", func(t *testing.T) {
+			c, err := net.Dial("tcp", s.Addr(port).String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			_, _ = io.WriteString(c, "GET /slow HTTP/1.1\r\n"+localHost+"\r\n")
+			time.Sleep(gap)
+			_, _ = io.WriteString(c, "GET /second HTTP/1.1\r\n"+localHost+"\r\n")
+			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			for _, want := range []string{"/slow", "/second"} {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("waiting for the answer to %s: %v", want, err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				if string(body) != want {
+					t.Fatalf("answer %q, want %q", body, want)
+				}
+			}
+		})
+	}
+	if n := s.listenerOn(port).leanServed.Load(); n < 4 {
+		t.Fatalf("the lean engine served %d requests, want 4", n)
+	}
+}

@@ -327,9 +327,8 @@ func (w *leanResponse) SetWriteDeadline(t time.Time) error {
 	return w.c.fc.SetWriteDeadline(t)
 }
 
-// finish ends the response after the handler returned, leaving its last
-// bytes in the connection's buffer; it reports whether the connection may
-// serve another request.
+// finish ends the response after the handler returned; it reports whether
+// the connection may serve another request.
 func (w *leanResponse) finish() bool {
 	w.handlerDone = true
 	if !w.wroteHeader {
@@ -347,7 +346,10 @@ func (w *leanResponse) finish() bool {
 		}
 		_, _ = bw.WriteString("\r\n")
 	}
-	// The connection's buffer is flushed by the engine (leanConn.send).
+	if err := bw.Flush(); err != nil {
+		w.c.writeFailed()
+		return false
+	}
 	if w.closeAfterReply {
 		return false
 	}
