@@ -14,8 +14,9 @@
 # BENCH_QUICK=1: shorter runs, fewer route changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ -n "${BENCH_QUICK:-}" ]]; then DUR=${DUR:-3s} ROUNDS=${ROUNDS:-1} CHANGES=${CHANGES:-30}
-else DUR=${DUR:-5s} ROUNDS=${ROUNDS:-3} CHANGES=${CHANGES:-100}; fi
+if [[ -n "${BENCH_QUICK:-}" ]]; then DUR=${DUR:-3s} ROUNDS=${ROUNDS:-1} CHANGES=${CHANGES:-30} PAIRS=${PAIRS:-2}
+else DUR=${DUR:-5s} ROUNDS=${ROUNDS:-3} CHANGES=${CHANGES:-100} PAIRS=${PAIRS:-8}; fi
+PAIRDUR=${PAIRDUR:-3s}
 OUT=bench/gateway PROF=bench/profiles
 mkdir -p "$OUT" "$PROF"
 TMP=$(mktemp -d)
@@ -184,11 +185,11 @@ us() { awk '{v=$1; u=1; if (v ~ /us$/) u=1; else if (v ~ /ms$/) u=1000; else if 
 
 RAW=$TMP/raw.tsv   # round proto conns target rps p50us p99us cpuus
 : >"$RAW"
-run() { # round proto name url pid conns
-  local round=$1 proto=$2 name=$3 url=$4 pid=$5 c=$6 before after out rps reqs p50 p99 cpu errs
+run() { # round proto name url pid conns [file duration]
+  local round=$1 proto=$2 name=$3 url=$4 pid=$5 c=$6 file=${7:-$RAW} dur=${8:-$DUR} before after out rps reqs p50 p99 cpu errs
   wrk -t1 -c"$c" -d1s "$url" >/dev/null  # warm up pools and TLS sessions
   before=$(treecpu "$pid")
-  out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DUR" --latency "$url")
+  out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$dur" --latency "$url")
   after=$(treecpu "$pid")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -198,7 +199,7 @@ run() { # round proto name url pid conns
   # Answers other than 2xx/3xx and socket errors (wrk reports both): a row
   # with any is marked in the report, never compared as if it were good.
   errs=$(awk '/Non-2xx or 3xx responses/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n+0}' <<<"$out")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$errs" >>"$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proto" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$errs" >>"$file"
   echo "round $round $proto $name c=$c: $rps req/s p50 ${p50}µs p99 ${p99}µs cpu ${cpu}µs/req errors $errs"
 }
 # Each round starts at a different place in the list (the targets are
@@ -215,6 +216,34 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
+# Paired runs for the verdicts: Pylon and nginx (1 worker) back to back,
+# PAIRS times per protocol and connection count, the one that goes first
+# alternating. This machine's speed drifts over minutes (a shared VM: the
+# same binary's CPU µs/req differs by a third between rounds), and a round
+# runs every target, so Pylon's and nginx's runs in it are minutes apart;
+# a ratio of two runs seconds apart is steadier. The verdicts use the
+# median of the pairs' ratios (and of Pylon's CPU µs/req in them); the
+# table above keeps the rounds' means.
+PAIRED=$TMP/paired.tsv   # same columns as RAW; round is the pair
+: >"$PAIRED"
+pairtarget() { # proto name: "url pid" of the target, if it runs
+  local t p n u pid
+  for t in "${TARGETS[@]}"; do IFS='|' read -r p n u pid <<<"$t"; [[ $p == "$1" && $n == "$2" ]] && { echo "$u $pid"; return; }; done
+}
+for proto in http https; do
+  read -r PU PP <<<"$(pairtarget $proto pylon)"; read -r NU NP <<<"$(pairtarget $proto nginx)"
+  [[ -n ${PU:-} && -n ${NU:-} ]] || continue
+  for c in 50 1; do
+    for pair in $(seq "$PAIRS"); do
+      if (( pair % 2 )); then
+        run "$pair" $proto pylon "$PU" "$PP" $c "$PAIRED" "$PAIRDUR"; run "$pair" $proto nginx "$NU" "$NP" $c "$PAIRED" "$PAIRDUR"
+      else
+        run "$pair" $proto nginx "$NU" "$NP" $c "$PAIRED" "$PAIRDUR"; run "$pair" $proto pylon "$PU" "$PP" $c "$PAIRED" "$PAIRDUR"
+      fi
+    done
+  done
+done
+
 kill -TERM $PYLONPID $FLOORPID $PYLONNHPID 2>/dev/null || true; wait $PYLONPID $FLOORPID $PYLONNHPID 2>/dev/null || true
 
 # Profiles: each profiled process serves one wrk run at 50 connections
@@ -252,15 +281,32 @@ done
 PROP=$("$TMP/bench" -mode propagation -port 18098 -routes 1000 -changes "$CHANGES" | tail -1)
 echo "propagation: $PROP"
 
+# The pairs: per (proto, conns), Pylon/nginx ratios of req/s and p50 per
+# pair, and their medians with Pylon's median CPU µs/req.
+PAIREDJSON=$TMP/paired.json
+jq -Rn --arg dur "$PAIRDUR" '
+  def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  [inputs | split("\t") | {pair: .[0]|tonumber, proto: .[1], conns: .[2]|tonumber, target: .[3],
+    rps: .[4]|tonumber, p50us: .[5]|tonumber, cpuUsPerReq: .[7]|tonumber, errors: .[8]|tonumber}]
+  | group_by([.proto, .conns]) | map(
+      (group_by(.pair) | map(select(length == 2) | (map(select(.target == "pylon"))[0]) as $p | (map(select(.target == "nginx"))[0]) as $n
+        | {pair: $p.pair, rpsRatio: ($p.rps / $n.rps), p50Ratio: ($p.p50us / $n.p50us), pylonCpuUsPerReq: $p.cpuUsPerReq,
+           nginxCpuUsPerReq: $n.cpuUsPerReq, errors: ($p.errors + $n.errors)})) as $pairs
+      | {proto: .[0].proto, conns: .[0].conns, duration: $dur, pairs: $pairs,
+         rpsRatio: ($pairs | map(.rpsRatio) | median), p50Ratio: ($pairs | map(.p50Ratio) | median),
+         pylonCpuUsPerReq: ($pairs | map(.pylonCpuUsPerReq) | median), nginxCpuUsPerReq: ($pairs | map(.nginxCpuUsPerReq) | median),
+         rpsRatioRange: ($pairs | map(.rpsRatio) | [min, max]), pylonCpuRange: ($pairs | map(.pylonCpuUsPerReq) | [min, max]),
+         errors: ($pairs | map(.errors) | add)})' <"$PAIRED" >"$PAIREDJSON"
+
 # Aggregate rounds: mean of each figure per (proto, conns, target).
-jq -Rn --slurpfile mem "$MEMJSON" --argjson prop "$PROP" --arg dur "$DUR" --argjson rounds "$ROUNDS" '
+jq -Rn --slurpfile mem "$MEMJSON" --slurpfile paired "$PAIREDJSON" --argjson prop "$PROP" --arg dur "$DUR" --argjson rounds "$ROUNDS" '
   [inputs | split("\t") | {round: .[0]|tonumber, proto: .[1], conns: .[2]|tonumber, target: .[3],
     rps: .[4]|tonumber, p50us: .[5]|tonumber, p99us: .[6]|tonumber, cpuUsPerReq: .[7]|tonumber, errors: .[8]|tonumber}] as $raw
   | {duration: $dur, rounds: $rounds, raw: $raw,
      throughput: ($raw | group_by([.proto, .conns, .target]) | map({proto: .[0].proto, conns: .[0].conns, target: .[0].target,
         rps: (map(.rps) | add / length), p50us: (map(.p50us) | add / length), p99us: (map(.p99us) | add / length),
         cpuUsPerReq: (map(.cpuUsPerReq) | add / length), errors: (map(.errors) | add)})),
-     memory: $mem[0], propagation: $prop}' <"$RAW" >"$OUT/results.json"
+     paired: $paired[0], memory: $mem[0], propagation: $prop}' <"$RAW" >"$OUT/results.json"
 {
   echo "# Gateway benchmark"
   echo

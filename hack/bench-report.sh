@@ -82,10 +82,19 @@ if [[ -n $GW && -f $GW ]]; then
   rat() { g "[.throughput[]|select(.proto==\"$1\" and .conns==$2)] | (map(select(.target==\"$4\"))[0]) as \$a | (map(select(.target==\"$5\"))[0]) as \$b
     | if \$a == null or \$b == null or ((\$a.errors // 0) + (\$b.errors // 0)) > 0 then \"n/a\" else (\$a.$3 / \$b.$3 * 100 | round / 100) end"; }
   cpu() { g "[.throughput[]|select(.proto==\"$1\" and .conns==50 and .target==\"$2\")][0] | if . == null or (.errors // 0) > 0 then \"n/a\" else (.cpuUsPerReq*10|round/10) end"; }
+  # pv PROTO CONNS JQ: a figure of the paired runs (hack/bench-gateway.sh),
+  # or n/a when there are none or they counted errors.
+  pv() { g "[(.paired // [])[] | select(.proto==\"$1\" and .conns==$2)][0] | if . == null or (.errors // 0) > 0 or (.pairs|length) == 0 then \"n/a\" else ($3) end"; }
   for proto in http https; do
     pn=$(rat $proto 50 rps pylon nginx) pcad=$(rat $proto 50 rps pylon caddy) pl=$(rat $proto 1 p50us pylon nginx) pc=$(cpu $proto pylon)
-    echo "- $proto, 50 connections: Pylon/nginx (1 worker) req/s = **${pn}×** (target ≥ 0.8×: $(verdict "$pn" ">=" 0.8)); Pylon CPU **${pc} µs/req** (target ≤ 30: $(verdict "$pc" "<=" 30)); Pylon/Caddy req/s = ${pcad}×."
-    echo "- $proto, 1 connection: Pylon/nginx p50 latency = **${pl}×** (target ≤ 1.2×: $(verdict "$pl" "<=" 1.2))."
+    if [[ $(pv $proto 50 '.pairs|length') != n/a ]]; then
+      qn=$(pv $proto 50 '.rpsRatio*100|round/100') qc=$(pv $proto 50 '.pylonCpuUsPerReq*10|round/10') ql=$(pv $proto 1 '.p50Ratio*100|round/100')
+      echo "- $proto, 50 connections, $(pv $proto 50 '.pairs|length') pairs of Pylon and nginx (1 worker) run back to back ($(pv $proto 50 .duration) each, medians): Pylon/nginx req/s = **${qn}×** ($(pv $proto 50 '.rpsRatioRange|map(.*100|round/100)|join("–")')×; target ≥ 0.8×: $(verdict "$qn" ">=" 0.8)); Pylon CPU **${qc} µs/req** ($(pv $proto 50 '.pylonCpuRange|map(.*10|round/10)|join("–")'); nginx $(pv $proto 50 '.nginxCpuUsPerReq*10|round/10'); target ≤ 30: $(verdict "$qc" "<=" 30)). In the rounds above: Pylon/nginx req/s ${pn}×, Pylon CPU ${pc} µs/req; Pylon/Caddy req/s = ${pcad}×."
+      echo "- $proto, 1 connection, $(pv $proto 1 '.pairs|length') pairs: Pylon/nginx p50 latency = **${ql}×** ($(pv $proto 1 '.pairs|map(.p50Ratio)|[min, max]|map(.*100|round/100)|join("–")')×; target ≤ 1.2×: $(verdict "$ql" "<=" 1.2)); in the rounds above ${pl}×."
+    else
+      echo "- $proto, 50 connections: Pylon/nginx (1 worker) req/s = **${pn}×** (target ≥ 0.8×: $(verdict "$pn" ">=" 0.8)); Pylon CPU **${pc} µs/req** (target ≤ 30: $(verdict "$pc" "<=" 30)); Pylon/Caddy req/s = ${pcad}×."
+      echo "- $proto, 1 connection: Pylon/nginx p50 latency = **${pl}×** (target ≤ 1.2×: $(verdict "$pl" "<=" 1.2))."
+    fi
     floors=()
     for f in "net/http floor" "fasthttp floor"; do
       [[ $(rat $proto 50 rps "$f" nginx) == n/a && $(cpu $proto "$f") == n/a ]] && continue
