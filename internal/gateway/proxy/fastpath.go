@@ -355,15 +355,23 @@ var aLongTimeAgo = time.Unix(1, 0)
 func (c *h1Conn) roundTrip(ctx context.Context, w http.ResponseWriter, head []byte, rreq *http.Request) (*http.Response, error) {
 	c.lr.got = 0
 	c.watch(ctx)
+	// On a pooled connection the response is read once it is there,
+	// without a read that finds nothing first (SendWaiter, which also
+	// looks for stray bytes). Not on a new one, which may already hold
+	// bytes the backend sent on accepting it (a banner: not HTTP), nor
+	// with a head larger than the write buffer, which bufio.Writer would
+	// send before the wait began: the wait would not see an answer that
+	// came before it. Nor where a connection cannot be looked at
+	// (peekFD -1).
+	wait := c.reused && c.fd >= 0 && len(head) <= c.bw.Available()
+	if c.reused && !wait && unsolicited(c.fd) {
+		return nil, errUnsolicited
+	}
 	if _, err := c.bw.Write(head); err != nil {
 		return nil, err
 	}
-	// On a pooled connection (looked at for stray bytes just before) the
-	// response is read once it is there, without a read that finds
-	// nothing first. A new one may already hold bytes the backend sent on
-	// accepting it (a banner: not HTTP), which the wait would not see.
 	var err error
-	if c.reused {
+	if wait {
 		err = c.sw.FlushAndWait(c.bw)
 	} else {
 		err = c.bw.Flush()

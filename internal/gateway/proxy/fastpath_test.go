@@ -160,7 +160,7 @@ func TestFastPathNewConnectionReadsWhatCameFirst(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br)
 	})
 	pool := newH1Pool(TransportOptions{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}, &net.Dialer{})
-	defer pool.closeIdle(true)
+	defer pool.closeIdle()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	c, err := pool.get(ctx, endpointAddr(ep))
@@ -451,7 +451,7 @@ func TestFastPathAbortsThroughCancelHook(t *testing.T) {
 	})
 	addr := endpointAddr(ep)
 	pool := newH1Pool(TransportOptions{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}, &net.Dialer{})
-	defer pool.closeIdle(true)
+	defer pool.closeIdle()
 
 	ctx := &slotContext{Context: context.Background()}
 	c, err := pool.get(ctx, addr)

@@ -181,13 +181,9 @@ func (p *h1Pool) get(ctx context.Context, endpoint string) (*h1Conn, error) {
 			p.idle[endpoint] = list[:len(list)-1]
 		}
 		if now.Sub(c.idleAt) < p.idleTimeout {
+			// roundTrip looks at it for stray bytes (unsolicited).
 			p.mu.Unlock()
-			if !unsolicited(c.fd) {
-				return c, nil
-			}
-			c.close()
-			p.mu.Lock()
-			continue
+			return c, nil
 		}
 		p.mu.Unlock()
 		c.close()
@@ -204,7 +200,7 @@ func (p *h1Pool) dial(ctx context.Context, endpoint string) (*h1Conn, error) {
 	}
 	c := &h1Conn{nc: nc, fd: peekFD(nc), endpoint: endpoint, lr: limitReader{r: nc, n: -1}}
 	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
-	c.sw.Init(nc)
+	c.sw.Init(nc, c.fd)
 	if v := bufReaders.Get(); v != nil {
 		c.br = v.(*bufio.Reader)
 		c.br.Reset(&c.lr)
@@ -285,12 +281,12 @@ func (p *h1Pool) sweep() {
 	}
 }
 
-// closeIdle closes every idle connection; closed pools keep no new ones.
-func (p *h1Pool) closeIdle(final bool) {
+// closeIdle closes every idle connection and the pool: it keeps no new ones.
+func (p *h1Pool) closeIdle() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
-	p.closed = p.closed || final
+	p.closed = true
 	p.mu.Unlock()
 	for _, list := range idle {
 		for _, c := range list {
@@ -313,5 +309,9 @@ func (c *h1Conn) close() {
 // when the backend had closed it while idle: the request went nowhere
 // and no response byte came back.
 func isStaleConnError(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err) || errors.Is(err, errUnsolicited)
 }
+
+// errUnsolicited: a pooled connection had bytes nobody asked for (or its
+// backend's FIN) before the request was written; it is not used.
+var errUnsolicited = errors.New("backend sent bytes on an idle connection")

@@ -19,15 +19,19 @@ import (
 // goroutine (the function returns false). The answer arrives after the
 // write, so its readiness is seen.
 //
-// Only for a peer that sends nothing before it has the request: bytes
-// that arrived after the last read and before the wait had their
-// readiness reported then, and the wait would not see them (it ends at
-// the next bytes, a close or a deadline). A backend's pooled connection
-// is looked at just before it is used (unsolicited), and a backend that
-// closes it meanwhile answers the request with a reset, which ends the
-// wait. A client's connection is not such a peer: it may send its next
-// request before it has the response (pipelining), so the lean engine
-// does not wait this way.
+// Bytes (or a FIN) that arrived after the last read and before the wait
+// had their readiness reported then, and the wait alone would not see
+// them: it would end only at the next bytes, a reset or a deadline. So
+// the function first looks at the connection (unsolicited, MSG_PEEK,
+// after the readiness was cleared): anything there, and the request is
+// not sent (errUnsolicited); anything later comes with a readiness of its
+// own. That is the look the pool needs before reusing a connection
+// anyway, so the wait costs no system call of its own. All bytes of the
+// request must be in bw (a bufio.Writer sends a write larger than its
+// buffer at once, before the wait). Hence it serves pooled backend
+// connections only: a client may send its next request while the last
+// response is being written (pipelining), which a look before the write
+// would not see either, so the lean engine does not wait this way.
 //
 // The wait ends when the connection is readable, at its peer's FIN or
 // reset, at a read deadline (an abort sets one in the past), or when it
@@ -35,14 +39,16 @@ import (
 // that follows sees the rest, as it would have without the wait.
 type SendWaiter struct {
 	raw  syscall.RawConn // nil: the connection has none (TLS): Flush only
+	fd   int             // the connection's, for unsolicited (-1: none)
 	bw   *bufio.Writer
 	sent bool
 	err  error
 	f    func(uintptr) bool // made once, so a wait allocates nothing
 }
 
-// Init prepares w for nc.
-func (w *SendWaiter) Init(nc net.Conn) {
+// Init prepares w for nc, whose descriptor is fd (peekFD).
+func (w *SendWaiter) Init(nc net.Conn, fd int) {
+	w.fd = fd
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return
@@ -57,6 +63,10 @@ func (w *SendWaiter) Init(nc net.Conn) {
 			return true // called again: readable (or the wait ended)
 		}
 		w.sent = true
+		if unsolicited(w.fd) {
+			w.err = errUnsolicited
+			return true
+		}
 		w.err = w.bw.Flush()
 		return w.err != nil
 	}

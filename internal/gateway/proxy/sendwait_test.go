@@ -54,7 +54,7 @@ func TestSendWaiterSeesEveryAnswer(t *testing.T) {
 	c, s := tcpPair(t)
 	go func() { _, _ = io.Copy(s, s) }() // echo at once
 	var w SendWaiter
-	w.Init(c)
+	w.Init(c, peekFD(c))
 	if w.raw == nil {
 		t.Fatal("a TCP connection has a RawConn")
 	}
@@ -90,7 +90,7 @@ func TestSendWaiterEndings(t *testing.T) {
 			s.Close()
 		}()
 		var w SendWaiter
-		w.Init(c)
+		w.Init(c, peekFD(c))
 		bw := bufio.NewWriter(c)
 		_, _ = bw.WriteString("hello")
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -104,7 +104,7 @@ func TestSendWaiterEndings(t *testing.T) {
 	t.Run("abort while waiting", func(t *testing.T) {
 		c, _ := tcpPair(t) // the peer never answers
 		var w SendWaiter
-		w.Init(c)
+		w.Init(c, peekFD(c))
 		bw := bufio.NewWriter(c)
 		_, _ = bw.WriteString("hello")
 		time.AfterFunc(50*time.Millisecond, func() { _ = c.SetReadDeadline(aLongTimeAgo) })
@@ -122,7 +122,7 @@ func TestSendWaiterEndings(t *testing.T) {
 	t.Run("deadline already passed", func(t *testing.T) {
 		c, s := tcpPair(t)
 		var w SendWaiter
-		w.Init(c)
+		w.Init(c, peekFD(c))
 		_ = c.SetReadDeadline(aLongTimeAgo)
 		bw := bufio.NewWriter(c)
 		_, _ = bw.WriteString("sent anyway")
@@ -141,7 +141,7 @@ func TestSendWaiterEndings(t *testing.T) {
 		s.Close() // a reset
 		time.Sleep(20 * time.Millisecond)
 		var w SendWaiter
-		w.Init(c)
+		w.Init(c, peekFD(c))
 		bw := bufio.NewWriterSize(c, 1<<16)
 		var err error
 		for range 50 { // the first write after a reset may still succeed

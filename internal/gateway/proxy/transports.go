@@ -96,7 +96,7 @@ func (bt *backendTransport) closeIdle() {
 		t.CloseIdleConnections()
 	}
 	if bt.h1 != nil {
-		bt.h1.closeIdle(true)
+		bt.h1.closeIdle()
 	}
 }
 

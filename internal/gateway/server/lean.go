@@ -179,7 +179,9 @@ func (c *leanConn) serve() {
 		}
 		// The header deadline stays: nothing reads the connection until
 		// the next request, whose wait sets its own.
-		c.setActive()
+		if c.state == leanNew {
+			c.setActive() // later requests are active from their first byte
+		}
 		if !c.serveOne(n) {
 			return
 		}
@@ -195,8 +197,11 @@ func (c *leanConn) serve() {
 		if _, err := c.br.Peek(1); err != nil {
 			return // idle timeout, drain, or the client closed
 		}
-		// The head's deadline is set if its first read did not bring
-		// all of it (readHead).
+		// From its first byte the request is active (as net/http's is),
+		// so the drain no longer takes the connection for idle: a
+		// hand-over to net/http included. The head's deadline is set if
+		// its first read did not bring all of it (readHead).
+		c.setActive()
 		c.headAt = time.Now()
 		c.headDeadline = c.headAt.Add(o.ReadHeaderTimeout)
 		c.headTimed = false
