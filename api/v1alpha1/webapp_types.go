@@ -483,9 +483,15 @@ type CanaryStatus struct {
 	Replicas int32 `json:"replicas"`
 	// ReadyReplicas is the number of canary Pods that are ready.
 	ReadyReplicas int32 `json:"readyReplicas"`
-	// AvailableReplicas is the number of canary Pods that are available.
+	// AvailableReplicas is the number of available canary Pods that run
+	// Image. While the canary Deployment rolls out a new image, the previous
+	// canary's Pods are not counted: they get none of the canary's share.
 	// +optional
 	AvailableReplicas int32 `json:"availableReplicas"`
+	// Image is the canary image this status is about: spec.canary.image, or
+	// the image of a canary the spec no longer declares while it retires.
+	// +optional
+	Image string `json:"image,omitempty"`
 	// Revision identifies the canary being judged (a hash of its image and
 	// settings): a rollback holds until it changes.
 	// +optional

@@ -145,6 +145,64 @@ func TestCanaryThatNeverBecomesReadyGetsNoTraffic(t *testing.T) {
 	g.Expect(c.Status).NotTo(Equal(metav1.ConditionTrue))
 }
 
+// A serving canary replaced by a new image whose Pods never become ready:
+// from the change on, the canary's share reaches neither image (the
+// previous canary is not the declared one, the new one cannot serve), and
+// analysis does not walk its steps on the previous canary's answers.
+func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t, "recanary")
+	app, url := servingApp(t, ns, "shop", "recanary.e2e.test", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 40}
+	})
+	g.Eventually(func(g Gomega) {
+		g.Expect(canaryStatus(g, app).Weight).To(BeEquivalentTo(40))
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	l := startTracked(url, 4)
+	g.Eventually(func(g Gomega) {
+		served, _ := l.snapshot()
+		n, _ := total(served[canaryImage])
+		g.Expect(n).To(BeNumerically(">", 0), "the previous canary answers before the change")
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	const step = 5 * time.Second
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: neverReadyImage, Weight: 50, Analysis: &pylonv1alpha1.CanaryAnalysis{
+			Steps: []int32{10}, StepDuration: &metav1.Duration{Duration: step}, MinRequests: 5,
+		}}
+	})
+	g.Eventually(func(g Gomega) {
+		cs := canaryStatus(g, app)
+		g.Expect(cs.Revision).NotTo(BeEmpty())
+		g.Expect(cs.WeightReason).To(Equal(pylonv1alpha1.ReasonCanaryNotAvailable))
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	// The gateway applies the zero weight shortly after the route changes.
+	time.Sleep(2 * time.Second)
+	before, _ := l.snapshot()
+	// Long enough for both steps to pass several times over.
+	time.Sleep(4 * step)
+	answers, transport, failures := l.finish()
+	oldBefore, _ := total(before[canaryImage])
+	oldAfter, _ := total(answers[canaryImage])
+	newer, _ := total(answers[neverReadyImage])
+	sn, sf := total(answers[stableImage])
+	got := getApp(g, app)
+	cs := got.Status.Canary
+	t.Logf("previous canary answered %d before the change settled, %d after; new canary %d; stable %d (%d failed), %d transport errors; status: phase %s step %d weight %d: %s",
+		oldBefore, oldAfter-oldBefore, newer, sn, sf, transport, cs.Phase, cs.Step, cs.Weight, cs.WeightMessage)
+	g.Expect(oldAfter).To(Equal(oldBefore), "the previous canary gets no share of the new one's")
+	g.Expect(newer).To(BeZero(), "the new canary's Pods are never ready")
+	g.Expect(sf+transport).To(BeZero(), "failures: %v", failures)
+	g.Expect(cs.Phase).To(Equal(pylonv1alpha1.CanaryProgressing), "no step passes without the declared canary serving")
+	g.Expect(cs.Step).To(BeEquivalentTo(1))
+	g.Expect(cs.Weight).To(BeZero())
+	g.Expect(cs.StepStartTime).To(BeNil())
+	g.Expect(cs.WeightReason).To(Equal(pylonv1alpha1.ReasonCanaryNotAvailable))
+	h := condition(got, "CanaryHealthy")
+	g.Expect(h).NotTo(BeNil())
+	g.Expect(h.Status).To(Equal(metav1.ConditionUnknown), "%s: %s", h.Reason, h.Message)
+}
+
 // A 50% canary started under constant load fails no request, and the
 // share the gateway measured is reported in status.
 func TestCanaryStartedUnderLoadFailsNothing(t *testing.T) {

@@ -77,9 +77,9 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 	c := app.Spec.Canary
 	rev := canaryRevision(c)
 	d := canaryDecision{plan: resources.Canary{Run: true, Image: c.Image, HeaderMatch: c.HeaderMatch}}
-	st := &pylonv1alpha1.CanaryStatus{Revision: rev}
+	avail := declaredAvailable(app, prev, f.canary)
+	st := &pylonv1alpha1.CanaryStatus{Revision: rev, Image: c.Image, AvailableReplicas: avail}
 	target := c.Weight
-	avail := availablePods(f.canary)
 	switch {
 	case f.unsupported:
 		st.WeightReason = pylonv1alpha1.ReasonCanaryUnsupported
@@ -93,7 +93,7 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 		target = a.target
 	case avail == 0:
 		st.WeightReason = pylonv1alpha1.ReasonCanaryNotAvailable
-		st.WeightMessage = notAvailableMessage(names.Canary(app), f.canary)
+		st.WeightMessage = notAvailableMessage(app, f.canary)
 	case f.canaryEndpoints == 0:
 		st.WeightReason = pylonv1alpha1.ReasonCanaryNoReadyEndpoints
 		st.WeightMessage = noEndpointsMessage(app, avail)
@@ -125,7 +125,7 @@ func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f
 		return canaryDecision{}
 	}
 	image := liveImage(f.canary)
-	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
+	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, Image: image, AvailableReplicas: f.canary.Status.AvailableReplicas, WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
 	d := canaryDecision{plan: resources.Canary{Run: true, Image: image}}
 	switch {
 	case !stableRolledOut(app, f.stable):
@@ -177,9 +177,9 @@ func availablePods(d *appsv1.Deployment) int32 {
 // canaryServing is why the canary cannot be given requests yet ("" when it
 // can): it needs an available Pod and a ready endpoint in its Service.
 func canaryServing(app *pylonv1alpha1.WebApp, f canaryFacts) (reason, message string) {
-	switch avail := availablePods(f.canary); {
+	switch avail := declaredAvailable(app, app.Status.Canary, f.canary); {
 	case avail == 0:
-		return pylonv1alpha1.ReasonCanaryNotAvailable, notAvailableMessage(names.Canary(app), f.canary)
+		return pylonv1alpha1.ReasonCanaryNotAvailable, notAvailableMessage(app, f.canary)
 	case f.canaryEndpoints == 0:
 		return pylonv1alpha1.ReasonCanaryNoReadyEndpoints, noEndpointsMessage(app, avail)
 	}
@@ -190,11 +190,43 @@ func noEndpointsMessage(app *pylonv1alpha1.WebApp, avail int32) string {
 	return fmt.Sprintf("the canary Deployment %s has %d available Pod(s) but Service %s lists no ready endpoint yet: it gets no requests until one is listed", names.Canary(app), avail, names.Canary(app))
 }
 
-func notAvailableMessage(name string, d *appsv1.Deployment) string {
-	if d == nil {
+func notAvailableMessage(app *pylonv1alpha1.WebApp, d *appsv1.Deployment) string {
+	name, image := names.Canary(app), app.Spec.Canary.Image
+	switch {
+	case d == nil:
 		return fmt.Sprintf("the canary Deployment %s is being created: it gets no requests until a Pod is available", name)
+	case liveImage(d) != image || !rolledOut(d):
+		return fmt.Sprintf("the canary Deployment %s is rolling out %s: it gets no requests until a Pod of that image is available (the previous canary's Pods get none)", name, image)
 	}
 	return fmt.Sprintf("the canary Deployment %s has no available Pod (%d of %d ready): it gets no requests until one is", name, d.Status.ReadyReplicas, d.Status.Replicas)
+}
+
+// declaredAvailable counts the canary's available Pods that run the image
+// the spec declares. After spec.canary.image changes, the Pods the canary
+// Deployment counts available are the previous canary's until it has
+// rolled out: they are not the declared canary, and what they serve must
+// neither be counted as its share nor judged as its figures (the canary's
+// rollout strategy stops them before it starts the new ones, see
+// MakeCanaryDeployment). Once Pods of this image were counted (the last
+// status says so), a change that keeps the image (a new weight, so a new
+// size, or what both tracks share) keeps them counted while the
+// Deployment controller catches up with it, so the share never blinks.
+func declaredAvailable(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, d *appsv1.Deployment) int32 {
+	image := app.Spec.Canary.Image
+	if d == nil || liveImage(d) != image {
+		return 0
+	}
+	counted := prev != nil && prev.Image == image && prev.AvailableReplicas > 0
+	if !counted && !rolledOut(d) {
+		return 0
+	}
+	return d.Status.AvailableReplicas
+}
+
+// rolledOut: the Deployment controller has acted on the latest spec and
+// every Pod its status counts belongs to the newest template.
+func rolledOut(d *appsv1.Deployment) bool {
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= d.Status.Replicas
 }
 
 // weightChangeTime is when the effective weight last changed.

@@ -149,6 +149,119 @@ func TestDecideCanaryWeight(t *testing.T) {
 	}
 }
 
+// TestPreviousCanaryIsNotTheCanary: when spec.canary names a new image,
+// the Pods the canary Deployment still counts available are the previous
+// canary's. Giving the canary its share then would serve (and, with
+// analysis, judge) an image the spec no longer declares.
+func TestPreviousCanaryIsNotTheCanary(t *testing.T) {
+	stale := func(d *appsv1.Deployment) *appsv1.Deployment {
+		d.Generation = 2 // the Deployment controller has not acted on it yet
+		return d
+	}
+	for _, tc := range []struct {
+		name    string
+		app     *pylonv1alpha1.WebApp
+		canary  *appsv1.Deployment
+		prev    *pylonv1alpha1.CanaryStatus
+		weight  int32
+		reason  string
+		message string
+		avail   int32
+	}{
+		{
+			name:   "the cached canary Deployment still runs the previous image",
+			app:    testApp(30, nil),
+			canary: liveDeployment("shop-canary", "shop:1.5", 2),
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
+		},
+		{
+			name:   "analysis: the step waits for a Pod of the new image",
+			app:    analysed(50, 10),
+			canary: liveDeployment("shop-canary", "shop:1.5", 2),
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "step 1 of 2 waits",
+		},
+		{
+			name: "the template runs the new image, Pods of the old one are still counted",
+			app:  testApp(30, nil),
+			canary: func() *appsv1.Deployment {
+				d := liveDeployment("shop-canary", "shop:2", 2)
+				d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
+				return d
+			}(),
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
+		},
+		{
+			name:   "status not yet at the new template, the canary was waiting: it keeps waiting",
+			app:    testApp(30, nil),
+			canary: stale(liveDeployment("shop-canary", "shop:2", 2)),
+			prev:   &pylonv1alpha1.CanaryStatus{Image: "shop:2", WeightReason: pylonv1alpha1.ReasonCanaryNotAvailable},
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable,
+		},
+		{
+			name:   "status not yet at a new size, Pods of this image were counted: it keeps its share",
+			app:    testApp(30, nil),
+			canary: stale(liveDeployment("shop-canary", "shop:2", 2)),
+			// The weight was 10: a new weight is a new revision, not a new image.
+			prev:   &pylonv1alpha1.CanaryStatus{Revision: "weight-10", Image: "shop:2", AvailableReplicas: 1, Weight: 10, WeightReason: pylonv1alpha1.ReasonWeightDeclared},
+			weight: 30, reason: pylonv1alpha1.ReasonWeightDeclared, avail: 2,
+		},
+		{
+			name:   "status not yet at the template of a new image: no share",
+			app:    testApp(30, nil),
+			canary: stale(liveDeployment("shop-canary", "shop:2", 2)),
+			prev:   &pylonv1alpha1.CanaryStatus{Revision: "another", Image: "shop:1.5", AvailableReplicas: 2, Weight: 10, WeightReason: pylonv1alpha1.ReasonWeightDeclared},
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
+		},
+		{
+			name:   "status from before Pylon recorded the image, not yet at the template: no share",
+			app:    testApp(30, nil),
+			canary: stale(liveDeployment("shop-canary", "shop:2", 2)),
+			prev:   &pylonv1alpha1.CanaryStatus{AvailableReplicas: 2, Weight: 30, WeightReason: pylonv1alpha1.ReasonWeightDeclared},
+			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
+		},
+		{
+			name: "a counted canary whose shared template rolls out keeps its share",
+			app:  testApp(30, nil),
+			canary: func() *appsv1.Deployment {
+				d := liveDeployment("shop-canary", "shop:2", 2)
+				d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
+				return d
+			}(),
+			prev:   &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 2, Weight: 30, WeightReason: pylonv1alpha1.ReasonWeightDeclared},
+			weight: 30, reason: pylonv1alpha1.ReasonWeightDeclared, avail: 2,
+		},
+		{
+			name:   "rolled out at its generation, nothing remembered: counted",
+			app:    testApp(30, nil),
+			canary: liveDeployment("shop-canary", "shop:2", 2),
+			weight: 30, reason: pylonv1alpha1.ReasonWeightDeclared, avail: 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.prev != nil {
+				if tc.prev.Revision == "" {
+					tc.prev.Revision = canaryRevision(tc.app.Spec.Canary)
+				}
+				tc.app.Status.Canary = tc.prev
+			}
+			f := canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: tc.canary, canaryEndpoints: 2, now: t0, drain: 10 * time.Second}
+			if tc.app.Spec.Canary.Analysis != nil {
+				f.analysis = analysisFacts{source: "pylon-gateway"}
+			}
+			d := decideCanary(tc.app, f)
+			if d.plan.Weight != tc.weight || d.status.Weight != tc.weight {
+				t.Errorf("weight %d (status %d), want %d", d.plan.Weight, d.status.Weight, tc.weight)
+			}
+			if d.status.WeightReason != tc.reason || !strings.Contains(d.status.WeightMessage, tc.message) {
+				t.Errorf("reason %q (%s), want %q saying %q", d.status.WeightReason, d.status.WeightMessage, tc.reason, tc.message)
+			}
+			if d.status.Image != "shop:2" || d.status.AvailableReplicas != tc.avail {
+				t.Errorf("status about image %q with %d available Pod(s), want shop:2 with %d", d.status.Image, d.status.AvailableReplicas, tc.avail)
+			}
+		})
+	}
+}
+
 func TestWeightChangeTimeKeptWhileTheWeightHolds(t *testing.T) {
 	app := testApp(30, nil)
 	earlier := metav1.NewTime(t0.Add(-time.Hour))

@@ -122,7 +122,9 @@ func computeStatus(app *pylonv1alpha1.WebApp, obs observation, clusterDomain str
 	if cs := obs.canary.status; cs != nil {
 		cs = cs.DeepCopy()
 		if d := obs.deployment(names.Canary(app)); d != nil {
-			cs.Replicas, cs.ReadyReplicas, cs.AvailableReplicas = d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas
+			// AvailableReplicas is the decision's: only Pods of the
+			// canary's image count.
+			cs.Replicas, cs.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
 		}
 		st.Canary = cs
 	}
