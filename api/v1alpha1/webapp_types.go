@@ -479,13 +479,15 @@ type CanaryStatus struct {
 	// LastWeightChangeTime is when the effective weight last changed.
 	// +optional
 	LastWeightChangeTime *metav1.Time `json:"lastWeightChangeTime,omitempty"`
-	// Replicas is the number of canary Pods.
+	// Replicas is the number of canary Pods, of any image.
 	Replicas int32 `json:"replicas"`
-	// ReadyReplicas is the number of canary Pods that are ready.
+	// ReadyReplicas is the number of canary Pods that are ready, of any
+	// image.
 	ReadyReplicas int32 `json:"readyReplicas"`
 	// AvailableReplicas is the number of available canary Pods that run
 	// Image. While the canary Deployment rolls out a new image, the previous
-	// canary's Pods are not counted: they get none of the canary's share.
+	// canary's Pods are not counted (it counts none until the rollout is
+	// done): they get none of the canary's share.
 	// +optional
 	AvailableReplicas int32 `json:"availableReplicas"`
 	// Image is the canary image this status is about: spec.canary.image, or

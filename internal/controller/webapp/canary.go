@@ -125,7 +125,7 @@ func retireCanary(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, f
 		return canaryDecision{}
 	}
 	image := liveImage(f.canary)
-	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, Image: image, AvailableReplicas: f.canary.Status.AvailableReplicas, WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
+	st := &pylonv1alpha1.CanaryStatus{Revision: prev.Revision, Image: image, AvailableReplicas: imagePods(image, prev, f.canary), WeightReason: pylonv1alpha1.ReasonCanaryRetiring}
 	d := canaryDecision{plan: resources.Canary{Run: true, Image: image}}
 	switch {
 	case !stableRolledOut(app, f.stable):
@@ -196,23 +196,30 @@ func notAvailableMessage(app *pylonv1alpha1.WebApp, d *appsv1.Deployment) string
 	case d == nil:
 		return fmt.Sprintf("the canary Deployment %s is being created: it gets no requests until a Pod is available", name)
 	case liveImage(d) != image || !rolledOut(d):
-		return fmt.Sprintf("the canary Deployment %s is rolling out %s: it gets no requests until a Pod of that image is available (the previous canary's Pods get none)", name, image)
+		return fmt.Sprintf("the canary Deployment %s is rolling out %s: it gets no requests until every Pod runs that image and one is available (the previous canary's Pods get none of its share)", name, image)
 	}
 	return fmt.Sprintf("the canary Deployment %s has no available Pod (%d of %d ready): it gets no requests until one is", name, d.Status.ReadyReplicas, d.Status.Replicas)
 }
 
 // declaredAvailable counts the canary's available Pods that run the image
-// the spec declares. After spec.canary.image changes, the Pods the canary
-// Deployment counts available are the previous canary's until it has
-// rolled out: they are not the declared canary, and what they serve must
-// neither be counted as its share nor judged as its figures (the canary's
-// rollout strategy stops them before it starts the new ones, see
-// MakeCanaryDeployment). Once Pods of this image were counted (the last
-// status says so), a change that keeps the image (a new weight, so a new
-// size, or what both tracks share) keeps them counted while the
-// Deployment controller catches up with it, so the share never blinks.
+// the spec declares.
 func declaredAvailable(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, d *appsv1.Deployment) int32 {
-	image := app.Spec.Canary.Image
+	return imagePods(app.Spec.Canary.Image, prev, d)
+}
+
+// imagePods counts the available Pods of the canary Deployment d that run
+// image. After the canary's image changes, the Pods d counts available are
+// the previous image's until the new one has rolled out (the canary rolls
+// out like the stable track: no Pod stops before its successor is
+// available, so a new image that never becomes ready leaves the previous
+// one running): they are not this canary, and what they serve must neither
+// be counted as its share nor judged as its figures. So d counts only once
+// it runs image at its latest generation with every Pod of that template.
+// Once Pods of image were counted (the last status says so: prev.Image and
+// prev.AvailableReplicas), a change that keeps the image (a new weight, so
+// a new size, or what both tracks share) keeps them counted while the
+// Deployment controller catches up and rolls it, so the share never blinks.
+func imagePods(image string, prev *pylonv1alpha1.CanaryStatus, d *appsv1.Deployment) int32 {
 	if d == nil || liveImage(d) != image {
 		return 0
 	}

@@ -314,6 +314,37 @@ func TestRetiringCanary(t *testing.T) {
 	}
 }
 
+// A retiring canary's status counts its Pods as a declared one's does:
+// only once they run its image at the latest template, or when they were
+// counted before.
+func TestRetiringCanaryCountsOnlyItsImage(t *testing.T) {
+	promoted := testApp(30, func(a *pylonv1alpha1.WebApp) { a.Spec.Image = "shop:2" })
+	midway := func() *appsv1.Deployment {
+		d := liveDeployment("shop-canary", "shop:2", 2)
+		d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
+		return d
+	}
+	for _, tc := range []struct {
+		name   string
+		prev   *pylonv1alpha1.CanaryStatus
+		canary *appsv1.Deployment
+		avail  int32
+	}{
+		{"rolled out", &pylonv1alpha1.CanaryStatus{Weight: 30}, liveDeployment("shop-canary", "shop:2", 2), 2},
+		{"mid-rollout, another image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:1.5", AvailableReplicas: 2}, midway(), 0},
+		{"mid-rollout, this image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 2, Weight: 30}, midway(), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := promoted.DeepCopy()
+			app.Status.Canary = tc.prev
+			d := decideCanary(app, canaryFacts{stable: liveDeployment("shop", "shop:1", 4), canary: tc.canary, now: t0, drain: 10 * time.Second})
+			if d.status == nil || d.status.Image != "shop:2" || d.status.AvailableReplicas != tc.avail {
+				t.Fatalf("status %+v, want image shop:2 with %d available Pod(s)", d.status, tc.avail)
+			}
+		})
+	}
+}
+
 func analysed(weight int32, steps ...int32) *pylonv1alpha1.WebApp {
 	return testApp(weight, func(a *pylonv1alpha1.WebApp) {
 		a.Spec.Canary.Analysis = &pylonv1alpha1.CanaryAnalysis{

@@ -133,3 +133,21 @@ func TestComputeStatusCanaryWaitingForEndpoints(t *testing.T) {
 		})
 	}
 }
+
+// status.canary.availableReplicas is the decision's count (Pods of
+// status.canary.image), not the canary Deployment's, which also counts
+// the previous image's Pods while a new one rolls out; replicas and
+// readyReplicas are the Deployment's.
+func TestComputeStatusCanaryCountsTheDecidedPods(t *testing.T) {
+	app := &pylonv1alpha1.WebApp{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "team", Generation: 3},
+		Spec: pylonv1alpha1.WebAppSpec{Image: "shop:1", Canary: &pylonv1alpha1.CanarySpec{Image: "shop:3", Weight: 10}}}
+	obs := observation{live: map[string]client.Object{
+		childID(deploymentGVK, "web"):        deployment("web", ptr.To[int32](1), 1),
+		childID(deploymentGVK, "web-canary"): deployment("web-canary", ptr.To[int32](1), 1),
+	}}
+	obs.canary.status = &pylonv1alpha1.CanaryStatus{Image: "shop:3", WeightReason: pylonv1alpha1.ReasonCanaryNotAvailable}
+	cs := computeStatus(app, obs, "cluster.local").Canary
+	if cs == nil || cs.Image != "shop:3" || cs.AvailableReplicas != 0 || cs.Replicas != 1 || cs.ReadyReplicas != 1 {
+		t.Fatalf("status.canary %+v, want image shop:3, 0 available (the Deployment's available Pod is not of it), 1 replica, 1 ready", cs)
+	}
+}

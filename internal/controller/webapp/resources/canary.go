@@ -78,16 +78,6 @@ func MakeCanaryDeployment(app *pylonv1alpha1.WebApp, c Canary) *appsv1.Deploymen
 	d.ObjectMeta = objectMeta(app, names.Canary(app))
 	d.Spec.Selector = &metav1.LabelSelector{MatchLabels: SelectorLabels(app, TrackCanary)}
 	d.Spec.Template = podTemplate(app, TrackCanary, c.Image)
-	// One canary at a time: a new canary template stops every Pod of the
-	// previous one before it starts its own (no surge, all may be
-	// unavailable), so the canary Service never mixes two canaries and
-	// what the canary's share reaches, and analysis judges, is the
-	// declared canary. Its share goes to the stable track meanwhile, which
-	// is sized for all of it.
-	d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{
-		MaxUnavailable: intOrPercent("100%"),
-		MaxSurge:       intOrInt(0),
-	}
 	d.Spec.Replicas = nil
 	if n, ok := CanaryReplicas(app, c); ok {
 		d.Spec.Replicas = ptr.To(n)
