@@ -213,6 +213,58 @@ func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T)
 	g.Expect(h.Status).To(Equal(metav1.ConditionUnknown), "%s: %s", h.Reason, h.Message)
 }
 
+// A serving canary replaced by a new image that becomes ready: once the
+// switch has settled the new image gets the canary's share and the
+// previous one none, and no request fails on the way.
+func TestNewCanaryImageTakesTheShareWithoutFailures(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t, "nextcanary")
+	const nextImage = "registry.example.com/shop:2.1"
+	app, url := servingApp(t, ns, "shop", "nextcanary.e2e.test", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
+		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 40}
+	})
+	g.Eventually(func(g Gomega) {
+		g.Expect(canaryStatus(g, app).Weight).To(BeEquivalentTo(40))
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	l := startTracked(url, 4)
+	g.Eventually(func(g Gomega) {
+		served, _ := l.snapshot()
+		n, _ := total(served[canaryImage])
+		g.Expect(n).To(BeNumerically(">", 0), "the previous canary answers before the change")
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	updateApp(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Image = nextImage })
+	g.Eventually(func(g Gomega) {
+		cs := canaryStatus(g, app)
+		g.Expect(cs.Image).To(Equal(nextImage))
+		g.Expect(cs.WeightReason).To(Equal(pylonv1alpha1.ReasonWeightDeclared))
+		g.Expect(cs.Weight).To(BeEquivalentTo(40))
+		g.Expect(cs.AvailableReplicas).To(BeNumerically(">", 0))
+	}).WithTimeout(readyTimeout).Should(Succeed())
+	// The gateway applies the weight and the endpoints shortly after.
+	time.Sleep(2 * time.Second)
+	before, _ := l.snapshot()
+	time.Sleep(6 * time.Second)
+	answers, transport, failures := l.finish()
+	oldBefore, _ := total(before[canaryImage])
+	oldAfter, _ := total(answers[canaryImage])
+	nextBefore, _ := total(before[nextImage])
+	nextAfter, _ := total(answers[nextImage])
+	stableBefore, _ := total(before[stableImage])
+	stableAfter, _ := total(answers[stableImage])
+	failed := 0
+	for _, m := range answers {
+		_, f := total(m)
+		failed += f
+	}
+	t.Logf("after the switch settled: previous canary %d, new canary %d, stable %d; whole run: %d failed, %d transport errors",
+		oldAfter-oldBefore, nextAfter-nextBefore, stableAfter-stableBefore, failed, transport)
+	g.Expect(oldAfter).To(Equal(oldBefore), "the previous canary gets none of the new one's share")
+	g.Expect(nextAfter-nextBefore).To(BeNumerically(">", 0), "the new canary gets its share")
+	g.Expect(stableAfter - stableBefore).To(BeNumerically(">", 0))
+	g.Expect(failed+transport).To(BeZero(), "failures: %v", failures)
+}
+
 // A 50% canary started under constant load fails no request, and the
 // share the gateway measured is reported in status.
 func TestCanaryStartedUnderLoadFailsNothing(t *testing.T) {

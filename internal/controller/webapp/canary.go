@@ -85,7 +85,7 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 		st.WeightReason = pylonv1alpha1.ReasonCanaryUnsupported
 		st.WeightMessage = "the Ingress controller of the class cannot split traffic, so the canary gets none"
 	case c.Analysis != nil:
-		why, msg := canaryServing(app, f)
+		why, msg := canaryServing(app, f, avail)
 		a := stepAnalysis(app, prev, rev, why, msg, availablePods(f.stable) > 0, f.analysis, f.now)
 		st.Weight, st.WeightReason, st.WeightMessage = a.weight, a.reason, a.message
 		st.Phase, st.Step, st.Steps, st.StepStartTime, st.Observed = a.phase, a.step, a.steps, a.stepStart, a.observed
@@ -175,9 +175,10 @@ func availablePods(d *appsv1.Deployment) int32 {
 }
 
 // canaryServing is why the canary cannot be given requests yet ("" when it
-// can): it needs an available Pod and a ready endpoint in its Service.
-func canaryServing(app *pylonv1alpha1.WebApp, f canaryFacts) (reason, message string) {
-	switch avail := declaredAvailable(app, app.Status.Canary, f.canary); {
+// can): it needs avail, its available Pods of the declared image, and a
+// ready endpoint in its Service.
+func canaryServing(app *pylonv1alpha1.WebApp, f canaryFacts, avail int32) (reason, message string) {
+	switch {
 	case avail == 0:
 		return pylonv1alpha1.ReasonCanaryNotAvailable, notAvailableMessage(app, f.canary)
 	case f.canaryEndpoints == 0:

@@ -231,6 +231,17 @@ func TestPreviousCanaryIsNotTheCanary(t *testing.T) {
 			weight: 30, reason: pylonv1alpha1.ReasonWeightDeclared, avail: 2,
 		},
 		{
+			// An analysed canary serving step 1 is resized (a step up, the
+			// HPA, a shared template change): it keeps the step's share
+			// and its start rather than waiting and starting again.
+			name:   "analysis: a counted canary whose Deployment is not yet at its generation keeps its step",
+			app:    analysed(50, 10),
+			canary: stale(liveDeployment("shop-canary", "shop:2", 2)),
+			prev: &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 1, Weight: 10, WeightReason: pylonv1alpha1.ReasonAnalysisStep,
+				Phase: pylonv1alpha1.CanaryProgressing, Step: 1, Steps: 2, StepStartTime: ptr.To(metav1.NewTime(t0.Add(-10 * time.Second)))},
+			weight: 10, reason: pylonv1alpha1.ReasonAnalysisStep, message: "step 1 of 2", avail: 2,
+		},
+		{
 			name:   "rolled out at its generation, nothing remembered: counted",
 			app:    testApp(30, nil),
 			canary: liveDeployment("shop-canary", "shop:2", 2),
@@ -257,6 +268,9 @@ func TestPreviousCanaryIsNotTheCanary(t *testing.T) {
 			}
 			if d.status.Image != "shop:2" || d.status.AvailableReplicas != tc.avail {
 				t.Errorf("status about image %q with %d available Pod(s), want shop:2 with %d", d.status.Image, d.status.AvailableReplicas, tc.avail)
+			}
+			if tc.prev != nil && tc.prev.StepStartTime != nil && !d.status.StepStartTime.Equal(tc.prev.StepStartTime) {
+				t.Errorf("step start %v, want the step's start kept: %v", d.status.StepStartTime, tc.prev.StepStartTime)
 			}
 		})
 	}
