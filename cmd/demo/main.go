@@ -123,6 +123,11 @@ network namespace; enter it (as root, from another terminal) to try it:
   kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"weight":50}}}'   # analysed again, step by step
   kubectl patch webapp %[9]s -n %[5]s --type merge -p '{"spec":{"canary":{"image":"registry.example.com/shop:2.1_fail-30"}}}'   # fails 30%%: rolled back
 
+  # a second team: namespace editors (the built-in edit role) may write WebApps, Ingresses and HTTPRoutes here
+  kubectl create ns team-b && kubectl create rolebinding editor --clusterrole=edit --serviceaccount=team-b:default -n team-b
+  kubectl --as=system:serviceaccount:team-b:default -n team-b create ingress steal --class=pylon --rule='%[1]s/admin*=steal:80'
+  kubectl get events -n team-b   # HostnameOwnedByAnotherNamespace: %[1]s/admin stays the WebApp's
+
   # or one command at a time
   %[3]s %[11]s --kubeconfig %[4]s get webapps -A
 %[12]s

@@ -234,10 +234,11 @@ func (a *answers) finish() (map[string]int, int) {
 // A second tenant with the built-in edit role tries every way the bundled
 // gateway offers to take a WebApp's hostname, or paths of it: a plain
 // HTTPRoute (Exact / and PathPrefix /admin), an Ingress of class pylon, a
-// ListenerSet listener for the hostname, and a wildcard route over its
-// parent domain. Each fails: the victim answers every request (told apart
-// by namespace and image), stays Ready and Routed, and each attacking
-// object's status names the victim's namespace. The attacker's own
+// ListenerSet listener for the hostname, a wildcard route over its parent
+// domain, and a WebApp of its own for the hostname. Each fails: the victim
+// answers every request (told apart by namespace and image), stays Ready
+// and Routed, and each attacking object's status names the victim's
+// namespace. The attacker's own
 // hostname works throughout, so the refusals are not an outage.
 func TestTenantCannotTakeOverHostname(t *testing.T) {
 	g := NewWithT(t)
@@ -329,6 +330,15 @@ func TestTenantCannotTakeOverHostname(t *testing.T) {
 	g.Expect(served.Status).To(Equal(metav1.ConditionTrue), served.Message)
 	r := waitServing(t, "http://other."+suffix+"/admin", attacker.ns)
 	g.Expect(r.Echo.Image).To(Equal(attackerImage), "the wildcard works for hosts nobody owns")
+
+	// 5. A WebApp of the attacker's for the victim's hostname, written with
+	// "edit" as any namespace editor may (Pylon's roles are aggregated
+	// into it, as an install aggregates them): its claim is refused.
+	mine := newWebApp(attacker.ns, "takeover", host)
+	mine.Spec.Image = attackerImage
+	attacker.create(t, mine)
+	refused := waitCondition(t, mine, "HostnameClaimed", metav1.ConditionFalse, pylonv1alpha1.ReasonHostnameConflict)
+	g.Expect(condition(refused, "HostnameClaimed").Message).To(ContainSubstring(victimNS))
 
 	// Let the load run over the settled table too.
 	time.Sleep(3 * time.Second)

@@ -200,14 +200,17 @@ func (p *Pylon) stopGateways() error {
 	return errors.Join(errs...)
 }
 
-// pylonManifests reads the RBAC of config/rbac, transformed as
-// config/default's kustomization does (namespace pylon-system, name prefix
-// pylon-), and config/gateway's RBAC, classes, Gateway and ExposureClass.
+// pylonManifests reads the RBAC of config/rbac (the users' aggregated
+// roles included), transformed as config/default's kustomization does
+// (namespace pylon-system, name prefix pylon-), and config/gateway's RBAC,
+// classes, Gateway and ExposureClass.
 // The gateway's Deployment, Service and PDB are left out: the gateway runs
 // as a process of the harness instead.
 func pylonManifests(root string, defaultGateway bool) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "leader_election_role_binding.yaml"} {
+	// user_roles.yaml aggregates WebApps into the built-in admin/edit/view
+	// roles, as an install does: a namespace editor manages WebApps.
+	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "leader_election_role_binding.yaml", "user_roles.yaml"} {
 		objs, err := ReadManifests(filepath.Join(root, "config", "rbac", f))
 		if err != nil {
 			return nil, err
