@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -42,13 +41,7 @@ func applyDemo(ctx context.Context, env *localcluster.Env) error {
 	// shared clusters do; WebApps and Ingresses they may write anyway. A
 	// second team can so try to take the demo's hostname, and Pylon keeps
 	// it the WebApp's.
-	routes := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "demo-gateway-api-edit", Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"httproutes", "listenersets"},
-			Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
-		}},
-	}
+	routes := localcluster.RouteEditorRole()
 	if err := env.Client.Create(ctx, routes); err != nil {
 		return fmt.Errorf("create cluster role: %w", err)
 	}

@@ -145,16 +145,14 @@ func TestCanaryThatNeverBecomesReadyGetsNoTraffic(t *testing.T) {
 	g.Expect(c.Status).NotTo(Equal(metav1.ConditionTrue))
 }
 
-// A serving canary replaced by a new image whose Pods never become ready:
-// from the change on, the canary's share reaches neither image (the
-// previous canary is not the declared one, the new one cannot serve; the
-// previous canary's Pod keeps running, as a rolling update keeps it), no
-// request fails, and analysis does not walk its steps on the previous
-// canary's answers.
-func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T) {
+// canaryServedUnderLoad serves a WebApp (2 stable Pods) in a new namespace
+// with a canary of canaryImage at 40%, and starts tracked load on it; it
+// returns once the canary has answered some of it.
+func canaryServedUnderLoad(t *testing.T, prefix string) (*pylonv1alpha1.WebApp, *tracked) {
+	t.Helper()
 	g := NewWithT(t)
-	ns := newNamespace(t, "recanary")
-	app, url := servingApp(t, ns, "shop", "recanary.e2e.test", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
+	ns := newNamespace(t, prefix)
+	app, url := servingApp(t, ns, "shop", prefix+".e2e.test", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
 	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
 		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 40}
 	})
@@ -167,6 +165,29 @@ func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T)
 		n, _ := total(served[canaryImage])
 		g.Expect(n).To(BeNumerically(">", 0), "the previous canary answers before the change")
 	}).WithTimeout(readyTimeout).Should(Succeed())
+	return app, l
+}
+
+// failedAnswers counts the answers other than 200 of every image, the
+// gateway's own (no image) included.
+func failedAnswers(answers map[string]map[int]int) int {
+	failed := 0
+	for _, m := range answers {
+		_, f := total(m)
+		failed += f
+	}
+	return failed
+}
+
+// A serving canary replaced by a new image whose Pods never become ready:
+// from the change on, the canary's share reaches neither image (the
+// previous canary is not the declared one, the new one cannot serve; the
+// previous canary's Pod keeps running, as a rolling update keeps it), no
+// request fails, and analysis does not walk its steps on the previous
+// canary's answers.
+func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T) {
+	g := NewWithT(t)
+	app, l := canaryServedUnderLoad(t, "recanary")
 	const step = 5 * time.Second
 	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
 		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: neverReadyImage, Weight: 50, Analysis: &pylonv1alpha1.CanaryAnalysis{
@@ -188,14 +209,9 @@ func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T)
 	oldAfter, _ := total(answers[canaryImage])
 	newer, _ := total(answers[neverReadyImage])
 	sn, _ := total(answers[stableImage])
-	// Every answer of the whole run counts, the gateway's own (no image)
-	// included: the previous canary keeps serving until its share has
-	// moved, so the change costs no request.
-	failed := 0
-	for _, m := range answers {
-		_, f := total(m)
-		failed += f
-	}
+	// The previous canary keeps serving until its share has moved, so the
+	// change costs no request.
+	failed := failedAnswers(answers)
 	got := getApp(g, app)
 	cs := got.Status.Canary
 	t.Logf("previous canary answered %d before the change settled, %d after; new canary %d; stable %d; %d failed, %d transport errors; status: phase %s step %d weight %d: %s",
@@ -218,21 +234,8 @@ func TestNewCanaryImageThatNeverBecomesReadyIsNotJudgedOnTheOldOne(t *testing.T)
 // previous one none, and no request fails on the way.
 func TestNewCanaryImageTakesTheShareWithoutFailures(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t, "nextcanary")
 	const nextImage = "registry.example.com/shop:2.1"
-	app, url := servingApp(t, ns, "shop", "nextcanary.e2e.test", func(a *pylonv1alpha1.WebApp) { a.Spec.Replicas = ptr.To[int32](2) })
-	updateApp(t, app, func(a *pylonv1alpha1.WebApp) {
-		a.Spec.Canary = &pylonv1alpha1.CanarySpec{Image: canaryImage, Weight: 40}
-	})
-	g.Eventually(func(g Gomega) {
-		g.Expect(canaryStatus(g, app).Weight).To(BeEquivalentTo(40))
-	}).WithTimeout(readyTimeout).Should(Succeed())
-	l := startTracked(url, 4)
-	g.Eventually(func(g Gomega) {
-		served, _ := l.snapshot()
-		n, _ := total(served[canaryImage])
-		g.Expect(n).To(BeNumerically(">", 0), "the previous canary answers before the change")
-	}).WithTimeout(readyTimeout).Should(Succeed())
+	app, l := canaryServedUnderLoad(t, "nextcanary")
 	updateApp(t, app, func(a *pylonv1alpha1.WebApp) { a.Spec.Canary.Image = nextImage })
 	g.Eventually(func(g Gomega) {
 		cs := canaryStatus(g, app)
@@ -252,11 +255,7 @@ func TestNewCanaryImageTakesTheShareWithoutFailures(t *testing.T) {
 	nextAfter, _ := total(answers[nextImage])
 	stableBefore, _ := total(before[stableImage])
 	stableAfter, _ := total(answers[stableImage])
-	failed := 0
-	for _, m := range answers {
-		_, f := total(m)
-		failed += f
-	}
+	failed := failedAnswers(answers)
 	t.Logf("after the switch settled: previous canary %d, new canary %d, stable %d; whole run: %d failed, %d transport errors",
 		oldAfter-oldBefore, nextAfter-nextBefore, stableAfter-stableBefore, failed, transport)
 	g.Expect(oldAfter).To(Equal(oldBefore), "the previous canary gets none of the new one's share")

@@ -76,14 +76,7 @@ func newTenant(t *testing.T, prefix string) tenant {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t, prefix)
-	agg := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "e2e-gateway-api-edit", Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{gwv1.GroupName}, Resources: []string{"httproutes", "listenersets"},
-			Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
-		}},
-	}
-	if err := env.Client.Create(ctx, agg); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := env.Client.Create(ctx, localcluster.RouteEditorRole()); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}}

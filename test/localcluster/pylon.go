@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -336,5 +337,20 @@ func (c *Cluster) waitReady(ctx context.Context, defaultGateway bool) error {
 			return fmt.Errorf("pylon not ready: %s (logs in %s)", why, filepath.Dir(c.logPath("x")))
 		case <-time.After(300 * time.Millisecond):
 		}
+	}
+}
+
+// RouteEditorRole is a ClusterRole aggregated into the built-in "edit"
+// role that lets namespace editors write HTTPRoutes and ListenerSets, as
+// many shared clusters grant (Gateway API's own install does not). The
+// demo and the end-to-end tests' tenants use it, so a second team can try
+// to take a WebApp's hostname with them.
+func RouteEditorRole() *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "gateway-api-edit", Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{gwv1.GroupName}, Resources: []string{"httproutes", "listenersets"},
+			Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
+		}},
 	}
 }

@@ -77,7 +77,7 @@ func decideCanary(app *pylonv1alpha1.WebApp, f canaryFacts) canaryDecision {
 	c := app.Spec.Canary
 	rev := canaryRevision(c)
 	d := canaryDecision{plan: resources.Canary{Run: true, Image: c.Image, HeaderMatch: c.HeaderMatch}}
-	avail := declaredAvailable(app, prev, f.canary)
+	avail := imagePods(c.Image, prev, f.canary)
 	st := &pylonv1alpha1.CanaryStatus{Revision: rev, Image: c.Image, AvailableReplicas: avail}
 	target := c.Weight
 	switch {
@@ -200,12 +200,6 @@ func notAvailableMessage(app *pylonv1alpha1.WebApp, d *appsv1.Deployment) string
 		return fmt.Sprintf("the canary Deployment %s is rolling out %s: it gets no requests until every Pod runs that image and one is available (the previous canary's Pods get none of its share)", name, image)
 	}
 	return fmt.Sprintf("the canary Deployment %s has no available Pod (%d of %d ready): it gets no requests until one is", name, d.Status.ReadyReplicas, d.Status.Replicas)
-}
-
-// declaredAvailable counts the canary's available Pods that run the image
-// the spec declares.
-func declaredAvailable(app *pylonv1alpha1.WebApp, prev *pylonv1alpha1.CanaryStatus, d *appsv1.Deployment) int32 {
-	return imagePods(app.Spec.Canary.Image, prev, d)
 }
 
 // imagePods counts the available Pods of the canary Deployment d that run

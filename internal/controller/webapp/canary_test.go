@@ -44,6 +44,15 @@ func liveDeployment(name, image string, available int32) *appsv1.Deployment {
 	}
 }
 
+// midRollout is a Deployment whose template runs image, partway through
+// its rolling update: available Pods plus one surge Pod, only one of them
+// of the new template.
+func midRollout(name, image string, available int32) *appsv1.Deployment {
+	d := liveDeployment(name, image, available)
+	d.Status.Replicas, d.Status.UpdatedReplicas = available+1, 1
+	return d
+}
+
 func TestDecideCanaryWeight(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
@@ -181,13 +190,9 @@ func TestPreviousCanaryIsNotTheCanary(t *testing.T) {
 			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "step 1 of 2 waits",
 		},
 		{
-			name: "the template runs the new image, Pods of the old one are still counted",
-			app:  testApp(30, nil),
-			canary: func() *appsv1.Deployment {
-				d := liveDeployment("shop-canary", "shop:2", 2)
-				d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
-				return d
-			}(),
+			name:   "the template runs the new image, Pods of the old one are still counted",
+			app:    testApp(30, nil),
+			canary: midRollout("shop-canary", "shop:2", 2),
 			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
 		},
 		{
@@ -220,13 +225,9 @@ func TestPreviousCanaryIsNotTheCanary(t *testing.T) {
 			weight: 0, reason: pylonv1alpha1.ReasonCanaryNotAvailable, message: "rolling out shop:2",
 		},
 		{
-			name: "a counted canary whose shared template rolls out keeps its share",
-			app:  testApp(30, nil),
-			canary: func() *appsv1.Deployment {
-				d := liveDeployment("shop-canary", "shop:2", 2)
-				d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
-				return d
-			}(),
+			name:   "a counted canary whose shared template rolls out keeps its share",
+			app:    testApp(30, nil),
+			canary: midRollout("shop-canary", "shop:2", 2),
 			prev:   &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 2, Weight: 30, WeightReason: pylonv1alpha1.ReasonWeightDeclared},
 			weight: 30, reason: pylonv1alpha1.ReasonWeightDeclared, avail: 2,
 		},
@@ -333,11 +334,6 @@ func TestRetiringCanary(t *testing.T) {
 // counted before.
 func TestRetiringCanaryCountsOnlyItsImage(t *testing.T) {
 	promoted := testApp(30, func(a *pylonv1alpha1.WebApp) { a.Spec.Image = "shop:2" })
-	midway := func() *appsv1.Deployment {
-		d := liveDeployment("shop-canary", "shop:2", 2)
-		d.Status.Replicas, d.Status.UpdatedReplicas = 3, 1
-		return d
-	}
 	for _, tc := range []struct {
 		name   string
 		prev   *pylonv1alpha1.CanaryStatus
@@ -345,8 +341,8 @@ func TestRetiringCanaryCountsOnlyItsImage(t *testing.T) {
 		avail  int32
 	}{
 		{"rolled out", &pylonv1alpha1.CanaryStatus{Weight: 30}, liveDeployment("shop-canary", "shop:2", 2), 2},
-		{"mid-rollout, another image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:1.5", AvailableReplicas: 2}, midway(), 0},
-		{"mid-rollout, this image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 2, Weight: 30}, midway(), 2},
+		{"mid-rollout, another image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:1.5", AvailableReplicas: 2}, midRollout("shop-canary", "shop:2", 2), 0},
+		{"mid-rollout, this image counted before", &pylonv1alpha1.CanaryStatus{Image: "shop:2", AvailableReplicas: 2, Weight: 30}, midRollout("shop-canary", "shop:2", 2), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := promoted.DeepCopy()
